@@ -1,0 +1,141 @@
+/**
+ * The one vocabulary of Ghostport: sockets, processes, snapshots, events and health.
+ * Shared by the engine, the history, the CLI, the Electron main process, the IPC contract
+ * and the renderer. Pure types and tiny pure helpers only: no Node, no Electron, no DOM.
+ */
+
+/** The port Ghostport exists for: IANA's SMSD, a DEC protocol nothing speaks today. */
+export const DEFAULT_PORT = 596;
+
+/** Default poll interval of the engine, in milliseconds. */
+export const DEFAULT_INTERVAL_MS = 2000;
+
+/** Transport protocol of a socket. */
+export type Protocol = 'tcp' | 'udp';
+
+/** Address family of a socket (a dual-stack `[::]` listener is family 6). */
+export type Family = 4 | 6;
+
+/** The owner of a socket, as captured at the moment Ghostport first saw the socket. */
+export interface ProcessInfo {
+  readonly pid: number;
+  /** Short name (comm), e.g. `nc`. May hold any character: always escape before display. */
+  readonly name: string;
+  /** Absolute path of the executable, or null where privileges hide it. */
+  readonly path: string | null;
+  /** Full command line, arguments joined by spaces (as `ps` shows it). */
+  readonly command: string;
+  /** The arguments as the process received them, where known. */
+  readonly argv?: readonly string[];
+  /** Login name of the owner, or the numeric uid as text if it has no name. */
+  readonly user: string | null;
+  readonly uid?: number | null;
+  readonly parentPid: number | null;
+  /** ISO-8601 start time: with the pid, the process's identity (pids get reused). */
+  readonly startedAt: string | null;
+  /** Average CPU use over the process's life, percent of one core, where cheap. */
+  readonly cpuPercent?: number | null;
+  /** Resident memory in bytes, where cheap. */
+  readonly memoryBytes?: number | null;
+}
+
+/** One socket whose local or remote port is watched. */
+export interface PortSocket {
+  /** Stable identity: protocol, endpoints, owner pid and owner start time (and inode where known). */
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly family: Family;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string | null;
+  readonly remotePort: number | null;
+  /** Upper case, as netstat names them: LISTEN, ESTABLISHED, TIME_WAIT...; unconnected UDP is UNCONN. */
+  readonly state: string;
+  readonly pid: number | null;
+  readonly process: ProcessInfo | null;
+  /** Why the owner is unknown, when it is (e.g. not elevated). */
+  readonly ownerUnknownReason?: string;
+  /** The watched port this socket matched on, and on which side. */
+  readonly watchedPort: number;
+  readonly side: 'local' | 'remote';
+  /** Kernel inode of the socket where the platform reports it (Linux); 0 means no owner can exist. */
+  readonly inode?: number | null;
+  /** When the engine first saw this socket (ISO-8601). */
+  readonly firstSeenAt: string;
+}
+
+/** Something the user should know about the monitor itself. */
+export type HealthIssueCode =
+  | 'no-socket-source'
+  | 'partial-socket-source'
+  | 'not-elevated'
+  | 'scan-failed'
+  | 'history-unavailable'
+  | 'history-recovered'
+  | 'settings-recovered'
+  | 'notifications-unavailable';
+
+/** One problem with the monitor, in words a user can act on. */
+export interface HealthIssue {
+  readonly code: HealthIssueCode;
+  /** What is wrong, one sentence. */
+  readonly message: string;
+  /** What to do about it, one sentence. */
+  readonly hint?: string;
+}
+
+/**
+ * How far the monitor can be trusted right now.
+ * - ok: sees every socket and every owner.
+ * - degraded: sees sockets but not everything about them (e.g. owners hidden).
+ * - blind: cannot see sockets at all; never to be shown as "clear".
+ */
+export type HealthLevel = 'ok' | 'degraded' | 'blind';
+
+/** The result of one scan of the watched ports. */
+export interface Snapshot {
+  readonly scannedAt: string;
+  readonly ports: readonly number[];
+  /** Everything live on the watched ports. */
+  readonly sockets: readonly PortSocket[];
+  /** Ownerless kernel leftovers of closed connections (TIME_WAIT...): never alerted on. */
+  readonly lingering: readonly PortSocket[];
+  readonly health: HealthLevel;
+  readonly issues: readonly HealthIssue[];
+  /** How long the scan took, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** What happened to a socket between two scans. */
+export type EventType = 'appeared' | 'disappeared';
+
+/** A change on the watched ports. Persisted before it is announced. */
+export interface PortEvent {
+  /** Row id in the history (0 when the history is unavailable and the event lives only in memory). */
+  readonly seq: number;
+  readonly type: EventType;
+  readonly at: string;
+  readonly socket: PortSocket;
+  /**
+   * True when this socket's endpoint has changed state too often lately (see the engine's flap
+   * control): the event is recorded, but must not be notified on its own.
+   */
+  readonly flapping: boolean;
+}
+
+/** The poll loop's own state. */
+export interface EngineStatus {
+  readonly running: boolean;
+  readonly paused: boolean;
+  readonly intervalMs: number;
+  readonly ports: readonly number[];
+  readonly lastScanAt: string | null;
+  readonly nextScanAt: string | null;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | null;
+}
+
+/** True for a valid TCP/UDP port number. */
+export function isValidPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}

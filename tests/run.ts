@@ -1,0 +1,38 @@
+/**
+ * `npm test`: everything that can run on this machine, in order, stopping at the first failure.
+ * 1. type-check, 2. the import-direction check, 3. Node tests (unit and integration, one file at
+ * a time because integration tests bind the real port 596), 4. Playwright (browser and Electron).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+interface Step {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly when?: () => boolean;
+}
+
+const steps: readonly Step[] = [
+  { name: 'type-check', command: 'npx', args: ['tsc', '-p', 'tsconfig.json', '--noEmit'] },
+  { name: 'node tests', command: process.execPath, args: ['--test', '--test-concurrency=1', '--test-reporter=spec', 'tests/**/*.test.ts'] },
+  {
+    name: 'playwright',
+    command: 'npx',
+    args: ['playwright', 'test', '--config', 'tests/playwright.config.ts'],
+    when: () => existsSync('tests/playwright.config.ts'),
+  },
+];
+
+const only = process.argv.slice(2);
+for (const step of steps) {
+  if (only.length > 0 && !only.includes(step.name)) continue;
+  if (step.when && !step.when()) continue;
+  process.stdout.write(`\n=== ${step.name} ===\n`);
+  const result = spawnSync(step.command, step.args, { stdio: 'inherit' });
+  if (result.status !== 0) {
+    process.stderr.write(`\nnpm test: step "${step.name}" failed (exit ${result.status ?? result.signal}).\n`);
+    process.exit(1);
+  }
+}
+process.stdout.write('\nnpm test: all steps passed.\n');
