@@ -1,0 +1,68 @@
+/**
+ * Flap control, part of the engine's event contract:
+ *
+ * - The engine emits at most one event per socket identity per scan, and delivers each scan's
+ *   events together as one batch (so ten new sockets are one batch, never ten wake-ups).
+ * - Transitions are counted per *endpoint* (protocol, side, watched port, the address on the
+ *   watched side, and the program name), so a program that is relaunched on every attempt
+ *   still counts as one endpoint.
+ * - When an endpoint has more than `threshold` transitions within `windowMs`, its further
+ *   events are marked `flapping: true` until it has been quiet for `windowMs`. Flapping events
+ *   are still recorded in the history (nothing is lost) but must not be notified one by one:
+ *   notifiers show at most one "is flapping" summary.
+ * - Memory is bounded: at most `maxEndpoints` endpoints are tracked, the least recently
+ *   active forgotten first.
+ */
+import type { PortSocket } from './model.ts';
+
+/** Tuning of the flap control. */
+export interface FlapOptions {
+  readonly threshold: number;
+  readonly windowMs: number;
+  readonly maxEndpoints: number;
+}
+
+/** Defaults: more than 4 changes in a minute is flapping. */
+export const DEFAULT_FLAP_OPTIONS: FlapOptions = { threshold: 4, windowMs: 60_000, maxEndpoints: 10_000 };
+
+/** The endpoint a socket's transitions are counted under. */
+export function flapKey(s: PortSocket): string {
+  const address = s.side === 'local' ? s.localAddress : (s.remoteAddress ?? '*');
+  return `${s.protocol}|${s.side}|${s.watchedPort}|${address}|${s.process?.name ?? '?'}`;
+}
+
+/** Counts transitions per endpoint and says whether an endpoint is flapping. */
+export class FlapTracker {
+  readonly #options: FlapOptions;
+  readonly #history = new Map<string, number[]>();
+
+  constructor(options: FlapOptions = DEFAULT_FLAP_OPTIONS) {
+    this.#options = options;
+  }
+
+  /** Records one transition of the socket's endpoint at `nowMs` and says whether it is flapping. */
+  recordTransition(socket: PortSocket, nowMs: number): boolean {
+    const key = flapKey(socket);
+    const since = nowMs - this.#options.windowMs;
+    const times = (this.#history.get(key) ?? []).filter((t) => t > since);
+    times.push(nowMs);
+    // Re-insert so the Map's order is least recently active first.
+    this.#history.delete(key);
+    this.#history.set(key, times.slice(-(this.#options.threshold + 1)));
+    this.#evict();
+    return times.length > this.#options.threshold;
+  }
+
+  /** How many endpoints are tracked (for tests of the memory bound). */
+  get size(): number {
+    return this.#history.size;
+  }
+
+  #evict(): void {
+    while (this.#history.size > this.#options.maxEndpoints) {
+      const oldest = this.#history.keys().next().value;
+      if (oldest === undefined) break;
+      this.#history.delete(oldest);
+    }
+  }
+}

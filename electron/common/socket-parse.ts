@@ -1,0 +1,197 @@
+/**
+ * Parsers that turn the text of socket tools (ss) and systeminformation's rows into raw sockets,
+ * with addresses, ports and states normalized so that rows from different sources compare equal.
+ * Pure: property-tested in tests/common/socket-parse.test.ts.
+ */
+import type { Family, Protocol } from './model.ts';
+
+/** A socket as a source reports it, before owners are looked up. */
+export interface RawSocket {
+  readonly protocol: Protocol;
+  readonly family: Family;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string | null;
+  readonly remotePort: number | null;
+  readonly state: string;
+  /** Owner pid where the source knows it. */
+  readonly pid: number | null;
+  /** Every pid holding the socket (forked servers share one listener). */
+  readonly pids: readonly number[];
+  readonly inode: number | null;
+  /** Owner uid where the source reports it. */
+  readonly uid: number | null;
+}
+
+// ss(8) state names → netstat's, which the JSON contract uses.
+const SS_STATES: Readonly<Record<string, string>> = {
+  ESTAB: 'ESTABLISHED',
+  'SYN-SENT': 'SYN_SENT',
+  'SYN-RECV': 'SYN_RECV',
+  'FIN-WAIT-1': 'FIN_WAIT1',
+  'FIN-WAIT-2': 'FIN_WAIT2',
+  'TIME-WAIT': 'TIME_WAIT',
+  'CLOSE-WAIT': 'CLOSE_WAIT',
+  'LAST-ACK': 'LAST_ACK',
+  UNCONN: 'UNCONN',
+  LISTEN: 'LISTEN',
+  CLOSING: 'CLOSING',
+  CLOSE: 'CLOSE',
+  'CLOSED': 'CLOSE',
+  UNKNOWN: 'UNKNOWN',
+};
+
+/** Maps a state name from ss or netstat to netstat's upper-case spelling. */
+export function normalizeState(state: string, protocol: Protocol): string {
+  const upper = state.trim().toUpperCase();
+  if (upper === '' || upper === '-') return protocol === 'udp' ? 'UNCONN' : 'UNKNOWN';
+  return SS_STATES[upper] ?? upper.replace(/-/g, '_');
+}
+
+/** Normalizes an address: drops brackets, maps `*` to the wildcard, and IPv4-mapped IPv6 to dotted IPv4. */
+export function normalizeAddress(address: string): string {
+  let a = address.trim();
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+  if (a === '*' || a === '' ) return '::';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(a);
+  if (mapped?.[1]) return mapped[1];
+  return a.toLowerCase();
+}
+
+/** Address family of a normalized address as it appeared in the source (`*` means a dual-stack IPv6 socket). */
+export function familyOf(rawAddress: string): Family {
+  const a = rawAddress.trim();
+  if (a === '*' || a.startsWith('[') || a.includes(':')) return 6;
+  return 4;
+}
+
+/** Splits `host:port` where host may be bracketed IPv6, `*`, or carry a `%iface` scope. */
+export function splitEndpoint(endpoint: string): { host: string; port: string } | null {
+  const i = endpoint.lastIndexOf(':');
+  if (i <= 0 || i === endpoint.length - 1) return null;
+  return { host: endpoint.slice(0, i), port: endpoint.slice(i + 1) };
+}
+
+/** Parses a port field: `*`, `0` or garbage mean none. */
+export function parsePort(text: string | number | null | undefined): number | null {
+  if (typeof text === 'number') return Number.isInteger(text) && text >= 1 && text <= 65535 ? text : null;
+  if (typeof text !== 'string' || !/^\d{1,5}$/.test(text.trim())) return null;
+  const n = Number(text.trim());
+  return n >= 1 && n <= 65535 ? n : null;
+}
+
+function stripScope(host: string): string {
+  // ss prints `127.0.0.1%lo:596` for sockets bound to a device; the scope is not part of the address.
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const pct = bare.indexOf('%');
+  return pct >= 0 && !bare.includes(':') ? bare.slice(0, pct) : bare;
+}
+
+/**
+ * Parses the output of `ss -H -tuna[p]e ...` into raw sockets. Lines that do not parse are
+ * skipped and counted, never guessed at.
+ */
+export function parseSsOutput(text: string): { sockets: RawSocket[]; skipped: number } {
+  const sockets: RawSocket[] = [];
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const parsed = parseSsLine(line);
+    if (parsed) sockets.push(parsed);
+    else skipped++;
+  }
+  return { sockets, skipped };
+}
+
+/** Parses one line of `ss -H -tuna[p]e` output, or returns null. */
+export function parseSsLine(line: string): RawSocket | null {
+  // users:(("name",pid=1,fd=3)) may contain spaces and quotes inside the name; cut it out first.
+  const usersStart = line.indexOf('users:((');
+  let usersPart = '';
+  let rest = line;
+  if (usersStart >= 0) {
+    const end = line.indexOf('))', usersStart);
+    const usersEnd = end >= 0 ? end + 2 : line.length;
+    usersPart = line.slice(usersStart, usersEnd);
+    rest = line.slice(0, usersStart) + ' ' + line.slice(usersEnd);
+  }
+  const fields = rest.trim().split(/\s+/);
+  if (fields.length < 6) return null;
+  const [netid, state, , , local, peer] = fields as [string, string, string, string, string, string];
+  const protocol: Protocol | null = netid === 'tcp' ? 'tcp' : netid === 'udp' ? 'udp' : null;
+  if (!protocol) return null;
+  const localEp = splitEndpoint(local);
+  const peerEp = splitEndpoint(peer);
+  if (!localEp || !peerEp) return null;
+  const localPort = parsePort(localEp.port);
+  if (localPort === null) return null;
+  const remotePort = parsePort(peerEp.port);
+  const remoteHost = peerEp.host === '*' || remotePort === null ? null : normalizeAddress(stripScope(peerEp.host));
+  const pids = [...usersPart.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])).filter((p) => p > 0);
+  const uniquePids = [...new Set(pids)].sort((a, b) => a - b);
+  const extras = fields.slice(6).join(' ');
+  const ino = /(?:^|\s)ino:(\d+)/.exec(extras);
+  const uid = /(?:^|\s)uid:(\d+)/.exec(extras);
+  return {
+    protocol,
+    family: familyOf(localEp.host),
+    localAddress: normalizeAddress(stripScope(localEp.host)),
+    localPort,
+    remoteAddress: remotePort === null ? null : remoteHost,
+    remotePort,
+    state: normalizeState(state, protocol),
+    pid: uniquePids[0] ?? null,
+    pids: uniquePids,
+    inode: ino?.[1] ? Number(ino[1]) : null,
+    uid: uid?.[1] ? Number(uid[1]) : null,
+  };
+}
+
+/** A row of `systeminformation.networkConnections()` (ports arrive as strings). */
+export interface SiConnection {
+  readonly protocol?: string;
+  readonly localAddress?: string;
+  readonly localPort?: string | number;
+  readonly peerAddress?: string;
+  readonly peerPort?: string | number;
+  readonly state?: string;
+  readonly pid?: number | null;
+  readonly process?: string;
+}
+
+/** Converts a systeminformation row to a raw socket, or null when it does not describe one. */
+export function fromSiConnection(row: SiConnection): RawSocket | null {
+  const proto = String(row.protocol ?? '').toLowerCase();
+  const protocol: Protocol | null = proto.startsWith('tcp') ? 'tcp' : proto.startsWith('udp') ? 'udp' : null;
+  if (!protocol) return null;
+  const localPort = parsePort(row.localPort ?? null);
+  if (localPort === null) return null;
+  const localRaw = String(row.localAddress ?? '');
+  const family: Family = proto.endsWith('6') || localRaw.includes(':') ? 6 : 4;
+  const remotePort = parsePort(row.peerPort ?? null);
+  const peerRaw = String(row.peerAddress ?? '');
+  const pid = typeof row.pid === 'number' && Number.isInteger(row.pid) && row.pid > 0 ? row.pid : null;
+  return {
+    protocol,
+    family,
+    localAddress: normalizeAddress(localRaw),
+    localPort,
+    remoteAddress: remotePort === null ? null : normalizeAddress(peerRaw),
+    remotePort,
+    state: normalizeState(String(row.state ?? ''), protocol),
+    pid,
+    pids: pid === null ? [] : [pid],
+    inode: null,
+    uid: null,
+  };
+}
+
+/** The endpoint key two sources agree on for the same socket. */
+export function endpointKey(s: RawSocket): string {
+  return `${s.protocol}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
+}
+
+/** True when the socket's local or remote port is one of the watched ports. */
+export function touchesPorts(s: RawSocket, ports: ReadonlySet<number>): boolean {
+  return ports.has(s.localPort) || (s.remotePort !== null && ports.has(s.remotePort));
+}

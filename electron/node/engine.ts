@@ -1,0 +1,379 @@
+/**
+ * The detection engine: polls the scanner, captures owners the moment a socket is first seen,
+ * turns consecutive snapshots into `appeared`/`disappeared` events, records them in the
+ * history BEFORE telling anyone, and keeps going whatever fails.
+ *
+ * Contract (see also electron/common/flap-control.ts):
+ * - Scans never overlap; `scanNow()` during a scan waits for it and then scans again.
+ * - A failing scan is reported (status.lastError, a blind snapshot with the reason) and retried
+ *   with exponential backoff up to 60 s; the loop never stops on its own.
+ * - A blind scan (no socket source, failure) produces no events: "cannot see" is not "gone".
+ * - Listeners get one call per scan with that scan's events, already persisted.
+ */
+import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Snapshot } from '../common/model.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../common/model.ts';
+import { diffSockets, isLingering, socketIdentity } from '../common/socket-identity.ts';
+import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '../common/flap-control.ts';
+import type { RawSocket } from '../common/socket-parse.ts';
+import { createSystemScanner, type RawScan, type Scanner } from './scanner.ts';
+import { readProcessInfo, readStartTime } from './process-info.ts';
+
+/** Where events are persisted before they are announced. */
+export interface EventSink {
+  record(events: readonly Omit<PortEvent, 'seq'>[]): readonly PortEvent[];
+}
+
+/** How to build an engine. */
+export interface EngineOptions {
+  readonly ports?: readonly number[];
+  readonly intervalMs?: number;
+  readonly scanner?: Scanner;
+  readonly history?: EventSink | null;
+  readonly flap?: FlapOptions;
+  /** Whether owners of other users' sockets can be seen (root / Administrator). */
+  readonly elevated?: boolean;
+  readonly maxBackoffMs?: number;
+}
+
+/** Listener of completed scans. */
+export type ScanListener = (snapshot: Snapshot, events: readonly PortEvent[]) => void;
+
+const MAX_BACKOFF_MS = 60_000;
+
+/** True when this process can see every process's sockets. */
+export function isElevated(): boolean {
+  if (typeof process.getuid === 'function') return process.getuid() === 0;
+  return true; // Windows: netstat -ano reports every pid without elevation.
+}
+
+/** The poll loop and its state. */
+export class Engine {
+  #ports: readonly number[];
+  #intervalMs: number;
+  readonly #scanner: Scanner;
+  readonly #history: EventSink | null;
+  readonly #flaps: FlapTracker;
+  readonly #elevated: boolean;
+  readonly #maxBackoffMs: number;
+  readonly #scanListeners = new Set<ScanListener>();
+  readonly #statusListeners = new Set<(status: EngineStatus) => void>();
+  #snapshot: Snapshot | null = null;
+  /** Sockets of the last scan that could see, so a blind spell produces no false events. */
+  #known: readonly PortSocket[] = [];
+  #running = false;
+  #paused = false;
+  #timer: NodeJS.Timeout | null = null;
+  #nextScanAt: number | null = null;
+  #inFlight: Promise<Snapshot> | null = null;
+  #failures = 0;
+  #lastError: string | null = null;
+
+  constructor(options: EngineOptions = {}) {
+    this.#ports = normalizePorts(options.ports ?? [DEFAULT_PORT]);
+    this.#intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.#scanner = options.scanner ?? createSystemScanner();
+    this.#history = options.history ?? null;
+    this.#flaps = new FlapTracker(options.flap ?? DEFAULT_FLAP_OPTIONS);
+    this.#elevated = options.elevated ?? isElevated();
+    this.#maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS;
+  }
+
+  /** The latest snapshot, or null before the first scan. */
+  get snapshot(): Snapshot | null {
+    return this.#snapshot;
+  }
+
+  /** The loop's state. */
+  get status(): EngineStatus {
+    return {
+      running: this.#running,
+      paused: this.#paused,
+      intervalMs: this.#intervalMs,
+      ports: this.#ports,
+      lastScanAt: this.#snapshot?.scannedAt ?? null,
+      nextScanAt: this.#nextScanAt === null ? null : new Date(this.#nextScanAt).toISOString(),
+      consecutiveFailures: this.#failures,
+      lastError: this.#lastError,
+    };
+  }
+
+  /** Subscribes to completed scans; returns the unsubscribe function. */
+  onScan(listener: ScanListener): () => void {
+    this.#scanListeners.add(listener);
+    return () => this.#scanListeners.delete(listener);
+  }
+
+  /** Subscribes to loop state changes; returns the unsubscribe function. */
+  onStatus(listener: (status: EngineStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  /** Starts polling (the first scan runs at once). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule(0);
+    this.#emitStatus();
+  }
+
+  /** Stops polling and waits for a scan in flight to finish. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#clearTimer();
+    const inFlight = this.#inFlight;
+    if (inFlight) await inFlight.catch(() => undefined);
+    this.#emitStatus();
+  }
+
+  /** Pauses the poll loop (scan-now still works). */
+  pause(): void {
+    this.#paused = true;
+    this.#clearTimer();
+    this.#emitStatus();
+  }
+
+  /** Resumes the poll loop with an immediate scan. */
+  resume(): void {
+    this.#paused = false;
+    if (this.#running) this.#schedule(0);
+    this.#emitStatus();
+  }
+
+  /** Changes the watched ports and rescans. */
+  setPorts(ports: readonly number[]): void {
+    this.#ports = normalizePorts(ports);
+    if (this.#running && !this.#paused) this.#schedule(0);
+    this.#emitStatus();
+  }
+
+  /** Changes the poll interval (takes effect from the next poll). */
+  setIntervalMs(intervalMs: number): void {
+    this.#intervalMs = intervalMs;
+    if (this.#running && !this.#paused && !this.#inFlight) this.#schedule(intervalMs);
+    this.#emitStatus();
+  }
+
+  /** Scans now (after any scan in flight) and returns the snapshot. */
+  async scanNow(): Promise<Snapshot> {
+    if (this.#inFlight) await this.#inFlight.catch(() => undefined);
+    return this.#runScan();
+  }
+
+  #schedule(delayMs: number): void {
+    this.#clearTimer();
+    if (!this.#running || this.#paused) return;
+    this.#nextScanAt = Date.now() + delayMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#inFlight) return; // The in-flight scan reschedules when it ends.
+      void this.#runScan().catch(() => undefined);
+    }, delayMs);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#nextScanAt = null;
+  }
+
+  #runScan(): Promise<Snapshot> {
+    if (this.#inFlight) return this.#inFlight;
+    this.#clearTimer();
+    const run = this.#scanOnce().finally(() => {
+      this.#inFlight = null;
+      const delay = this.#failures === 0 ? this.#intervalMs : Math.min(this.#intervalMs * 2 ** this.#failures, this.#maxBackoffMs);
+      this.#schedule(delay);
+      this.#emitStatus();
+    });
+    this.#inFlight = run;
+    return run;
+  }
+
+  async #scanOnce(): Promise<Snapshot> {
+    const started = performance.now();
+    const ports = this.#ports;
+    let snapshot: Snapshot;
+    let events: PortEvent[] = [];
+    try {
+      const raw = await this.#scanner.scan(ports);
+      if (raw.health === 'blind') {
+        snapshot = this.#blindSnapshot(ports, raw.issues, started);
+      } else {
+        const previous = this.#snapshot && this.#snapshot.health !== 'blind' ? this.#snapshot : null;
+        const reusable = raw.reused && previous !== null && sameList(previous.ports, ports);
+        const built = reusable ? { sockets: previous.sockets, lingering: previous.lingering } : await this.#capture(raw, ports);
+        const hidden = built.sockets.some((s) => s.pid === null);
+        const issues: HealthIssue[] = [...raw.issues];
+        if (hidden && !this.#elevated) {
+          issues.push({
+            code: 'not-elevated',
+            message: 'Some owners are hidden: Ghostport is not running as root, and these sockets belong to other users.',
+            hint: 'Run Ghostport as root (sudo) or Administrator to see which process owns them.',
+          });
+        }
+        const health: HealthLevel = raw.health === 'degraded' || issues.length > 0 ? 'degraded' : 'ok';
+        snapshot = {
+          scannedAt: new Date().toISOString(),
+          ports,
+          sockets: built.sockets,
+          lingering: built.lingering,
+          health,
+          issues,
+          durationMs: performance.now() - started,
+        };
+        events = this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt);
+        this.#known = built.sockets;
+      }
+      this.#failures = 0;
+      this.#lastError = null;
+    } catch (error) {
+      this.#failures++;
+      this.#lastError = error instanceof Error ? error.message : String(error);
+      snapshot = this.#blindSnapshot(
+        ports,
+        [{ code: 'scan-failed', message: `The last scan failed: ${this.#lastError}`, hint: 'Ghostport retries automatically; if this persists, check that ss works.' }],
+        started,
+      );
+    }
+    this.#snapshot = snapshot;
+    for (const listener of this.#scanListeners) {
+      try {
+        listener(snapshot, events);
+      } catch (error) {
+        console.error('ghostport: a scan listener failed', error);
+      }
+    }
+    return snapshot;
+  }
+
+  #blindSnapshot(ports: readonly number[], issues: readonly HealthIssue[], started: number): Snapshot {
+    return {
+      scannedAt: new Date().toISOString(),
+      ports,
+      sockets: [],
+      lingering: [],
+      health: 'blind',
+      issues,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  #record(diff: { appeared: readonly PortSocket[]; disappeared: readonly PortSocket[] }, at: string): PortEvent[] {
+    const nowMs = Date.parse(at);
+    const pending: Omit<PortEvent, 'seq'>[] = [
+      ...diff.disappeared.map((socket) => ({ type: 'disappeared' as const, at, socket, flapping: this.#flaps.recordTransition(socket, nowMs) })),
+      ...diff.appeared.map((socket) => ({ type: 'appeared' as const, at, socket, flapping: this.#flaps.recordTransition(socket, nowMs) })),
+    ];
+    if (pending.length === 0) return [];
+    if (!this.#history) return pending.map((e) => ({ ...e, seq: 0 }));
+    return [...this.#history.record(pending)];
+  }
+
+  async #capture(raw: RawScan, ports: readonly number[]): Promise<{ sockets: PortSocket[]; lingering: PortSocket[] }> {
+    const portSet = new Set(ports);
+    const previous = new Map(this.#known.map((s) => [s.id, s]));
+    const startTimes = new Map<number, Promise<string | null>>();
+    const infos = new Map<number, Promise<ProcessInfo | null>>();
+    const now = new Date().toISOString();
+    const sockets: PortSocket[] = [];
+    const lingering: PortSocket[] = [];
+    await Promise.all(
+      raw.sockets.map(async (r) => {
+        const side: 'local' | 'remote' = portSet.has(r.localPort) ? 'local' : 'remote';
+        const watchedPort = side === 'local' ? r.localPort : (r.remotePort ?? r.localPort);
+        if (isLingering(r)) {
+          lingering.push(this.#toSocket(r, null, null, side, watchedPort, now, 'A leftover of a closed connection: the kernel holds it, no process does.'));
+          return;
+        }
+        let startedAt: string | null = null;
+        if (r.pid !== null) {
+          if (!startTimes.has(r.pid)) startTimes.set(r.pid, readStartTime(r.pid));
+          startedAt = await startTimes.get(r.pid)!;
+        }
+        const id = socketIdentity(r, startedAt);
+        const known = previous.get(id);
+        if (known) {
+          sockets.push({ ...known, state: r.state });
+          return;
+        }
+        let info: ProcessInfo | null = null;
+        if (r.pid !== null) {
+          if (!infos.has(r.pid)) infos.set(r.pid, readProcessInfo(r.pid));
+          info = await infos.get(r.pid)!;
+        }
+        sockets.push(this.#toSocket(r, info, id, side, watchedPort, now, this.#unknownReason(r, info)));
+      }),
+    );
+    sockets.sort(compareSockets);
+    lingering.sort(compareSockets);
+    return { sockets, lingering };
+  }
+
+  #unknownReason(r: RawSocket, info: ProcessInfo | null): string | undefined {
+    if (info) return undefined;
+    if (r.pid !== null) return `Process ${r.pid} exited before its details could be read.`;
+    if (!this.#elevated) return 'Owner hidden: the socket belongs to another user. Run Ghostport as root (sudo) to see it.';
+    return 'No process holds this socket (kernel-owned, in another network namespace, or its owner just exited).';
+  }
+
+  #toSocket(
+    r: RawSocket,
+    info: ProcessInfo | null,
+    id: string | null,
+    side: 'local' | 'remote',
+    watchedPort: number,
+    now: string,
+    ownerUnknownReason: string | undefined,
+  ): PortSocket {
+    return {
+      id: id ?? socketIdentity(r, info?.startedAt ?? null),
+      protocol: r.protocol,
+      family: r.family,
+      localAddress: r.localAddress,
+      localPort: r.localPort,
+      remoteAddress: r.remoteAddress,
+      remotePort: r.remotePort,
+      state: r.state,
+      pid: r.pid,
+      process: info,
+      ...(ownerUnknownReason ? { ownerUnknownReason } : {}),
+      watchedPort,
+      side,
+      inode: r.inode,
+      firstSeenAt: now,
+    };
+  }
+
+  #emitStatus(): void {
+    const status = this.status;
+    for (const listener of this.#statusListeners) {
+      try {
+        listener(status);
+      } catch (error) {
+        console.error('ghostport: a status listener failed', error);
+      }
+    }
+  }
+}
+
+function normalizePorts(ports: readonly number[]): readonly number[] {
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Stable order for display: by watched port, protocol, local endpoint, remote endpoint. */
+export function compareSockets(a: PortSocket, b: PortSocket): number {
+  return (
+    a.watchedPort - b.watchedPort ||
+    a.protocol.localeCompare(b.protocol) ||
+    a.family - b.family ||
+    a.localAddress.localeCompare(b.localAddress) ||
+    a.localPort - b.localPort ||
+    (a.remoteAddress ?? '').localeCompare(b.remoteAddress ?? '') ||
+    (a.remotePort ?? 0) - (b.remotePort ?? 0)
+  );
+}
