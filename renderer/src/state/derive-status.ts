@@ -1,0 +1,109 @@
+/**
+ * What the header says: one verdict about the watched ports plus the banners that explain
+ * why the verdict may be incomplete. Pure; derived from `AppState` on every render.
+ */
+import type { HealthIssue } from '../../../electron/common/model.ts';
+import type { AppState } from '../../../electron/common/ipc-contract.ts';
+import { isAllowlisted } from '../../../electron/common/allowlist.ts';
+import { describePorts } from '../../../electron/common/display-text.ts';
+
+/** The colour and icon of the verdict. */
+export type StatusTone = 'loading' | 'clear' | 'alert' | 'allowed' | 'blind';
+
+/** One banner under the header: what is wrong and what to do. */
+export interface StatusBanner {
+  readonly id: string;
+  readonly severity: 'info' | 'warning' | 'error';
+  readonly message: string;
+  readonly hint: string | null;
+  /** An action the banner offers, handled by the header. */
+  readonly action: 'resume' | 'scan' | null;
+}
+
+/** The header's verdict. */
+export interface DerivedStatus {
+  readonly tone: StatusTone;
+  readonly title: string;
+  readonly detail: string;
+  readonly socketCount: number;
+  readonly allowedCount: number;
+  readonly paused: boolean;
+  /** The last scan is older than a few intervals although monitoring is not paused. */
+  readonly stale: boolean;
+  readonly banners: readonly StatusBanner[];
+}
+
+const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+
+/** Derives the header's verdict and banners from the app state at time `now`. */
+export function deriveStatus(app: AppState | null, now: number): DerivedStatus {
+  if (!app) {
+    return { tone: 'loading', title: 'Connecting\u2026', detail: '', socketCount: 0, allowedCount: 0, paused: false, stale: false, banners: [] };
+  }
+  const { snapshot, status, settings } = app;
+  const ports = snapshot?.ports ?? status.ports;
+  const banners: StatusBanner[] = [];
+  const paused = status.paused;
+  if (paused) {
+    banners.push({
+      id: 'paused',
+      severity: 'warning',
+      message: 'Monitoring is paused: nothing new on the port is detected or recorded.',
+      hint: 'Resume to watch the port again.',
+      action: 'resume',
+    });
+  }
+  const lastScan = status.lastScanAt ?? snapshot?.scannedAt ?? null;
+  const staleAfter = Math.max(3 * status.intervalMs, 10_000);
+  const stale = !paused && status.running && lastScan !== null && now - Date.parse(lastScan) > staleAfter;
+  if (stale) {
+    banners.push({
+      id: 'stale',
+      severity: 'warning',
+      message: 'The last scan is older than expected, so this view may be out of date.',
+      hint: 'Scan now; if this persists, restart Ghostport.',
+      action: 'scan',
+    });
+  }
+  if (status.consecutiveFailures > 0 && status.lastError) {
+    banners.push({
+      id: 'scan-failing',
+      severity: 'error',
+      message: `The last ${plural(status.consecutiveFailures, 'scan')} failed: ${status.lastError}`,
+      hint: 'Ghostport keeps retrying; scan now to try immediately.',
+      action: 'scan',
+    });
+  }
+  for (const issue of snapshot?.issues ?? []) banners.push(issueBanner(issue, snapshot?.health === 'blind' ? 'error' : 'warning'));
+
+  if (!snapshot) {
+    return { tone: 'loading', title: 'Waiting for the first scan\u2026', detail: `Watching ${describePorts(ports)}`, socketCount: 0, allowedCount: 0, paused, stale, banners };
+  }
+  if (snapshot.health === 'blind') {
+    return {
+      tone: 'blind',
+      title: 'Cannot see the port',
+      detail: `Ghostport cannot read the socket tables, so it cannot tell whether ${describePorts(ports)} is in use.`,
+      socketCount: 0,
+      allowedCount: 0,
+      paused,
+      stale,
+      banners,
+    };
+  }
+  const socketCount = snapshot.sockets.length;
+  const allowedCount = snapshot.sockets.filter((socket) => isAllowlisted(settings.allowlist, socket)).length;
+  if (socketCount === 0) {
+    return { tone: 'clear', title: 'Clear', detail: `Nothing is using ${describePorts(ports)}.`, socketCount, allowedCount, paused, stale, banners };
+  }
+  const owners = new Set(snapshot.sockets.map((socket) => socket.pid ?? `?${socket.id}`)).size;
+  const detail = `${plural(owners, 'process', 'processes')} on ${describePorts(ports)}${allowedCount > 0 ? `, ${allowedCount} allowed by you` : ''}.`;
+  if (allowedCount === socketCount) {
+    return { tone: 'allowed', title: `${plural(socketCount, 'socket')}, all allowed`, detail, socketCount, allowedCount, paused, stale, banners };
+  }
+  return { tone: 'alert', title: `${plural(socketCount, 'socket')} on the port`, detail, socketCount, allowedCount, paused, stale, banners };
+}
+
+function issueBanner(issue: HealthIssue, severity: 'warning' | 'error'): StatusBanner {
+  return { id: `issue:${issue.code}`, severity, message: issue.message, hint: issue.hint ?? null, action: null };
+}
