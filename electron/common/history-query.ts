@@ -24,6 +24,8 @@ export const historyQuerySchema = z
     text: z.string().max(1000).optional(),
     /** Newest first (the window) or oldest first (the CLI). */
     order: z.enum(['asc', 'desc']).optional(),
+    /** Only events up to this sequence number: pins a view so new events do not shift its pages. */
+    maxSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     offset: z.number().int().min(0).max(100_000_000).optional(),
     limit: z.number().int().min(1).max(10_000).optional(),
   })
@@ -45,7 +47,7 @@ export const timelineQuerySchema = z
     since: isoDate,
     until: isoDate,
     buckets: z.number().int().min(1).max(1000),
-    filter: historyQuerySchema.omit({ since: true, until: true, order: true, offset: true, limit: true }).optional(),
+    filter: historyQuerySchema.omit({ since: true, until: true, order: true, offset: true, limit: true, maxSeq: true }).optional(),
   })
   .strict();
 

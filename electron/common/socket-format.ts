@@ -1,0 +1,86 @@
+/**
+ * How sockets and events are written for people and for programs: the CLI's JSON (the public
+ * contract of `ghostport scan --json`/`watch --json`/`history --json`) and short descriptions.
+ * Pure.
+ */
+import type { PortEvent, PortSocket, ProcessInfo, Snapshot } from './model.ts';
+
+/** The JSON shape of a process in the CLI's output. */
+export interface ProcessJson {
+  readonly pid: number;
+  readonly name: string;
+  readonly path: string | null;
+  readonly command: string;
+  readonly user: string | null;
+  readonly parentPid: number | null;
+  readonly startedAt: string | null;
+  readonly cpuPercent?: number | null;
+  readonly memoryBytes?: number | null;
+}
+
+/** The JSON shape of a socket in the CLI's output. */
+export interface SocketJson {
+  readonly protocol: 'tcp' | 'udp';
+  readonly family: 4 | 6;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string | null;
+  readonly remotePort: number | null;
+  readonly state: string;
+  readonly pid: number | null;
+  readonly process: ProcessJson | null;
+  readonly ownerUnknownReason?: string;
+  readonly id: string;
+  readonly firstSeenAt: string;
+}
+
+/** A process as the CLI's JSON writes it. */
+export function toProcessJson(p: ProcessInfo | null): ProcessJson | null {
+  if (!p) return null;
+  return {
+    pid: p.pid,
+    name: p.name,
+    path: p.path,
+    command: p.command,
+    user: p.user,
+    parentPid: p.parentPid,
+    startedAt: p.startedAt,
+    cpuPercent: p.cpuPercent ?? null,
+    memoryBytes: p.memoryBytes ?? null,
+  };
+}
+
+/** A socket as the CLI's JSON writes it. */
+export function toSocketJson(s: PortSocket): SocketJson {
+  return {
+    protocol: s.protocol,
+    family: s.family,
+    localAddress: s.localAddress,
+    localPort: s.localPort,
+    remoteAddress: s.remoteAddress,
+    remotePort: s.remotePort,
+    state: s.state,
+    pid: s.pid,
+    process: toProcessJson(s.process),
+    ...(s.ownerUnknownReason ? { ownerUnknownReason: s.ownerUnknownReason } : {}),
+    id: s.id,
+    firstSeenAt: s.firstSeenAt,
+  };
+}
+
+/** The document `ghostport scan --json` prints. */
+export function toScanJson(snapshot: Snapshot): object {
+  return {
+    scannedAt: snapshot.scannedAt,
+    ports: snapshot.ports,
+    sockets: snapshot.sockets.map(toSocketJson),
+    lingering: snapshot.lingering.map(toSocketJson),
+    health: snapshot.health,
+    issues: snapshot.issues,
+  };
+}
+
+/** The line `ghostport watch --json` and `history --json` print for an event. */
+export function toEventJson(e: PortEvent): object {
+  return { type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping };
+}
