@@ -1,0 +1,161 @@
+/**
+ * The `ghostport` command line: the same engine and history as the tray app, with no Electron.
+ * Exit status: 0 clear, 1 something on a watched port, 2 error (bad arguments, cannot see sockets).
+ */
+import { readFileSync } from 'node:fs';
+import { parseCliArgs, USAGE, type CliCommand } from '../../common/cli-args.ts';
+import type { PortEvent, PortSocket, Snapshot } from '../../common/model.ts';
+import { toEventJson, toScanJson } from '../../common/socket-format.ts';
+import { describeEndpoint, describeOwner, displayText, formatEndpoint, describePorts } from '../../common/display-text.ts';
+import { Engine } from '../engine.ts';
+import { History } from '../history.ts';
+import { resolveDataDir } from '../data-dir.ts';
+
+/** Where the CLI writes; injectable for tests. */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Runs the CLI and resolves with the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const parsed = parseCliArgs(argv);
+  if (!parsed.ok) {
+    io.err(`ghostport: ${parsed.reason}\nRun "ghostport help" for usage.\n`);
+    return 2;
+  }
+  const cmd = parsed.value;
+  switch (cmd.command) {
+    case 'help':
+      io.out(`Ghostport watches TCP/UDP port 596 (SMSD, a dead DEC protocol) and tells you what is on it.\n\n${USAGE}\n`);
+      return 0;
+    case 'version':
+      io.out(`${readVersion()}\n`);
+      return 0;
+    case 'scan':
+      return scan(cmd, io);
+    case 'watch':
+      return watch(cmd, io);
+    case 'history':
+      return history(cmd, io);
+  }
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return `ghostport ${pkg.version ?? 'unknown'}`;
+  } catch {
+    return 'ghostport (version unknown)';
+  }
+}
+
+async function scan(cmd: Extract<CliCommand, { command: 'scan' }>, io: CliIo): Promise<number> {
+  const engine = new Engine({ ports: cmd.ports });
+  const snapshot = await engine.scanNow();
+  if (cmd.json) io.out(`${JSON.stringify(toScanJson(snapshot))}\n`);
+  else io.out(formatSnapshot(snapshot));
+  for (const issue of snapshot.issues) io.err(`ghostport: ${issue.message}${issue.hint ? ` ${issue.hint}` : ''}\n`);
+  if (snapshot.health === 'blind') return 2;
+  return snapshot.sockets.length > 0 ? 1 : 0;
+}
+
+/** The human-readable table of a snapshot. */
+export function formatSnapshot(snapshot: Snapshot): string {
+  const where = describePorts(snapshot.ports);
+  if (snapshot.health === 'blind') return `Cannot see sockets on ${where}: the result is unknown, not clear.\n`;
+  const lines: string[] = [];
+  if (snapshot.sockets.length === 0) {
+    lines.push(`${capitalize(where)}: clear. Nothing is listening on it or talking to it.`);
+  } else {
+    lines.push(`${capitalize(where)}: ${snapshot.sockets.length} ${snapshot.sockets.length === 1 ? 'socket' : 'sockets'}`);
+    lines.push(...table(snapshot.sockets));
+  }
+  if (snapshot.lingering.length > 0) {
+    lines.push(`(${snapshot.lingering.length} closed ${snapshot.lingering.length === 1 ? 'connection is' : 'connections are'} lingering in TIME_WAIT: kernel leftovers, no process owns them.)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function table(sockets: readonly PortSocket[]): string[] {
+  const rows = sockets.map((s) => [
+    `${s.protocol}${s.family}`,
+    formatEndpoint(s.localAddress, s.localPort),
+    formatEndpoint(s.remoteAddress, s.remotePort),
+    s.state,
+    s.pid === null ? '?' : String(s.pid),
+    displayText(s.process?.user ?? (s.pid === null ? '?' : ''), 16),
+    s.process ? displayText(s.process.command, 80) : (s.ownerUnknownReason ?? ''),
+  ]);
+  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', 'COMMAND'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)];
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** One human-readable line for an event. */
+export function formatEvent(e: PortEvent): string {
+  const verb = e.type === 'appeared' ? '+ appeared   ' : '- disappeared';
+  const flap = e.flapping ? ' [flapping]' : '';
+  return `${e.at}  ${verb}  ${describeEndpoint(e.socket)}  ${describeOwner(e.socket)}${flap}\n`;
+}
+
+async function watch(cmd: Extract<CliCommand, { command: 'watch' }>, io: CliIo): Promise<number> {
+  const history = cmd.noHistory ? null : History.open({ dataDir: resolveDataDir(cmd.dataDir) });
+  for (const issue of history?.issues ?? []) io.err(`ghostport: ${issue.message}\n`);
+  const engine = new Engine({ ports: cmd.ports, intervalMs: cmd.intervalMs, history });
+  let lastHealth = '';
+  engine.onScan((snapshot, events) => {
+    for (const e of events) io.out(cmd.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
+    const health = `${snapshot.health}:${snapshot.issues.map((i) => i.code).join(',')}`;
+    if (health !== lastHealth) {
+      lastHealth = health;
+      for (const issue of snapshot.issues) io.err(`ghostport: ${issue.message}${issue.hint ? ` ${issue.hint}` : ''}\n`);
+    }
+  });
+  io.err(`ghostport: watching ${describePorts(cmd.ports)} every ${cmd.intervalMs} ms${history?.path ? `, recording to ${history.path}` : ''}. Ctrl-C stops.\n`);
+  engine.start();
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await engine.stop();
+  history?.close();
+  return 0;
+}
+
+async function history(cmd: Extract<CliCommand, { command: 'history' }>, io: CliIo): Promise<number> {
+  const store = History.open({ dataDir: resolveDataDir(cmd.dataDir) });
+  for (const issue of store.issues) io.err(`ghostport: ${issue.message}\n`);
+  let count = 0;
+  try {
+    for (const e of store.iterate({ ...(cmd.since ? { since: cmd.since } : {}), ...(cmd.ports.length ? { ports: [...cmd.ports] } : {}) })) {
+      io.out(cmd.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
+      count++;
+    }
+  } finally {
+    store.close();
+  }
+  if (!cmd.json && count === 0) io.err('ghostport: no events recorded for that filter.\n');
+  return 0;
+}
+
+if (import.meta.main) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`ghostport: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    },
+  );
+}
