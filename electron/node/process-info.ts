@@ -124,7 +124,7 @@ async function readLinuxProcess(pid: number): Promise<ProcessInfo | null> {
   const cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / ticksPerSecond();
   return {
     pid,
-    name: stat.comm,
+    name: chooseName(stat.comm, argv[0] ?? null, exe),
     // readlink gives "/usr/bin/nc (deleted)" when the binary was replaced or removed: keep it, it matters.
     path: exe,
     command: argv.length > 0 ? argv.join(' ') : `[${stat.comm}]`,
@@ -136,6 +136,19 @@ async function readLinuxProcess(pid: number): Promise<ProcessInfo | null> {
     cpuPercent: Math.round((cpuSeconds / ageSeconds) * 1000) / 10,
     memoryBytes: rssMatch?.[1] ? Number(rssMatch[1]) * 1024 : null,
   };
+}
+
+/**
+ * The short name to show. Usually comm, but runtimes rename their main thread (Node 24's comm is
+ * "MainThread"), so when comm matches neither argv[0] nor the executable, argv[0]'s base name wins.
+ */
+export function chooseName(comm: string, argv0: string | null, exe: string | null): string {
+  const base = (p: string | null) => (p ? (p.split('/').pop() ?? p).replace(/ \(deleted\)$/, '') : '');
+  const fromArgv = base(argv0);
+  const fromExe = base(exe);
+  // comm is truncated to 15 bytes by the kernel.
+  if ((fromArgv && fromArgv.slice(0, 15) === comm) || (fromExe && fromExe.startsWith(comm))) return comm;
+  return fromArgv || fromExe || comm;
 }
 
 /** Splits /proc/PID/cmdline (NUL-separated, bytes) into arguments, decoding invalid UTF-8 visibly. */
