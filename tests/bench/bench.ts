@@ -1,0 +1,325 @@
+/**
+ * `npm run bench` (issue 5): what Ghostport's scan costs next to the tools a user would reach for,
+ * on an idle and on a busy host, plus the poll loop's CPU, detection latency and the engine's
+ * memory. Prints tables and PASS/FAIL per target, or with `--json` one JSON document; always
+ * writes tests/bench/results/latest.json. Exits non-zero only when the benchmark itself fails
+ * (a missed target is a result, not an error).
+ *
+ * Options: --json, --quick (a fast smoke run: 0 and 1,000 sockets, short phases),
+ * --sockets 0,1000,10000, --poll-seconds 30, --trials 12, --no-history-view, --out <file>.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, release, totalmem, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
+import { ChildLink, killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
+import type { ChildMessage } from './child-link.ts';
+import { addRatios, evaluateTargets, formatReport } from './bench-report.ts';
+import type { BenchReport, LatencyResult, MemoryResult, PollResult, RunRow } from './bench-report.ts';
+import { clearMethods, heldMethods } from './methods.ts';
+import { DEFAULT_BUDGET, timeMethods } from './measure.ts';
+import type { Budget } from './measure.ts';
+import { readCpuTimes, readRssMb } from './proc-stat.ts';
+import { median, percentile, round } from './stats.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PORT = DEFAULT_PORT;
+
+/** Command-line options. */
+interface Options {
+  readonly json: boolean;
+  readonly sockets: readonly number[];
+  readonly pollSeconds: number;
+  readonly trials: number;
+  readonly baselineEvents: number;
+  readonly manyEvents: number;
+  readonly historyView: boolean;
+  readonly out: string;
+  readonly budget: Budget;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const quick = argv.includes('--quick');
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const sockets = (value('--sockets') ?? (quick ? '0,1000' : '0,1000,10000')).split(',').map((s) => Number.parseInt(s, 10));
+  if (sockets.some((n) => !Number.isInteger(n) || n < 0 || n > 19_000)) throw new Error('--sockets: counts from 0 to 19000');
+  return {
+    json: argv.includes('--json'),
+    sockets,
+    pollSeconds: Number(value('--poll-seconds') ?? (quick ? 6 : 30)),
+    trials: Number(value('--trials') ?? (quick ? 3 : 12)),
+    baselineEvents: 100,
+    manyEvents: Number(value('--events') ?? (quick ? 1000 : 10_000)),
+    historyView: !argv.includes('--no-history-view') && !quick,
+    out: value('--out') ?? join(here, 'results', 'latest.json'),
+    budget: quick ? { ...DEFAULT_BUDGET, msPerMethod: 600, minScans: 5 } : DEFAULT_BUDGET,
+  };
+}
+
+function progress(text: string): void {
+  process.stderr.write(`bench: ${text}\n`);
+}
+
+const tempDirs: string[] = [];
+
+async function startChild(name: string, script: string, args: readonly string[] = []): Promise<{ link: ChildLink; ready: ChildMessage }> {
+  const link = spawnNodeChild(name, join(here, script), args);
+  const ready = await link.waitFor((m) => m['type'] === 'ready', 60_000, '"ready"');
+  return { link, ready };
+}
+
+/** Fails early when the port is not clear: every clear-port number would be wrong. */
+async function assertPortClear(): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync('ss', ['-H', '-tuan', `( sport = :${PORT} or dport = :${PORT} )`], { encoding: 'utf8' });
+  const live = out.split('\n').filter((l) => l.trim() !== '' && !/TIME-WAIT/.test(l));
+  if (live.length > 0) throw new Error(`port ${PORT} is in use before the benchmark starts:\n${live.join('\n')}`);
+}
+
+async function measureScans(
+  farm: ChildLink,
+  holder: ChildLink,
+  holderPid: number,
+  options: Options,
+  warnings: string[],
+  errors: string[],
+): Promise<RunRow[]> {
+  const rows: Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>[] = [];
+  for (const sockets of [...options.sockets].sort((a, b) => a - b)) {
+    const grown = await farm.request(`grow ${sockets}`, 'grown', 120_000);
+    progress(`${String(grown['sockets'])} unrelated sockets open; timing with ${PORT} clear`);
+    const clear = await timeMethods(clearMethods(PORT), 'clear', { port: PORT, holderPid: null }, options.budget);
+    await holder.request('hold tcp', 'bound', 10_000);
+    progress(`timing with pid ${holderPid} listening on ${PORT}`);
+    const held = await timeMethods(heldMethods(PORT), 'held', { port: PORT, holderPid }, options.budget);
+    await holder.request('release', 'released', 10_000);
+    for (const t of [...clear, ...held]) {
+      if (t.wrongAnswers > 0) {
+        const why = t.port596 === 'clear' ? ' (something else used the port: another test running?)' : '';
+        const message = `${t.method} (${t.port596}, ${sockets} sockets) answered wrong in ${t.wrongAnswers} of ${t.samples} scans${why}`;
+        // Ghostport missing the holder's socket is a broken scan, and its timings mean nothing.
+        if (t.method === 'ghostport-found') errors.push(message);
+        else warnings.push(message);
+      }
+      rows.push({ sockets, ...t });
+    }
+  }
+  return addRatios(rows);
+}
+
+async function measurePoll(driver: ChildLink, sockets: number, options: Options): Promise<PollResult> {
+  progress(`poll loop: ${options.pollSeconds} s at ${DEFAULT_INTERVAL_MS} ms with ${sockets} sockets, ${PORT} clear`);
+  await driver.request('stats', 'stats', 10_000); // resets the driver's scan-time window
+  const before = readCpuTimes(driver.pid);
+  const started = performance.now();
+  await sleep(options.pollSeconds * 1000);
+  const after = readCpuTimes(driver.pid);
+  const seconds = (performance.now() - started) / 1000;
+  const stats = await driver.request('stats', 'stats', 10_000);
+  const cpuMs = after.selfMs + after.childrenMs - (before.selfMs + before.childrenMs);
+  return {
+    intervalMs: DEFAULT_INTERVAL_MS,
+    sockets,
+    cpuPercent: round((cpuMs / (seconds * 1000)) * 100, 3),
+    seconds: round(seconds, 1),
+    scans: Number(stats['scans']),
+    medianScanMs: round(Number(stats['medianScanMs']), 2),
+    p90ScanMs: round(Number(stats['p90ScanMs']), 2),
+  };
+}
+
+function isHolderEvent(holderPid: number, kind: 'appeared' | 'disappeared'): (m: ChildMessage) => boolean {
+  return (m) => m['type'] === 'events' && Number(m[kind]) > 0 && (m['pids'] as unknown[]).includes(holderPid);
+}
+
+async function measureLatency(driver: ChildLink, holder: ChildLink, holderPid: number, sockets: number, options: Options): Promise<LatencyResult> {
+  progress(`detection latency: ${options.trials} trials at ${DEFAULT_INTERVAL_MS} ms`);
+  const samples: number[] = [];
+  const wait = DEFAULT_INTERVAL_MS * 3 + 10_000;
+  for (let i = 0; i < options.trials; i++) {
+    // A random phase against the poll timer, so the trials sample the whole interval.
+    await sleep(Math.random() * DEFAULT_INTERVAL_MS);
+    const bound = await holder.request(`hold ${i % 2 === 0 ? 'tcp' : 'udp'}`, 'bound', 10_000);
+    const seen = await driver.waitFor(isHolderEvent(holderPid, 'appeared'), wait, 'the appeared event');
+    samples.push(Number(BigInt(String(seen['t'])) - BigInt(String(bound['t']))) / 1e6);
+    await holder.request('release', 'released', 10_000);
+    await driver.waitFor(isHolderEvent(holderPid, 'disappeared'), wait, 'the disappeared event');
+  }
+  return {
+    p50: round(median(samples), 1),
+    p95: round(percentile(samples, 95), 1),
+    max: round(Math.max(...samples), 1),
+    trials: samples.length,
+    intervalMs: DEFAULT_INTERVAL_MS,
+    sockets,
+    samplesMs: samples.map((s) => round(s, 1)),
+  };
+}
+
+/** Drives appeared/disappeared events in bursts of sockets on 127.1.x.y:596 until `target` events were recorded. */
+async function driveEvents(driver: ChildLink, holder: ChildLink, holderPid: number, target: number, counted: { events: number }): Promise<void> {
+  const wait = DEFAULT_INTERVAL_MS * 4 + 30_000;
+  while (counted.events < target) {
+    const n = Math.max(1, Math.min(1000, Math.ceil((target - counted.events) / 2)));
+    for (const [command, kind] of [[`burst ${n}`, 'appeared'], ['release', 'disappeared']] as const) {
+      await holder.request(command, command === 'release' ? 'released' : 'bound', 30_000);
+      let seen = 0;
+      // A burst can straddle a scan: its sockets then show up over two scans.
+      while (seen < n) {
+        const m = await driver.waitFor(isHolderEvent(holderPid, kind), wait, `${kind} events for the burst`);
+        seen += Number(m[kind]);
+      }
+      counted.events += seen;
+    }
+  }
+}
+
+async function measureMemory(driver: ChildLink, holder: ChildLink, holderPid: number, options: Options): Promise<MemoryResult> {
+  const start = await driver.request('stats', 'stats', 10_000);
+  const counted = { events: Number(start['events']) };
+  progress(`memory: driving ${options.manyEvents} appeared/disappeared events`);
+  await driveEvents(driver, holder, holderPid, options.baselineEvents, counted);
+  await sleep(DEFAULT_INTERVAL_MS + 500);
+  const baselineStats = await driver.request('stats', 'stats', 10_000);
+  const baseline = { events: Number(baselineStats['events']), rss: readRssMb(driver.pid) ?? Number.NaN };
+  await driveEvents(driver, holder, holderPid, options.manyEvents, counted);
+  await sleep(DEFAULT_INTERVAL_MS + 500);
+  const afterStats = await driver.request('stats', 'stats', 10_000);
+  const after = { events: Number(afterStats['events']), rss: readRssMb(driver.pid) ?? Number.NaN };
+  return {
+    baselineEvents: baseline.events,
+    rssMbBaseline: round(baseline.rss, 1),
+    afterEvents: after.events,
+    rssMbAfter: round(after.rss, 1),
+    growthMb: round(after.rss - baseline.rss, 1),
+    heapUsedMbBaseline: round(Number(baselineStats['heapUsedMb']), 1),
+    heapUsedMbAfter: round(Number(afterStats['heapUsedMb']), 1),
+    storedEvents: Number(afterStats['stored']),
+  };
+}
+
+/** Runs the window engineer's companion (tests/bench/history-view.ts) and returns its JSON. */
+async function runHistoryView(): Promise<unknown> {
+  const script = join(here, 'history-view.ts');
+  if (!existsSync(script)) return { skipped: 'tests/bench/history-view.ts is not present' };
+  progress('history view: running tests/bench/history-view.ts');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return resolve({ error: `history-view.ts exited ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
+      try {
+        resolve(JSON.parse(stdout));
+      } catch {
+        resolve({ error: `history-view.ts printed no JSON document: ${stdout.slice(0, 200)}` });
+      }
+    });
+  });
+}
+
+function describeMachine(): Record<string, unknown> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: round(totalmem() / 2 ** 30, 1),
+    kernel: release(),
+    node: process.versions.node,
+    root: process.getuid?.() === 0,
+  };
+}
+
+async function runBench(options: Options): Promise<BenchReport> {
+  const startedAt = new Date();
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  if (process.platform !== 'linux') throw new Error('the benchmark needs Linux (/proc, ss, lsof)');
+  if (process.getuid?.() !== 0) warnings.push('not running as root: owners of other users\' sockets are invisible and lsof/ss -p cost differs');
+  await assertPortClear();
+
+  const farm = (await startChild('socket farm', 'socket-farm.ts')).link;
+  const holderStart = await startChild('port holder', 'port-holder.ts', [String(PORT), '--ghostport-bench-holder']);
+  const holder = holderStart.link;
+  const holderPid = Number(holderStart.ready['pid']);
+
+  let runs: RunRow[] = [];
+  let poll: PollResult | null = null;
+  let latency: LatencyResult | null = null;
+  let memory: MemoryResult | null = null;
+  try {
+    runs = await measureScans(farm, holder, holderPid, options, warnings, errors);
+    const busy = Math.max(...options.sockets);
+    await farm.request(`grow ${busy}`, 'grown', 120_000);
+    const dataDir = mkdtempSync(join(tmpdir(), 'ghostport-bench-'));
+    tempDirs.push(dataDir);
+    progress(`engine child: Engine + History (${dataDir}) at ${DEFAULT_INTERVAL_MS} ms`);
+    const driverStart = await startChild('engine driver', 'engine-driver.ts', [dataDir, String(DEFAULT_INTERVAL_MS), String(PORT)]);
+    const driver = driverStart.link;
+    if (driverStart.ready['health'] !== 'ok') warnings.push(`engine health on start: ${String(driverStart.ready['health'])} ${JSON.stringify(driverStart.ready['issues'])}`);
+    poll = await measurePoll(driver, busy, options);
+    latency = await measureLatency(driver, holder, holderPid, busy, options);
+    memory = await measureMemory(driver, holder, holderPid, options);
+    await driver.stop();
+  } catch (error) {
+    errors.push(error instanceof Error ? error.message : String(error));
+  }
+  await stopAllChildren();
+  const historyView = options.historyView ? await runHistoryView() : { skipped: 'not run (--quick or --no-history-view)' };
+  const partial = { runs, poll, latencyMs: latency, memory, historyView };
+  const busySockets = options.sockets.includes(10_000) ? 10_000 : Math.max(...options.sockets);
+  return {
+    ...partial,
+    rssMb: memory?.rssMbAfter ?? null,
+    targets: evaluateTargets(partial, busySockets),
+    machine: describeMachine(),
+    startedAt: startedAt.toISOString(),
+    durationS: round((Date.now() - startedAt.getTime()) / 1000, 1),
+    warnings,
+    errors,
+  };
+}
+
+function cleanupSync(): void {
+  killAllChildren();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+if (import.meta.main) {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  process.on('exit', cleanupSync);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      process.stderr.write(`bench: ${signal}, cleaning up\n`);
+      void stopAllChildren().finally(() => process.exit(130));
+    });
+  }
+  try {
+    const report = await runBench(options);
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+    process.exitCode = report.errors.length > 0 ? 1 : 0;
+  } catch (error) {
+    process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await stopAllChildren();
+    cleanupSync();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Child process of the benchmark: what `ghostport watch` runs (the engine polling the watched
+ * ports at the default interval, recording events in a real SQLite history), and nothing else, so
+ * that its /proc CPU and RSS are the poll loop's. Prints {"type":"ready"} after the first scan, then
+ * {"type":"events","t":hrtime ns,...} for every scan with events. Commands on stdin: `stats`
+ * (replies {"type":"stats",...}); stdin closing stops the engine, closes the history and exits.
+ * Usage: engine-driver.ts <dataDir> [intervalMs] [port]
+ */
+import { createInterface } from 'node:readline';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
+import { Engine } from '../../electron/node/engine.ts';
+import { History } from '../../electron/node/history.ts';
+import { median, percentile } from './stats.ts';
+
+function reply(message: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...message, t: process.hrtime.bigint().toString() })}\n`);
+}
+
+if (import.meta.main) {
+  const dataDir = process.argv[2];
+  if (!dataDir) throw new Error('usage: engine-driver.ts <dataDir> [intervalMs] [port]');
+  const intervalMs = Number.parseInt(process.argv[3] ?? String(DEFAULT_INTERVAL_MS), 10);
+  const port = Number.parseInt(process.argv[4] ?? String(DEFAULT_PORT), 10);
+  const history = History.open({ dataDir });
+  const engine = new Engine({ ports: [port], intervalMs, history });
+  const durations: number[] = [];
+  let scans = 0;
+  let events = 0;
+  let failures = 0;
+  engine.onScan((snapshot, scanEvents) => {
+    scans++;
+    durations.push(snapshot.durationMs);
+    if (durations.length > 10_000) durations.shift();
+    if (snapshot.health === 'blind') failures++;
+    if (scans === 1) reply({ type: 'ready', pid: process.pid, health: snapshot.health, issues: snapshot.issues, sockets: snapshot.sockets.length });
+    if (scanEvents.length === 0) return;
+    events += scanEvents.length;
+    const first = scanEvents.find((e) => e.type === 'appeared') ?? scanEvents[0]!;
+    reply({
+      type: 'events',
+      appeared: scanEvents.filter((e) => e.type === 'appeared').length,
+      disappeared: scanEvents.filter((e) => e.type === 'disappeared').length,
+      pids: [...new Set(scanEvents.map((e) => e.socket.pid))],
+      sample: {
+        type: first.type,
+        protocol: first.socket.protocol,
+        local: `${first.socket.localAddress}:${first.socket.localPort}`,
+        command: first.socket.process?.command ?? null,
+        seq: first.seq,
+      },
+      scanMs: snapshot.durationMs,
+    });
+  });
+  engine.start();
+  createInterface({ input: process.stdin })
+    .on('line', (line) => {
+      if (line.trim() !== 'stats') return;
+      const memory = process.memoryUsage();
+      reply({
+        type: 'stats',
+        scans,
+        events,
+        failures,
+        stored: history.count(),
+        medianScanMs: median(durations),
+        p90ScanMs: percentile(durations, 90),
+        maxScanMs: Math.max(...durations),
+        rssMb: memory.rss / 2 ** 20,
+        heapUsedMb: memory.heapUsed / 2 ** 20,
+      });
+      durations.length = 0;
+    })
+    .on('close', () => {
+      void engine.stop().finally(() => {
+        history.close();
+        process.exit(0);
+      });
+    });
+}
