@@ -71,10 +71,19 @@ export function csvField(value: Cell): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** The whole CSV document: a header row and one row per event, CRLF-terminated. */
+/** The CSV header line (CRLF-terminated). */
+export function csvHeaderLine(): string {
+  return `${CSV_COLUMNS.join(',')}\r\n`;
+}
+
+/** One event as a CSV line (CRLF-terminated). */
+export function csvLine(event: PortEvent): string {
+  return `${eventToCells(event).map(csvField).join(',')}\r\n`;
+}
+
+/** The whole CSV document: a header row and one row per event. */
 export function formatEventsCsv(events: readonly PortEvent[]): string {
-  const rows = [CSV_COLUMNS.join(','), ...events.map((e) => eventToCells(e).map(csvField).join(','))];
-  return `${rows.join('\r\n')}\r\n`;
+  return csvHeaderLine() + events.map(csvLine).join('');
 }
 
 /** What a JSON export says about itself. */
@@ -86,9 +95,29 @@ export interface ExportMeta {
   readonly query: unknown;
 }
 
-/** The whole JSON document: metadata and the events exactly as stored. */
+/**
+ * The JSON export in pieces, so a large history can be streamed to disk a page at a time:
+ * `jsonOpening(meta)`, then `jsonEvent(e, i)` for each event, then `jsonClosing(count)`.
+ * Together they make `{ ...meta, "events": [...], "count": n }`.
+ */
+export function jsonOpening(meta: ExportMeta): string {
+  const head = JSON.stringify(meta, null, 2).slice(0, -2);
+  return `${head},\n  "events": [`;
+}
+
+/** One event of the JSON export; `index` 0 is the first (no leading comma). */
+export function jsonEvent(event: PortEvent, index: number): string {
+  return `${index === 0 ? '' : ','}\n    ${JSON.stringify(event)}`;
+}
+
+/** The end of the JSON export. */
+export function jsonClosing(count: number): string {
+  return `${count === 0 ? '' : '\n  '}],\n  "count": ${count}\n}\n`;
+}
+
+/** The whole JSON document at once (small exports and tests). */
 export function formatEventsJson(events: readonly PortEvent[], meta: ExportMeta): string {
-  return `${JSON.stringify({ ...meta, count: events.length, events }, null, 2)}\n`;
+  return jsonOpening(meta) + events.map(jsonEvent).join('') + jsonClosing(events.length);
 }
 
 /** A default file name for an export, e.g. `ghostport-events-2026-01-31T10-00-00Z.csv`. */

@@ -85,6 +85,8 @@ test('JSON export holds the events as stored and says what it is', () => {
   assert.equal(parsed.count, 2);
   assert.deepEqual(parsed.events, JSON.parse(JSON.stringify(events)));
   assert.deepEqual(parsed.query, { limit: 5 });
+  const empty = JSON.parse(formatEventsJson([], { exportedAt: 'now', app: 'Ghostport', version: '0.1.0', query: {} }));
+  assert.deepEqual([empty.count, empty.events], [0, []]);
 });
 
 test('the default file name has no colons (not allowed on Windows)', () => {

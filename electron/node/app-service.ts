@@ -1,0 +1,419 @@
+/**
+ * The one implementation of every request in the IPC contract (`invokeChannels`), and of the
+ * state and event streams the window subscribes to. Electron-free: the main process's IPC
+ * handlers are "check sender -> `invoke(channel, rawArgs)`", and the browser tests bridge the
+ * very same service to Chromium. Native UI (dialogs, the file manager, login items) comes in
+ * through `AppServiceHooks`.
+ *
+ * Expected failures are values (`Result`); an unexpected throw becomes `internal`, logged with
+ * its context, so the window shows "something went wrong" instead of dying.
+ */
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { addAllowlistEntry, isProcessAllowlisted, removeAllowlistEntry } from '../common/allowlist.ts';
+import type { AllowlistMatchOptions } from '../common/allowlist.ts';
+import { displayText } from '../common/display-text.ts';
+import { csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../common/export-format.ts';
+import type { HistoryQuery } from '../common/history-query.ts';
+import { fail, invokeChannels, ok, parseInvokeArgs } from '../common/ipc-contract.ts';
+import type { AppState, ExportRequest, InvokeChannel, InvokeResults, ProcessDetails, ProcessRef, Result } from '../common/ipc-contract.ts';
+import type { HealthIssue, PortEvent, ProcessInfo } from '../common/model.ts';
+import { sameProcess } from '../common/open-target.ts';
+import { applySettingsPatch } from '../common/settings.ts';
+import type { AllowlistEntry, Settings, SettingsPatch } from '../common/settings.ts';
+import type { Engine } from './engine.ts';
+import { isElevated } from './engine.ts';
+import type { History } from './history.ts';
+import { isSameProcess, readParentChain, readProcessInfo } from './process-info.ts';
+import type { SettingsStore } from './settings-store.ts';
+
+/** What the service needs from the engine. */
+export type ServiceEngine = Pick<
+  Engine,
+  'snapshot' | 'status' | 'onScan' | 'onStatus' | 'pause' | 'resume' | 'scanNow' | 'setPorts' | 'setIntervalMs'
+>;
+
+/** What the service needs from the history. */
+export type ServiceHistory = Pick<History, 'query' | 'iterate' | 'timeline' | 'prune' | 'issues'>;
+
+/** What the service needs from the settings store. */
+export type ServiceSettings = Pick<SettingsStore, 'settings' | 'issues' | 'save' | 'onChange'>;
+
+/** Native UI and OS integration, injected by the Electron main process (or a test). */
+export interface AppServiceHooks {
+  /** Asks the user to confirm ending this process (a native dialog naming it); true to go ahead. */
+  confirmEndProcess(process: ProcessInfo): Promise<boolean>;
+  /** Shows the file in the OS file manager. */
+  revealInFolder(path: string): Promise<void> | void;
+  /** Asks where to save an export; null when the user cancels. */
+  chooseExportPath(suggestedName: string, format: ExportRequest['format']): Promise<string | null>;
+  /** Registers or removes Ghostport as a login item; throws with a readable message on failure. */
+  setStartAtLogin(enabled: boolean): Promise<void>;
+  /** Whether the OS can show notifications (false: no daemon, or unsupported). */
+  notificationsSupported(): boolean;
+}
+
+/** The OS facts the service reports, and the process operations it uses (real ones by default). */
+export interface AppServiceEnvironment {
+  readonly version: string;
+  readonly platform?: NodeJS.Platform;
+  readonly elevated?: boolean;
+  readonly processes?: ProcessOperations;
+  /** How long `process:end` waits for the process to exit before answering `ended: false`. */
+  readonly endWaitMs?: number;
+}
+
+/** Reading, checking and signalling processes. */
+export interface ProcessOperations {
+  readProcessInfo(pid: number): Promise<ProcessInfo | null>;
+  isSameProcess(ref: ProcessRef): Promise<boolean>;
+  readParentChain(pid: number): Promise<ProcessInfo[]>;
+  kill(pid: number, signal: NodeJS.Signals): void;
+}
+
+/** Everything the service is built from. */
+export interface AppServiceDeps {
+  readonly engine: ServiceEngine;
+  readonly history: ServiceHistory;
+  readonly settings: ServiceSettings;
+  readonly hooks: AppServiceHooks;
+  readonly environment: AppServiceEnvironment;
+}
+
+/** Arguments of a request channel after validation. */
+export type InvokeArgs<C extends InvokeChannel> = Extract<ReturnType<typeof parseInvokeArgs<C>>, { ok: true }>['args'];
+
+/** The app's request handlers and its state and event streams. */
+export interface AppService {
+  /** Validates raw arguments and runs the request: what an IPC handler calls after checking the sender. */
+  invoke(channel: string, rawArgs: unknown): Promise<Result<unknown>>;
+  /** Runs a request whose arguments are already validated. */
+  handle<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<Result<InvokeResults[C]>>;
+  /** The state the window draws (also what `state:get` answers). */
+  getState(): AppState;
+  /** Subscribes to state changes (coalesced: at most one call per tick); returns the unsubscribe. */
+  onStateChanged(listener: (state: AppState) => void): () => void;
+  /** Subscribes to new events (already persisted), one call per scan that had any. */
+  onEvents(listener: (events: readonly PortEvent[]) => void): () => void;
+  /** Adds or clears an app notice (e.g. notifications found unavailable at runtime). */
+  setNotice(code: HealthIssue['code'], issue: HealthIssue | null): void;
+  /** Unsubscribes from the engine and settings. */
+  dispose(): void;
+}
+
+const PROCESS_OPERATIONS: ProcessOperations = {
+  readProcessInfo,
+  isSameProcess,
+  readParentChain: (pid) => readParentChain(pid),
+  kill: (pid, signal) => process.kill(pid, signal),
+};
+
+/** Builds the service around a running engine, its history and the settings store. */
+export function createAppService(deps: AppServiceDeps): AppService {
+  const { engine, history, settings: store, hooks, environment } = deps;
+  const platform = environment.platform ?? process.platform;
+  const elevated = environment.elevated ?? isElevated();
+  const processes = environment.processes ?? PROCESS_OPERATIONS;
+  const endWaitMs = environment.endWaitMs ?? 3000;
+  const matchOptions: AllowlistMatchOptions = { caseInsensitivePaths: platform === 'win32' || platform === 'darwin' };
+  const stateListeners = new Set<(state: AppState) => void>();
+  const eventListeners = new Set<(events: readonly PortEvent[]) => void>();
+  const notices = new Map<HealthIssue['code'], HealthIssue>();
+  let emitQueued = false;
+
+  function getState(): AppState {
+    const supported = hooks.notificationsSupported();
+    const appNotices: HealthIssue[] = [...store.issues, ...history.issues, ...notices.values()];
+    if (!supported && !notices.has('notifications-unavailable')) {
+      appNotices.push({
+        code: 'notifications-unavailable',
+        message: 'This desktop cannot show notifications; the tray icon and its tooltip still show what is on the port.',
+        hint: 'On Linux, a notification daemon (e.g. the one of GNOME, KDE or dunst) must be running.',
+      });
+    }
+    return {
+      snapshot: engine.snapshot,
+      status: engine.status,
+      settings: store.settings,
+      notices: appNotices,
+      notificationsSupported: supported,
+      elevated,
+      platform,
+      version: environment.version,
+    };
+  }
+
+  function queueStateEmit(): void {
+    if (emitQueued) return;
+    emitQueued = true;
+    // A scan fires onStatus and onScan back to back; one push per tick is enough for the window.
+    queueMicrotask(() => {
+      emitQueued = false;
+      if (stateListeners.size === 0) return;
+      const state = getState();
+      for (const listener of stateListeners) safeCall('state listener', () => listener(state));
+    });
+  }
+
+  const unsubscribers = [
+    engine.onScan((_snapshot, events) => {
+      queueStateEmit();
+      if (events.length === 0) return;
+      for (const listener of eventListeners) safeCall('event listener', () => listener(events));
+    }),
+    engine.onStatus(() => queueStateEmit()),
+    store.onChange(() => queueStateEmit()),
+  ];
+
+  async function updateSettings(patch: SettingsPatch): Promise<Result<Settings>> {
+    const before = store.settings;
+    const next = applySettingsPatch(before, patch);
+    if (next.startAtLogin !== before.startAtLogin) {
+      try {
+        await hooks.setStartAtLogin(next.startAtLogin);
+      } catch (error) {
+        return fail('unavailable', `Could not ${next.startAtLogin ? 'turn on' : 'turn off'} start at login: ${messageOf(error)}`);
+      }
+    }
+    let saved: Settings;
+    try {
+      saved = await store.save(next);
+    } catch (error) {
+      return fail('unavailable', messageOf(error));
+    }
+    if (!sameNumbers(saved.ports, before.ports)) engine.setPorts(saved.ports);
+    if (saved.intervalMs !== before.intervalMs) engine.setIntervalMs(saved.intervalMs);
+    if (saved.retention.maxAgeDays !== before.retention.maxAgeDays || saved.retention.maxEvents !== before.retention.maxEvents) {
+      try {
+        history.prune(saved.retention);
+      } catch (error) {
+        console.error('ghostport: pruning the history after a retention change failed', error);
+      }
+    }
+    return ok(saved);
+  }
+
+  /** The process as captured when its socket was first seen: live snapshot first, then the history. */
+  function findCaptured(ref: ProcessRef): ProcessInfo | null {
+    const live = engine.snapshot?.sockets.find((s) => s.process && sameProcess(s.process, ref));
+    if (live?.process) return live.process;
+    const page = history.query({ process: String(ref.pid), order: 'desc', limit: 200 });
+    return page.events.find((e) => e.socket.process && sameProcess(e.socket.process, ref))?.socket.process ?? null;
+  }
+
+  async function processDetails(ref: ProcessRef): Promise<Result<ProcessDetails>> {
+    const running = await processes.isSameProcess(ref);
+    const live = running ? await processes.readProcessInfo(ref.pid) : null;
+    const captured = findCaptured(ref) ?? live;
+    if (!captured) return fail('not-found', `Ghostport has no record of process ${ref.pid} started at ${ref.startedAt ?? 'an unknown time'}.`);
+    const settings = store.settings;
+    return ok({
+      captured,
+      running,
+      live,
+      parents: running ? await processes.readParentChain(ref.pid) : [],
+      sockets: (engine.snapshot?.sockets ?? []).filter((s) => s.process !== null && sameProcess(s.process, ref)),
+      allowlisted: isProcessAllowlisted(settings.allowlist, captured, settings.ports, matchOptions),
+    });
+  }
+
+  async function revealExecutable(ref: ProcessRef): Promise<Result<{ readonly path: string }>> {
+    const captured = findCaptured(ref) ?? ((await processes.isSameProcess(ref)) ? await processes.readProcessInfo(ref.pid) : null);
+    if (!captured) return fail('not-found', `Ghostport has no record of process ${ref.pid}.`);
+    // Only a path Ghostport itself captured is ever shown: the window names a process, never a path.
+    const path = captured.path;
+    if (path === null) return fail('unavailable', `The executable of ${describeProcess(captured)} is hidden: run Ghostport as root or Administrator to see it.`);
+    if (path.endsWith(' (deleted)')) return fail('not-found', `The executable of ${describeProcess(captured)} was deleted or replaced after it started.`);
+    await hooks.revealInFolder(path);
+    return ok({ path });
+  }
+
+  async function endProcess(ref: ProcessRef): Promise<Result<{ readonly ended: boolean }>> {
+    if (ref.pid === process.pid) return fail('invalid-argument', 'Ghostport will not end itself; use Quit.');
+    if (ref.pid <= 1) return fail('invalid-argument', `Ghostport will not end pid ${ref.pid}.`);
+    const changed = (info: ProcessInfo | null) =>
+      fail<{ readonly ended: boolean }>(
+        'process-changed',
+        `Process ${ref.pid} is no longer the ${info ? describeProcess(info) : 'process'} Ghostport saw: it has ended, or its pid now belongs to another program. Nothing was done.`,
+      );
+    const captured = findCaptured(ref);
+    // Identity is pid plus start time: a pid reused by another program must never be signalled.
+    if (ref.startedAt === null || !(await processes.isSameProcess(ref))) return changed(captured);
+    const live = (await processes.readProcessInfo(ref.pid)) ?? captured;
+    if (!live) return changed(captured);
+    if (!(await hooks.confirmEndProcess(live))) return fail('cancelled', 'Nothing was done.');
+    // The dialog may have been open for minutes: check again right before signalling.
+    if (!(await processes.isSameProcess(ref))) return changed(live);
+    try {
+      processes.kill(ref.pid, 'SIGTERM');
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ESRCH') return changed(live);
+      if (code === 'EPERM') {
+        return fail('permission-denied', `Not allowed to end ${describeProcess(live)}: it belongs to another user. Run Ghostport as root or Administrator.`);
+      }
+      throw error;
+    }
+    const ended = await waitForExit(ref, endWaitMs, processes);
+    // Rescan so the tray and the window stop showing its sockets without waiting for the next poll.
+    void engine.scanNow().catch(() => undefined);
+    return ok({ ended });
+  }
+
+  async function exportHistory(request: ExportRequest): Promise<Result<{ readonly path: string; readonly count: number }>> {
+    const target = await hooks.chooseExportPath(defaultExportFileName(request.format, new Date()), request.format);
+    if (target === null) return fail('cancelled', 'Export cancelled.');
+    const { offset: _offset, limit: _limit, order: _order, ...filter } = request.query;
+    const temp = join(dirname(target), `.${basename(target)}.part-${process.pid}`);
+    let count = 0;
+    try {
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        const chunk: string[] = [];
+        const flush = async () => {
+          if (chunk.length > 0) await handle.write(chunk.splice(0).join(''));
+        };
+        chunk.push(
+          request.format === 'csv'
+            ? csvHeaderLine()
+            : jsonOpening({ exportedAt: new Date().toISOString(), app: 'Ghostport', version: environment.version, query: filter }),
+        );
+        for (const event of history.iterate(filter)) {
+          chunk.push(request.format === 'csv' ? csvLine(event) : jsonEvent(event, count));
+          count++;
+          if (chunk.length >= 1000) await flush();
+        }
+        if (request.format === 'json') chunk.push(jsonClosing(count));
+        await flush();
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      // Written beside the target and renamed: the user never finds a half-written export.
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      return fail('unavailable', `Could not write ${target}: ${messageOf(error)}`);
+    }
+    return ok({ path: target, count });
+  }
+
+  async function changeAllowlist(entry: AllowlistEntry, add: boolean): Promise<Result<Settings>> {
+    const current = store.settings.allowlist;
+    const allowlist = add ? addAllowlistEntry(current, entry) : removeAllowlistEntry(current, entry);
+    if (add && allowlist.length > 1000) return fail('invalid-argument', 'The allowlist is full (1000 entries).');
+    return updateSettings({ allowlist });
+  }
+
+  async function run<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<Result<InvokeResults[C]>> {
+    // Each case narrows `args` by hand: TypeScript cannot correlate C with the switch.
+    const a = args as unknown[];
+    const answer = async (): Promise<Result<unknown>> => {
+      switch (channel) {
+        case 'state:get':
+          return ok(getState());
+        case 'history:query':
+          return ok(history.query(a[0] as HistoryQuery));
+        case 'history:timeline':
+          return ok(history.timeline(a[0] as InvokeArgs<'history:timeline'>[0]));
+        case 'history:export':
+          return exportHistory(a[0] as ExportRequest);
+        case 'settings:set':
+          return updateSettings(a[0] as SettingsPatch);
+        case 'monitor:scan-now':
+          return ok(await engine.scanNow());
+        case 'monitor:pause':
+          engine.pause();
+          return ok(engine.status);
+        case 'monitor:resume':
+          engine.resume();
+          return ok(engine.status);
+        case 'process:details':
+          return processDetails(a[0] as ProcessRef);
+        case 'process:reveal':
+          return revealExecutable(a[0] as ProcessRef);
+        case 'process:end':
+          return endProcess(a[0] as ProcessRef);
+        case 'allowlist:add':
+          return changeAllowlist(a[0] as AllowlistEntry, true);
+        case 'allowlist:remove':
+          return changeAllowlist(a[0] as AllowlistEntry, false);
+        default:
+          return assertNever(channel as never);
+      }
+    };
+    try {
+      return (await answer()) as Result<InvokeResults[C]>;
+    } catch (error) {
+      console.error(`ghostport: ${channel} failed`, error);
+      return fail('internal', `Something went wrong (${channel}): ${messageOf(error)}`);
+    }
+  }
+
+  return {
+    async invoke(channel, rawArgs) {
+      // Own keys only: `constructor` or `__proto__` must not reach the schema lookup.
+      if (typeof channel !== 'string' || !Object.hasOwn(invokeChannels, channel)) {
+        return fail('invalid-argument', `Unknown request ${JSON.stringify(String(channel)).slice(0, 80)}.`);
+      }
+      const typed = channel as InvokeChannel;
+      const parsed = parseInvokeArgs(typed, rawArgs);
+      if (!parsed.ok) return fail('invalid-argument', `Invalid ${typed} request: ${parsed.reason}`);
+      return run(typed, parsed.args as InvokeArgs<typeof typed>);
+    },
+    handle: run,
+    getState,
+    onStateChanged(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    onEvents(listener) {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
+    setNotice(code, issue) {
+      if (issue) notices.set(code, issue);
+      else notices.delete(code);
+      queueStateEmit();
+    },
+    dispose() {
+      for (const unsubscribe of unsubscribers) unsubscribe();
+      stateListeners.clear();
+      eventListeners.clear();
+    },
+  };
+}
+
+async function waitForExit(ref: ProcessRef, waitMs: number, processes: ProcessOperations): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (!(await processes.isSameProcess(ref))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** "nc (pid 4711)", escaped: process names are attacker-chosen text. */
+function describeProcess(info: ProcessInfo): string {
+  return `${displayText(info.name, 64)} (pid ${info.pid})`;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function safeCall(what: string, call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    console.error(`ghostport: a ${what} failed`, error);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled request ${String(value)}`);
+}

@@ -1,0 +1,216 @@
+/**
+ * The settings file, `<dataDir>/settings.json`: loaded and validated once at start, written
+ * atomically on every change. A file that cannot be trusted (unparsable, invalid, too large,
+ * not a regular file) is moved aside as `settings.json.corrupt-<timestamp>` (never deleted),
+ * defaults are used, and a `settings-recovered` issue tells the window.
+ */
+import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HealthIssue } from '../common/model.ts';
+import { DEFAULT_SETTINGS, parseSettings } from '../common/settings.ts';
+import type { Settings } from '../common/settings.ts';
+
+/** File name of the settings inside the data directory. */
+export const SETTINGS_FILE = 'settings.json';
+
+// Real settings are a few hundred bytes (a full allowlist is ~4 MB at worst); anything far
+// larger is not ours, and reading it whole would be a memory attack.
+const MAX_SETTINGS_BYTES = 8 * 1024 * 1024;
+
+/** How to open the store. */
+export interface SettingsStoreOptions {
+  readonly dataDir: string;
+  /** Clock for the corrupt-file timestamp (tests). */
+  readonly now?: () => Date;
+}
+
+/** The loaded settings and the file behind them. */
+export class SettingsStore {
+  readonly #dir: string;
+  readonly #path: string;
+  readonly #issues: HealthIssue[];
+  readonly #listeners = new Set<(settings: Settings) => void>();
+  #settings: Settings;
+  /** Why saving is refused (a bad file that could not be moved aside must not be overwritten). */
+  #readOnlyReason: string | null;
+  #writes: Promise<void> = Promise.resolve();
+  #tempCounter = 0;
+
+  private constructor(dir: string, settings: Settings, issues: HealthIssue[], readOnlyReason: string | null) {
+    this.#dir = dir;
+    this.#path = join(dir, SETTINGS_FILE);
+    this.#settings = settings;
+    this.#issues = issues;
+    this.#readOnlyReason = readOnlyReason;
+  }
+
+  /** Loads the settings; never throws for a bad file: it recovers and reports. */
+  static async open(options: SettingsStoreOptions): Promise<SettingsStore> {
+    const now = options.now ?? (() => new Date());
+    const path = join(options.dataDir, SETTINGS_FILE);
+    const loaded = await readSettingsFile(path);
+    if (loaded.kind === 'ok') return new SettingsStore(options.dataDir, loaded.settings, [], null);
+    if (loaded.kind === 'missing') return new SettingsStore(options.dataDir, DEFAULT_SETTINGS, [], null);
+    if (loaded.kind === 'unreadable') {
+      const issue: HealthIssue = {
+        code: 'settings-recovered',
+        message: `The settings file ${path} cannot be read (${loaded.reason}); default settings are in use and changes will not be saved.`,
+        hint: 'Check the permissions of the data directory, then restart Ghostport.',
+      };
+      return new SettingsStore(options.dataDir, DEFAULT_SETTINGS, [issue], `the settings file cannot be read (${loaded.reason})`);
+    }
+    try {
+      const aside = await moveAside(path, now());
+      const issue: HealthIssue = {
+        code: 'settings-recovered',
+        message: `The settings file was invalid (${loaded.reason}); it was moved to ${aside} and default settings are in use.`,
+        hint: 'Nothing was deleted: open the old file to copy anything you need back into Settings.',
+      };
+      return new SettingsStore(options.dataDir, DEFAULT_SETTINGS, [issue], null);
+    } catch (error) {
+      const why = errorText(error);
+      const issue: HealthIssue = {
+        code: 'settings-recovered',
+        message: `The settings file ${path} is invalid (${loaded.reason}) and could not be moved aside (${why}); default settings are in use and changes will not be saved.`,
+        hint: 'Move or fix the file by hand, then restart Ghostport.',
+      };
+      return new SettingsStore(options.dataDir, DEFAULT_SETTINGS, [issue], `the invalid settings file could not be moved aside (${why})`);
+    }
+  }
+
+  /** The current settings. */
+  get settings(): Settings {
+    return this.#settings;
+  }
+
+  /** Problems met while loading (file moved aside, unreadable). */
+  get issues(): readonly HealthIssue[] {
+    return this.#issues;
+  }
+
+  /** Path of the settings file. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Subscribes to saved changes; returns the unsubscribe function. */
+  onChange(listener: (settings: Settings) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Validates and writes new settings (temp file, fsync, rename, fsync of the directory), then
+   * makes them current. Rejects with a readable message when the disk refuses; the current
+   * settings are unchanged then. Saves are serialised: the last one called wins.
+   */
+  async save(next: Settings): Promise<Settings> {
+    const parsed = parseSettings(next);
+    if (!parsed.ok) throw new Error(`invalid settings: ${parsed.reason}`);
+    if (this.#readOnlyReason) throw new Error(`Settings are not saved: ${this.#readOnlyReason}.`);
+    const run = this.#writes.then(() => this.#write(parsed.settings));
+    this.#writes = run.catch(() => undefined);
+    await run;
+    this.#settings = parsed.settings;
+    for (const listener of this.#listeners) {
+      try {
+        listener(parsed.settings);
+      } catch (error) {
+        console.error('ghostport: a settings listener failed', error);
+      }
+    }
+    return parsed.settings;
+  }
+
+  async #write(settings: Settings): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    const temp = join(this.#dir, `${SETTINGS_FILE}.tmp-${process.pid}-${++this.#tempCounter}`);
+    try {
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(`${JSON.stringify(settings, null, 2)}\n`, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.#path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw new Error(`Could not save the settings to ${this.#path}: ${errorText(error)}`);
+    }
+    await syncDirectory(this.#dir);
+  }
+}
+
+type Loaded =
+  | { readonly kind: 'ok'; readonly settings: Settings }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+async function readSettingsFile(path: string): Promise<Loaded> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return { kind: 'missing' };
+    return { kind: 'unreadable', reason: errorText(error) };
+  }
+  // A FIFO would block the read forever; a symlink could point anywhere.
+  if (!info.isFile()) return { kind: 'invalid', reason: 'not a regular file' };
+  if (info.size > MAX_SETTINGS_BYTES) return { kind: 'invalid', reason: `${info.size} bytes is far too large` };
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return { kind: 'unreadable', reason: errorText(error) };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    return { kind: 'invalid', reason: `not JSON: ${errorText(error)}` };
+  }
+  const parsed = parseSettings(data);
+  return parsed.ok ? { kind: 'ok', settings: parsed.settings } : { kind: 'invalid', reason: parsed.reason };
+}
+
+/** Renames a bad file to `<name>.corrupt-<timestamp>[-n]` beside it and returns the new path. */
+async function moveAside(path: string, at: Date): Promise<string> {
+  const stamp = at.toISOString().replaceAll(':', '-');
+  for (let n = 0; n < 100; n++) {
+    const target = `${path}.corrupt-${stamp}${n === 0 ? '' : `-${n}`}`;
+    const taken = await lstat(target).then(
+      () => true,
+      () => false,
+    );
+    if (taken) continue;
+    await rename(path, target);
+    return target;
+  }
+  throw new Error('too many corrupt settings files already');
+}
+
+/** Makes a rename durable (POSIX); Windows cannot open directories and NTFS journals renames. */
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on directories; the rename itself has happened.
+  } finally {
+    await handle?.close();
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+function errorText(error: unknown): string {
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
