@@ -85,3 +85,10 @@ export function fromDateTimeLocalValue(value: string): string | null {
   const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? '0'));
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
+
+/** A poll interval: `500 ms`, `2 s`, `1.5 min`. */
+export function formatInterval(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(2))} s`;
+  return `${Number((ms / 60_000).toFixed(1))} min`;
+}

@@ -45,7 +45,8 @@ export interface AppModel {
 
 /** Everything that can happen to the window's state. */
 export type AppInput =
-  | { readonly type: 'state-loaded'; readonly state: AppState }
+  /** `initial` marks the answer to the first `getState`, which must not undo a newer push. */
+  | { readonly type: 'state-loaded'; readonly state: AppState; readonly initial?: boolean }
   | { readonly type: 'state-failed'; readonly message: string }
   | { readonly type: 'events-appended'; readonly events: readonly PortEvent[] }
   | { readonly type: 'open-target'; readonly target: OpenTarget }
@@ -80,6 +81,7 @@ export const initialAppModel: AppModel = {
 export function reduceApp(model: AppModel, input: AppInput): AppModel {
   switch (input.type) {
     case 'state-loaded':
+      if (input.initial && model.app !== null) return model;
       return { ...model, app: input.state, loadError: null };
     case 'state-failed':
       return { ...model, loadError: input.message };

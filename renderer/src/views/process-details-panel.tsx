@@ -1,0 +1,297 @@
+/**
+ * The details of one socket's process: what was captured when it was first seen, whether it
+ * still runs, its parents and sockets, and the actions (copy, reveal, allowlist, end). The
+ * panel never acts itself: every action is a callback into the main process, which confirms
+ * anything destructive natively.
+ */
+import { useEffect, useRef } from 'react';
+import type { ReactNode } from 'react';
+import type { PortEvent, PortSocket, ProcessInfo } from '../../../electron/common/model.ts';
+import type { ApiError, ProcessDetails, ProcessRef } from '../../../electron/common/ipc-contract.ts';
+import type { AllowlistEntry, Settings } from '../../../electron/common/settings.ts';
+import { allowlistEntryFor, entryMatches } from '../../../electron/common/allowlist.ts';
+import { whyItMatters } from '../../../electron/common/display-text.ts';
+import { describeState, formatBytes, formatEndpoint, formatPercent } from '../format/socket.ts';
+import { formatTimestamp } from '../format/time.ts';
+import { SafeText } from './safe-text.tsx';
+import { Icon } from './icons.tsx';
+
+/** Props of `ProcessDetailsPanel`. */
+export interface ProcessDetailsPanelProps {
+  readonly processRef: ProcessRef | null;
+  readonly socket: PortSocket | null;
+  readonly event: PortEvent | null;
+  readonly details: ProcessDetails | null;
+  readonly loading: boolean;
+  readonly error: ApiError | null;
+  readonly settings: Settings;
+  readonly busy: readonly string[];
+  readonly onClose: () => void;
+  readonly onCopy: () => void;
+  readonly onReveal: (ref: ProcessRef) => void;
+  readonly onAllow: (entry: AllowlistEntry) => void;
+  readonly onDisallow: (entry: AllowlistEntry) => void;
+  readonly onEnd: (ref: ProcessRef) => void;
+}
+
+/** The details panel. */
+export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
+  const { processRef, socket, event, details, loading, error, settings, busy, onClose } = props;
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, [processRef?.pid, processRef?.startedAt, socket?.id, event?.seq]);
+
+  const captured: ProcessInfo | null = details?.captured ?? socket?.process ?? event?.socket.process ?? null;
+  const port = socket?.watchedPort ?? null;
+  const title = captured ? captured.name : socket?.pid ? `pid ${socket.pid}` : 'Unknown owner';
+
+  return (
+    <aside
+      className="details-panel"
+      role="dialog"
+      aria-modal="false"
+      aria-labelledby="details-title"
+      data-testid="details-panel"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
+      <header className="details-header">
+        <div className="details-heading">
+          <h2 id="details-title" ref={headingRef} tabIndex={-1}>
+            {captured ? <SafeText value={title} /> : title}
+            {captured ? <span className="pid num">pid {captured.pid}</span> : null}
+          </h2>
+          <RunningChip details={details} loading={loading} known={processRef !== null} />
+        </div>
+        <button type="button" className="icon-button" onClick={onClose} aria-label="Close details">
+          <Icon name="x" />
+        </button>
+      </header>
+
+      <div className="details-body">
+        {port !== null ? <p className="why">{whyItMatters(port)}</p> : null}
+        {processRef && captured ? (
+          <Actions {...props} processRef={processRef} captured={captured} port={port} busyActions={busy} />
+        ) : null}
+        {error && error.code !== 'not-found' ? (
+          <p className="inline-error" role="alert">
+            {error.message}
+          </p>
+        ) : null}
+
+        {event ? (
+          <Section title="Event" fields>
+            <Field label="What">
+              <span className={`event-type type-${event.type}`}>{event.type === 'appeared' ? 'Appeared' : 'Disappeared'}</span>
+              {event.flapping ? <span className="chip chip-flapping">flapping</span> : null}
+            </Field>
+            <Field label="When">
+              <time dateTime={event.at}>{formatTimestamp(event.at)}</time>
+            </Field>
+            <Field label="History entry">#{event.seq}</Field>
+          </Section>
+        ) : null}
+
+        {socket ? (
+          <Section title="Socket" fields>
+            <Field label="Protocol">
+              {socket.protocol.toUpperCase()} over IPv{socket.family}
+            </Field>
+            <Field label="Local" mono>
+              <SafeText value={formatEndpoint(socket.localAddress, socket.localPort, socket.family)} />
+            </Field>
+            <Field label="Remote" mono>
+              <SafeText value={socket.remoteAddress === null ? null : formatEndpoint(socket.remoteAddress, socket.remotePort, socket.family)} />
+            </Field>
+            <Field label="State">
+              {describeState(socket.state)} <span className="muted">({socket.state})</span>
+            </Field>
+            <Field label="First seen">{formatTimestamp(socket.firstSeenAt)}</Field>
+          </Section>
+        ) : null}
+
+        {captured ? (
+          <ProcessSection captured={captured} live={details?.live ?? null} />
+        ) : (
+          <Section title="Process">
+            <p className="muted">
+              Ghostport could not see which program owns this socket
+              {socket?.ownerUnknownReason ? (
+                <>
+                  : <SafeText value={socket.ownerUnknownReason} />
+                </>
+              ) : null}
+              . Owners of other users{'\u2019'} sockets are only visible when Ghostport runs with administrator (root) rights.
+            </p>
+          </Section>
+        )}
+
+        {details && details.parents.length > 0 ? (
+          <Section title="Started by">
+            <ol className="parent-chain">
+              {details.parents.map((parent) => (
+                <li key={`${parent.pid}-${parent.startedAt ?? ''}`}>
+                  <SafeText value={parent.name} className="process-name" />
+                  <span className="pid num">{parent.pid}</span>
+                  <SafeText value={parent.command} className="mono muted parent-command" withTitle />
+                </li>
+              ))}
+            </ol>
+          </Section>
+        ) : null}
+
+        {details ? (
+          <Section title="Its sockets on watched ports now">
+            {details.sockets.length === 0 ? (
+              <p className="muted">None{details.running ? '' : ': the process is no longer running'}.</p>
+            ) : (
+              <ul className="socket-list">
+                {details.sockets.map((s) => (
+                  <li key={s.id} className="mono">
+                    <span className={`proto proto-${s.protocol}`}>{s.protocol.toUpperCase()}</span> <SafeText value={formatEndpoint(s.localAddress, s.localPort, s.family)} />
+                    {s.remoteAddress !== null ? (
+                      <>
+                        {' \u2192 '}
+                        <SafeText value={formatEndpoint(s.remoteAddress, s.remotePort, s.family)} />
+                      </>
+                    ) : null}{' '}
+                    <span className="muted">{s.state}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Section>
+        ) : null}
+      </div>
+    </aside>
+  );
+}
+
+function RunningChip({ details, loading, known }: { readonly details: ProcessDetails | null; readonly loading: boolean; readonly known: boolean }) {
+  if (!known) return <span className="chip chip-unknown">owner unknown</span>;
+  if (!details) return <span className="chip chip-unknown">{loading ? 'checking\u2026' : 'not recorded'}</span>;
+  return details.running ? (
+    <span className="chip chip-running" data-running="true">
+      running
+    </span>
+  ) : (
+    <span className="chip chip-exited" data-running="false">
+      no longer running
+    </span>
+  );
+}
+
+function Actions({
+  processRef,
+  captured,
+  port,
+  details,
+  settings,
+  busyActions,
+  onCopy,
+  onReveal,
+  onAllow,
+  onDisallow,
+  onEnd,
+}: ProcessDetailsPanelProps & { readonly processRef: ProcessRef; readonly captured: ProcessInfo; readonly port: number | null; readonly busyActions: readonly string[] }) {
+  const matching = settings.allowlist.filter((entry) => (port === null ? settings.ports.some((p) => entryMatches(entry, captured, p)) : entryMatches(entry, captured, port)));
+  const allowed = matching.length > 0 || details?.allowlisted === true;
+  const running = details?.running ?? false;
+  return (
+    <div className="details-actions" role="group" aria-label="Actions">
+      <button type="button" className="button" onClick={onCopy}>
+        <Icon name="copy" />
+        <span>Copy details</span>
+      </button>
+      <button type="button" className="button" onClick={() => onReveal(processRef)} disabled={!captured.path || busyActions.includes('reveal')}>
+        <Icon name="folder" />
+        <span>Show executable</span>
+      </button>
+      {allowed ? (
+        <button type="button" className="button" onClick={() => matching.forEach(onDisallow)} disabled={matching.length === 0 || busyActions.includes('allowlist')}>
+          <Icon name="shield" />
+          <span>Alert me again</span>
+        </button>
+      ) : (
+        <button type="button" className="button" onClick={() => onAllow(allowlistEntryFor(captured, port))} disabled={busyActions.includes('allowlist')}>
+          <Icon name="shield" />
+          <span>{port === null ? 'Allow this program' : `Allow on port ${port}`}</span>
+        </button>
+      )}
+      <button
+        type="button"
+        className="button button-danger"
+        onClick={() => onEnd(processRef)}
+        disabled={!running || busyActions.includes('end')}
+        title={running ? 'Ghostport asks you to confirm before ending it.' : 'The process is not running.'}
+      >
+        <Icon name="stop" />
+        <span>End process{'\u2026'}</span>
+      </button>
+    </div>
+  );
+}
+
+function ProcessSection({ captured, live }: { readonly captured: ProcessInfo; readonly live: ProcessInfo | null }) {
+  const argv = captured.argv;
+  return (
+    <Section title="Process (as first seen)" fields>
+      <Field label="Name">
+        <SafeText value={captured.name} />
+      </Field>
+      <Field label="PID">
+        <span className="num">{captured.pid}</span>
+      </Field>
+      <Field label="Executable" mono>
+        <SafeText value={captured.path} fallback="hidden (needs administrator rights)" />
+      </Field>
+      <Field label="Command line" mono wide>
+        <SafeText value={captured.command} className="command" />
+      </Field>
+      {argv && argv.length > 1 ? (
+        <Field label="Arguments" wide>
+          <ol className="argv" start={0}>
+            {argv.map((arg, index) => (
+              <li key={index} className="mono">
+                <SafeText value={arg} fallback={'\u00AB empty \u00BB'} />
+              </li>
+            ))}
+          </ol>
+        </Field>
+      ) : null}
+      <Field label="User">
+        <SafeText value={captured.user} />
+        {captured.uid !== undefined && captured.uid !== null ? <span className="muted"> (uid {captured.uid})</span> : null}
+      </Field>
+      <Field label="Parent PID">
+        <span className="num">{captured.parentPid ?? '\u2014'}</span>
+      </Field>
+      <Field label="Started">{formatTimestamp(captured.startedAt)}</Field>
+      <Field label="CPU">{formatPercent(live?.cpuPercent ?? captured.cpuPercent)}</Field>
+      <Field label="Memory">{formatBytes(live?.memoryBytes ?? captured.memoryBytes)}</Field>
+    </Section>
+  );
+}
+
+function Section({ title, children, fields = false }: { readonly title: string; readonly children: ReactNode; readonly fields?: boolean }) {
+  return (
+    <section className="details-section">
+      <h3>{title}</h3>
+      {fields ? <dl className="field-grid">{children}</dl> : children}
+    </section>
+  );
+}
+
+function Field({ label, children, mono = false, wide = false }: { readonly label: string; readonly children: ReactNode; readonly mono?: boolean; readonly wide?: boolean }) {
+  return (
+    <div className={['field', wide ? 'is-wide' : ''].filter(Boolean).join(' ')} data-field={label}>
+      <dt>{label}</dt>
+      <dd className={mono ? 'mono' : undefined}>{children}</dd>
+    </div>
+  );
+}
