@@ -1,0 +1,91 @@
+/**
+ * The real back end for the browser tests and the history-view benchmark: the engine polling
+ * the real socket tables, a SQLite history and a settings file in a temp directory, and the
+ * app service over them. Only the native UI hooks (dialogs, file manager, login items) are
+ * recorded instead of shown, as in the app service's own tests.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAppService } from '../../../electron/node/app-service.ts';
+import type { AppService, AppServiceHooks } from '../../../electron/node/app-service.ts';
+import { Engine } from '../../../electron/node/engine.ts';
+import { History } from '../../../electron/node/history.ts';
+import { SettingsStore } from '../../../electron/node/settings-store.ts';
+import type { ProcessInfo } from '../../../electron/common/model.ts';
+import { DEFAULT_SETTINGS } from '../../../electron/common/settings.ts';
+
+/** What the native UI hooks were asked to do. */
+export interface RecordedHooks {
+  readonly confirms: ProcessInfo[];
+  readonly reveals: string[];
+  readonly exports: string[];
+  readonly loginItems: boolean[];
+  /** The answer of the next "end this process?" dialog. */
+  confirmAnswer: boolean;
+}
+
+/** A running back end. */
+export interface WindowRig {
+  readonly dir: string;
+  readonly engine: Engine;
+  readonly history: History;
+  readonly store: SettingsStore;
+  readonly service: AppService;
+  readonly hooks: RecordedHooks;
+  close(): Promise<void>;
+}
+
+/** Options of the rig. */
+export interface WindowRigOptions {
+  readonly intervalMs?: number;
+  /** Start polling right away (the benchmark does not need the engine running). */
+  readonly start?: boolean;
+  /** Open an existing data directory (the benchmark's pre-seeded history) instead of a fresh one. */
+  readonly dataDir?: string;
+}
+
+/** Builds and starts the back end in a fresh temp directory. */
+export async function startWindowRig(options: WindowRigOptions = {}): Promise<WindowRig> {
+  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'ghostport-window-')));
+  const history = History.open({ dataDir: dir });
+  const store = await SettingsStore.open({ dataDir: dir });
+  const intervalMs = options.intervalMs ?? 400;
+  if (store.settings.intervalMs !== intervalMs) await store.save({ ...DEFAULT_SETTINGS, ...store.settings, intervalMs });
+  const engine = new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
+  const hooks: RecordedHooks = { confirms: [], reveals: [], exports: [], loginItems: [], confirmAnswer: true };
+  const serviceHooks: AppServiceHooks = {
+    async confirmEndProcess(info) {
+      hooks.confirms.push(info);
+      return hooks.confirmAnswer;
+    },
+    revealInFolder(path) {
+      hooks.reveals.push(path);
+    },
+    async chooseExportPath(suggestedName) {
+      const path = join(dir, `${hooks.exports.length + 1}-${suggestedName}`);
+      hooks.exports.push(path);
+      return path;
+    },
+    async setStartAtLogin(enabled) {
+      hooks.loginItems.push(enabled);
+    },
+    notificationsSupported: () => true,
+  };
+  const service = createAppService({ engine, history, settings: store, hooks: serviceHooks, environment: { version: '0.0.0-test' } });
+  if (options.start !== false) engine.start();
+  return {
+    dir,
+    engine,
+    history,
+    store,
+    service,
+    hooks,
+    async close() {
+      service.dispose();
+      await engine.stop();
+      history.close();
+      if (!options.dataDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
