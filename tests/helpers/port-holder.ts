@@ -73,8 +73,23 @@ const keep = [];
 setInterval(() => {}, 1 << 30);
 `;
 
-/** Starts a holder and waits until its sockets are open. */
+/**
+ * Starts a holder and waits until its sockets are open. A port another run holds (developers
+ * running suites side by side) is waited for, up to 90 s, rather than failing at once.
+ */
 export async function startHolder(spec: HolderSpec): Promise<Holder> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      return await startHolderOnce(spec);
+    } catch (error) {
+      if (!String(error).includes('EADDRINUSE') || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function startHolderOnce(spec: HolderSpec): Promise<Holder> {
   const args = ['-e', CHILD, '--', ...(spec.extraArgs ?? [])];
   const child = spec.fdLimit
     ? spawn('bash', ['-c', `ulimit -n ${spec.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], {

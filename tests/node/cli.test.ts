@@ -1,0 +1,146 @@
+/**
+ * The `ghostport` CLI as users run it (a child process through the bin shim): every exit status,
+ * its JSON, bad arguments, a blind scan, watch's prompt exit, and history.
+ */
+import { after, afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+
+const BIN = 'electron/node/cli/ghostport.mjs';
+const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ghostport-cli-'));
+  dirs.push(d);
+  return d;
+}
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('ghostport arguments', () => {
+  const bad: [string[], RegExp][] = [
+    [['scan', '--port', '0'], /--port must be a whole number from 1 to 65535/],
+    [['scan', '--port', '65536'], /--port must be/],
+    [['scan', '--port', 'ssh'], /--port must be/],
+    [['scan', '--port'], /--port needs a value/],
+    [['watch', '--interval', '-5'], /--interval must be a positive number/],
+    [['watch', '--interval', 'soon'], /--interval must be a positive number/],
+    [['history', '--since', 'yesterday'], /--since must be an ISO-8601 date/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['scan', '--bogus'], /unknown option "--bogus"/],
+    [['scan', '--since', '2026-01-01'], /does not apply to "scan"/],
+  ];
+  for (const [args, reason] of bad) {
+    test(`exit 2 for: ghostport ${args.join(' ')}`, () => {
+      const r = cli(args);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, reason);
+      assert.match(r.stderr, /ghostport help/);
+      assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
+      assert.equal(r.stderr.trim().split('\n').length, 2, 'one-line reason plus the usage hint');
+    });
+  }
+
+  test('help and version exit 0', () => {
+    assert.match(cli(['help']).stdout, /ghostport scan/);
+    assert.match(cli(['--version']).stdout, /^ghostport \d+\.\d+\.\d+/);
+  });
+});
+
+describe('ghostport scan', { skip: realSockets }, () => {
+  afterEach(killAllHolders);
+
+  test('exit 1 and the documented JSON when something is on the port', async () => {
+    const holder = await startHolder({ tcpListen: [['127.0.0.1', 596]], udpBind: [['::', 596, true]] });
+    const r = cli(['scan', '--json']);
+    assert.equal(r.status, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as { scannedAt: string; ports: number[]; sockets: Record<string, unknown>[] };
+    assert.ok(!Number.isNaN(Date.parse(doc.scannedAt)));
+    assert.deepEqual(doc.ports, [596]);
+    const mine = doc.sockets.filter((s) => s.pid === holder.pid);
+    assert.equal(mine.length, 2);
+    for (const s of mine) {
+      for (const key of ['protocol', 'family', 'localAddress', 'localPort', 'remoteAddress', 'remotePort', 'state', 'pid', 'process']) {
+        assert.ok(key in s, `socket has ${key}`);
+      }
+      const p = s.process as Record<string, unknown>;
+      for (const key of ['pid', 'name', 'path', 'command', 'user', 'parentPid', 'startedAt']) assert.ok(key in p, `process has ${key}`);
+      assert.equal(p.pid, holder.pid);
+    }
+    assert.deepEqual(mine.map((s) => `${s.protocol}${s.family} ${s.state}`).sort(), ['tcp4 LISTEN', 'udp6 UNCONN']);
+    const table = cli(['scan']);
+    assert.equal(table.status, 1);
+    assert.match(table.stdout, new RegExp(`LISTEN\\s+${holder.pid}\\s+root`));
+  });
+
+  test('exit 0 when clear (on a port nothing uses)', () => {
+    const r = cli(['scan', '--port', '59999', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).sockets, []);
+    assert.match(cli(['scan', '--port', '59999']).stdout, /clear/);
+  });
+
+  test('exit 2, never "clear", when no socket source exists (PATH without ss and netstat)', () => {
+    const bin = tempDir();
+    // A PATH with the basics the scan needs but no ss and no netstat.
+    for (const tool of ['sh', 'grep', 'getconf', 'cat']) {
+      const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      if (found) symlinkSync(found, join(bin, tool));
+    }
+    const r = cli(['scan', '--json'], { ...process.env, PATH: bin });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout) as { health: string; sockets: unknown[]; issues: { code: string }[] };
+    assert.equal(doc.health, 'blind');
+    assert.equal(doc.issues[0]?.code, 'no-socket-source');
+    assert.match(r.stderr, /Cannot see sockets/);
+    const table = cli(['scan'], { ...process.env, PATH: bin });
+    assert.equal(table.status, 2);
+    assert.doesNotMatch(table.stdout, /: clear/);
+    assert.match(table.stdout, /Cannot see sockets on port 596/);
+  });
+});
+
+describe('ghostport watch and history', { skip: realSockets }, () => {
+  afterEach(killAllHolders);
+
+  test('watch prints JSON events, records them, and exits 0 promptly on SIGINT; history replays them', { timeout: 120_000 }, async (t) => {
+    const dir = tempDir();
+    mkdirSync(dir, { recursive: true });
+    const watcher = spawn(process.execPath, [BIN, 'watch', '--json', '--interval', '100', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => watcher.kill('SIGKILL'));
+    let out = '';
+    watcher.stdout!.on('data', (c: Buffer) => (out += String(c)));
+    await new Promise<void>((resolve) => watcher.stderr!.on('data', (c: Buffer) => (String(c).includes('watching') ? resolve() : undefined)));
+    const holder = await startHolder({ tcpListen: [['127.0.0.1', 596]] });
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; at: string; socket: { pid: number } });
+    const until = async (pred: () => boolean) => {
+      for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(pred());
+    };
+    await until(() => lines().some((e) => e.type === 'appeared' && e.socket.pid === holder.pid));
+    await holder.kill();
+    await until(() => lines().some((e) => e.type === 'disappeared' && e.socket.pid === holder.pid));
+    const started = Date.now();
+    watcher.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => watcher.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 3000, 'exits promptly');
+    const mine = lines().filter((e) => e.socket.pid === holder.pid);
+    assert.deepEqual(mine.map((e) => e.type), ['appeared', 'disappeared']);
+
+    const h = cli(['history', '--json', '--data-dir', dir, '--since', mine[0]!.at]);
+    assert.equal(h.status, 0);
+    const replay = h.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; socket: { pid: number } });
+    assert.deepEqual(replay.filter((e) => e.socket.pid === holder.pid).map((e) => e.type), ['appeared', 'disappeared']);
+    const none = cli(['history', '--json', '--data-dir', dir, '--port', '8080']);
+    assert.equal(none.stdout, '');
+  });
+});

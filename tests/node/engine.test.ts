@@ -1,0 +1,243 @@
+/**
+ * The engine's poll loop and events: real sockets for appear/disappear and pid reuse; a scripted
+ * scanner only where the behaviour under test is the loop's own (failures, overlap, blindness).
+ */
+import { after, afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { Engine } from '../../electron/node/engine.ts';
+import type { RawScan, Scanner } from '../../electron/node/scanner.ts';
+import type { PortEvent } from '../../electron/common/model.ts';
+import type { RawSocket } from '../../electron/common/socket-parse.ts';
+import { killAllHolders, startHolder, waitFor } from '../helpers/port-holder.ts';
+
+const PORT = 596;
+const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';
+
+function collect(engine: Engine): PortEvent[] {
+  const events: PortEvent[] = [];
+  engine.onScan((_, batch) => events.push(...batch));
+  return events;
+}
+
+describe('engine on real sockets', { skip: realSockets }, () => {
+  afterEach(killAllHolders);
+  after(killAllHolders);
+
+  test('appeared then disappeared, with the right pid and command', async () => {
+    const engine = new Engine({ ports: [PORT], intervalMs: 100 });
+    const events = collect(engine);
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot);
+      const holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]], extraArgs: ['engine-test-marker'] });
+      const appeared = await waitFor(() => events.find((e) => e.type === 'appeared' && e.socket.pid === holder.pid));
+      assert.equal(appeared.socket.process?.pid, holder.pid);
+      assert.match(appeared.socket.process?.command ?? '', /engine-test-marker/);
+      await holder.kill();
+      const gone = await waitFor(() => events.find((e) => e.type === 'disappeared' && e.socket.pid === holder.pid));
+      assert.equal(gone.socket.id, appeared.socket.id);
+      // The disappeared event still carries the details captured at detection: the process is gone now.
+      assert.match(gone.socket.process?.command ?? '', /engine-test-marker/);
+      assert.equal(events.filter((e) => e.socket.pid === holder.pid).length, 2, 'exactly one event each way');
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  test('a reused pid is a new socket identity', { timeout: 60_000 }, async (t) => {
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000 });
+    const first = await startHolder({ tcpListen: [['127.0.0.1', PORT]] });
+    const before = (await engine.scanNow()).sockets.find((s) => s.pid === first.pid);
+    assert.ok(before);
+    await first.kill();
+    await engine.scanNow();
+    // Ask the kernel for the same pid again (root only: ns_last_pid picks the next pid).
+    let second = null;
+    for (let attempt = 0; attempt < 20 && !second; attempt++) {
+      writeFileSync('/proc/sys/kernel/ns_last_pid', String(first.pid - 1));
+      const candidate = await startHolder({ tcpListen: [['127.0.0.1', PORT]] });
+      if (candidate.pid === first.pid) second = candidate;
+      else await candidate.kill();
+    }
+    if (!second) return t.skip('the kernel would not hand out the same pid again (busy host)');
+    const after = (await engine.scanNow()).sockets.find((s) => s.pid === second.pid);
+    assert.ok(after);
+    assert.equal(after.pid, before.pid);
+    assert.notEqual(after.process?.startedAt, before.process?.startedAt);
+    assert.notEqual(after.id, before.id);
+  });
+});
+
+function raw(port: number, extra: Partial<RawSocket> = {}): RawSocket {
+  return {
+    protocol: 'tcp',
+    family: 4,
+    localAddress: '127.0.0.1',
+    localPort: port,
+    remoteAddress: null,
+    remotePort: null,
+    state: 'LISTEN',
+    pid: null,
+    pids: [],
+    inode: 1000 + port,
+    uid: null,
+    ...extra,
+  };
+}
+
+/** A scanner that plays back a script: where the subject is the loop itself, not the kernel. */
+function scripted(steps: ((ports: readonly number[]) => Promise<RawScan>)[]): Scanner & { calls: number; concurrent: number; maxConcurrent: number } {
+  const s = {
+    calls: 0,
+    concurrent: 0,
+    maxConcurrent: 0,
+    async scan(ports: readonly number[]): Promise<RawScan> {
+      const step = steps[Math.min(s.calls, steps.length - 1)]!;
+      s.calls++;
+      s.concurrent++;
+      s.maxConcurrent = Math.max(s.maxConcurrent, s.concurrent);
+      try {
+        return await step(ports);
+      } finally {
+        s.concurrent--;
+      }
+    },
+  };
+  return s;
+}
+
+const okScan = (...sockets: RawSocket[]) => async (): Promise<RawScan> => ({ sockets, health: 'ok', issues: [], reused: false });
+
+describe('engine loop', () => {
+  test('a failing scan is reported, backs off, and the loop goes on', async () => {
+    const scanner = scripted([
+      async () => {
+        throw new Error('ss exploded');
+      },
+      async () => {
+        throw new Error('ss exploded');
+      },
+      okScan(raw(596)),
+    ]);
+    const engine = new Engine({ scanner, intervalMs: 20, elevated: true });
+    const snapshots: string[] = [];
+    engine.onScan((s) => snapshots.push(s.health));
+    engine.start();
+    try {
+      await waitFor(() => snapshots.length >= 3, 5000, 5);
+      assert.deepEqual(snapshots.slice(0, 3), ['blind', 'blind', 'ok']);
+      assert.equal(engine.status.consecutiveFailures, 0);
+      assert.equal(engine.status.lastError, null);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  test('backoff grows with consecutive failures and is capped', async () => {
+    const scanner = scripted([
+      async () => {
+        throw new Error('nope');
+      },
+    ]);
+    const engine = new Engine({ scanner, intervalMs: 10, maxBackoffMs: 40, elevated: true });
+    engine.start();
+    try {
+      await waitFor(() => scanner.calls >= 4, 5000, 5);
+      assert.equal(engine.status.lastError, 'nope');
+      assert.ok(engine.status.consecutiveFailures >= 3);
+      const next = Date.parse(engine.status.nextScanAt ?? '') - Date.now();
+      assert.ok(next <= 40, `next scan within the cap, was ${next} ms`);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  test('scans never overlap, even with scan-now during a slow scan', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const scanner = scripted([
+      async () => {
+        await gate;
+        return { sockets: [], health: 'ok', issues: [], reused: false };
+      },
+      okScan(),
+    ]);
+    const engine = new Engine({ scanner, intervalMs: 5, elevated: true });
+    engine.start();
+    await waitFor(() => scanner.calls === 1, 2000, 1);
+    const a = engine.scanNow();
+    const b = engine.scanNow();
+    release();
+    await Promise.all([a, b]);
+    await engine.stop();
+    assert.equal(scanner.maxConcurrent, 1);
+  });
+
+  test('a blind spell produces no events, and sight coming back does not replay them', async () => {
+    const scanner = scripted([
+      okScan(raw(596)),
+      async () => ({ sockets: [], health: 'blind', issues: [{ code: 'no-socket-source', message: 'no ss' }], reused: false }),
+      okScan(raw(596)),
+    ]);
+    const engine = new Engine({ scanner, elevated: true });
+    const events = collect(engine);
+    await engine.scanNow();
+    const blind = await engine.scanNow();
+    assert.equal(blind.health, 'blind');
+    assert.equal(blind.sockets.length, 0);
+    await engine.scanNow();
+    assert.deepEqual(events.map((e) => e.type), ['appeared'], 'one appearance, no disappearance while blind');
+  });
+
+  test('pause stops polling, resume scans at once, scan-now works while paused', async () => {
+    const scanner = scripted([okScan()]);
+    const engine = new Engine({ scanner, intervalMs: 10, elevated: true });
+    engine.start();
+    await waitFor(() => scanner.calls >= 1, 2000, 1);
+    engine.pause();
+    await new Promise((r) => setTimeout(r, 30));
+    const paused = scanner.calls;
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(scanner.calls, paused, 'no polls while paused');
+    assert.equal(engine.status.paused, true);
+    await engine.scanNow();
+    assert.equal(scanner.calls, paused + 1);
+    engine.resume();
+    await waitFor(() => scanner.calls > paused + 1, 2000, 1);
+    await engine.stop();
+  });
+
+  test('not elevated: hidden owners are reported, not dropped, with the reason', async () => {
+    const engine = new Engine({ scanner: scripted([okScan(raw(596))]), elevated: false });
+    const snapshot = await engine.scanNow();
+    assert.equal(snapshot.sockets.length, 1);
+    assert.equal(snapshot.sockets[0]!.process, null);
+    assert.match(snapshot.sockets[0]!.ownerUnknownReason ?? '', /root/);
+    assert.equal(snapshot.health, 'degraded');
+    assert.equal(snapshot.issues[0]?.code, 'not-elevated');
+  });
+
+  test('TIME_WAIT leftovers are lingering, never sockets, never events', async () => {
+    const engine = new Engine({
+      scanner: scripted([okScan(raw(40000, { state: 'TIME_WAIT', remoteAddress: '127.0.0.1', remotePort: 596, inode: 0 }))]),
+      elevated: true,
+    });
+    const events = collect(engine);
+    const snapshot = await engine.scanNow();
+    assert.equal(snapshot.sockets.length, 0);
+    assert.equal(snapshot.lingering.length, 1);
+    assert.equal(events.length, 0);
+  });
+
+  test('a socket flapping on every scan is marked flapping after the threshold', async () => {
+    const on = okScan(raw(596));
+    const off = okScan();
+    const scanner = scripted([on, off, on, off, on, off, on, off]);
+    const engine = new Engine({ scanner, elevated: true, flap: { threshold: 4, windowMs: 60_000, maxEndpoints: 100 } });
+    const events = collect(engine);
+    for (let i = 0; i < 8; i++) await engine.scanNow();
+    assert.equal(events.length, 8, 'every transition is still an event (and recorded)');
+    assert.deepEqual(events.map((e) => e.flapping), [false, false, false, false, true, true, true, true]);
+  });
+});

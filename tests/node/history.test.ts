@@ -1,0 +1,199 @@
+/**
+ * The SQLite history on real files: persistence across restarts, queries, retention, a corrupt
+ * store moved aside, a full disk degrading to memory, and no announced event lost to SIGKILL.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { History, HISTORY_FILE } from '../../electron/node/history.ts';
+import type { PortEvent, PortSocket } from '../../electron/common/model.ts';
+import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ghostport-history-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function socket(n: number, extra: Partial<PortSocket> = {}): PortSocket {
+  return {
+    id: `tcp|4|127.0.0.1|596|*|*|${n}|t|${n}`,
+    protocol: 'tcp',
+    family: 4,
+    localAddress: '127.0.0.1',
+    localPort: 596,
+    remoteAddress: null,
+    remotePort: null,
+    state: 'LISTEN',
+    pid: n,
+    process: { pid: n, name: n % 2 ? 'nc' : 'python3', path: n % 2 ? '/usr/bin/nc' : '/usr/bin/python3', command: `cmd-${n} --flag`, user: 'root', parentPid: 1, startedAt: '2026-11-27T10:00:00.000Z' },
+    watchedPort: 596,
+    side: 'local',
+    inode: n,
+    firstSeenAt: '2026-11-27T10:00:00.000Z',
+    ...extra,
+  };
+}
+
+function event(n: number, at: string, type: PortEvent['type'] = 'appeared', extra: Partial<PortSocket> = {}): Omit<PortEvent, 'seq'> {
+  return { type, at, socket: socket(n, extra), flapping: false };
+}
+
+describe('history', () => {
+  test('events survive a restart, with the process details captured at detection', () => {
+    const dir = tempDir();
+    const h1 = History.open({ dataDir: dir });
+    const recorded = h1.record([event(1, '2026-11-27T10:00:00.000Z'), event(1, '2026-11-27T10:00:05.000Z', 'disappeared')]);
+    assert.deepEqual(recorded.map((e) => e.seq), [1, 2]);
+    h1.close();
+    const h2 = History.open({ dataDir: dir });
+    const page = h2.query({ order: 'asc' });
+    assert.equal(page.total, 2);
+    assert.deepEqual(page.events.map((e) => e.type), ['appeared', 'disappeared']);
+    assert.equal(page.events[0]!.socket.process?.command, 'cmd-1 --flag');
+    assert.equal(h2.issues.length, 0);
+    h2.close();
+  });
+
+  test('queries by time range, port, protocol, type, process and text; pages and totals', () => {
+    const h = History.open({ dataDir: null });
+    h.record([
+      event(1, '2026-11-27T10:00:00.000Z'),
+      event(2, '2026-11-27T11:00:00.000Z'),
+      event(3, '2026-11-27T12:00:00.000Z', 'appeared', { protocol: 'udp', state: 'UNCONN' }),
+      event(4, '2026-11-27T13:00:00.000Z', 'appeared', { watchedPort: 8080, localPort: 8080 }),
+      event(1, '2026-11-27T14:00:00.000Z', 'disappeared'),
+    ]);
+    assert.equal(h.query({ since: '2026-11-27T11:00:00Z', until: '2026-11-27T13:00:00Z' }).total, 2);
+    assert.equal(h.query({ ports: [8080] }).total, 1);
+    assert.equal(h.query({ protocols: ['udp'] }).total, 1);
+    assert.equal(h.query({ types: ['disappeared'] }).total, 1);
+    assert.equal(h.query({ process: 'nc' }).total, 3);
+    assert.equal(h.query({ process: '/usr/bin/python3' }).total, 2);
+    assert.equal(h.query({ process: '3' }).total, 1);
+    assert.equal(h.query({ text: 'CMD-2' }).total, 1);
+    assert.equal(h.query({ text: '100%_' }).total, 0, 'LIKE wildcards in the search text are literal');
+    const page = h.query({ limit: 2, offset: 1 });
+    assert.equal(page.total, 5);
+    assert.deepEqual(page.events.map((e) => e.seq), [4, 3], 'newest first by default');
+    assert.deepEqual([...h.iterate({ since: '2026-11-27T12:00:00Z' })].map((e) => e.seq), [3, 4, 5]);
+    const buckets = h.timeline({ since: '2026-11-27T10:00:00Z', until: '2026-11-27T15:00:00Z', buckets: 5 });
+    assert.deepEqual(buckets.map((b) => [b.appeared, b.disappeared]), [[1, 0], [1, 0], [1, 0], [1, 0], [0, 1]]);
+    h.close();
+  });
+
+  test('retention by age and by count, sparing events a recent query returned', () => {
+    const h = History.open({ dataDir: null });
+    const now = Date.parse('2026-11-27T12:00:00Z');
+    h.record([
+      event(1, '2026-01-01T00:00:00.000Z'),
+      ...Array.from({ length: 9 }, (_, i) => event(i + 2, new Date(now - (9 - i) * 1000).toISOString())),
+    ]);
+    assert.equal(h.prune({ maxAgeDays: 30, maxEvents: 1000 }, now), 1, 'the January event is past 30 days');
+    assert.equal(h.prune({ maxAgeDays: 30, maxEvents: 5 }, now), 4);
+    assert.equal(h.count(), 5);
+    // The user is looking at the oldest remaining event: retention leaves it alone.
+    const shown = h.query({ order: 'asc', limit: 1 });
+    assert.equal(shown.events[0]!.seq, 6);
+    h.record([event(20, new Date(now).toISOString())]);
+    assert.equal(h.prune({ maxAgeDays: 30, maxEvents: 2 }, now), 0);
+    assert.equal(h.count(), 6);
+    h.close();
+  });
+
+  test('a corrupt store is moved aside (not deleted), reported, and a fresh one started', () => {
+    const dir = tempDir();
+    const garbage = Buffer.from('this is not a database '.repeat(200));
+    writeFileSync(join(dir, HISTORY_FILE), garbage);
+    const h = History.open({ dataDir: dir });
+    assert.equal(h.issues.length, 1);
+    assert.equal(h.issues[0]!.code, 'history-recovered');
+    assert.match(h.issues[0]!.message, /moved to .*history\.db\.corrupt-/);
+    const aside = readdirSync(dir).find((f) => f.startsWith(`${HISTORY_FILE}.corrupt-`));
+    assert.ok(aside);
+    assert.deepEqual(readFileSync(join(dir, aside)), garbage, 'the old file is kept byte for byte');
+    assert.equal(h.record([event(1, '2026-11-27T10:00:00.000Z')]).length, 1);
+    assert.ok(h.path?.endsWith(HISTORY_FILE));
+    h.close();
+  });
+
+  test('a truncated store is recovered the same way', () => {
+    const dir = tempDir();
+    const h1 = History.open({ dataDir: dir });
+    h1.record(Array.from({ length: 500 }, (_, i) => event(i, '2026-11-27T10:00:00.000Z')));
+    h1.close();
+    const file = join(dir, HISTORY_FILE);
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 3)));
+    const h2 = History.open({ dataDir: dir });
+    assert.equal(h2.issues[0]?.code, 'history-recovered');
+    h2.close();
+  });
+
+  test('a full disk degrades to memory with a warning, without losing the event', { skip: process.getuid?.() === 0 ? false : 'needs root to mount a tmpfs' }, (t) => {
+    const dir = tempDir();
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
+    if (mount.status !== 0) return t.skip(`cannot mount a tmpfs here: ${String(mount.stderr).trim()}`);
+    try {
+      const h = History.open({ dataDir: dir });
+      assert.equal(h.issues.length, 0);
+      const big = 'x'.repeat(20_000);
+      let last: PortEvent[] = [];
+      for (let i = 0; i < 40; i++) {
+        last = h.record([event(i, '2026-11-27T10:00:00.000Z', 'appeared', { process: { pid: i, name: 'big', path: null, command: big, user: null, parentPid: null, startedAt: null } })]);
+      }
+      assert.equal(last.length, 1, 'the write that hit the full disk still returned its event');
+      assert.equal(h.issues.at(-1)?.code, 'history-unavailable');
+      assert.equal(h.path, null);
+      assert.ok(h.query({}).total >= 1);
+      h.close();
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  });
+});
+
+describe('history under SIGKILL', { skip: process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)' }, () => {
+  after(killAllHolders);
+
+  test('an event announced by `ghostport watch` survives SIGKILL of the watcher right after', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const watcher = spawn(process.execPath, ['electron/node/cli/ghostport.mjs', 'watch', '--json', '--interval', '100', '--data-dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        watcher.stderr!.on('data', (c: Buffer) => (String(c).includes('watching') ? resolve() : undefined));
+        watcher.once('exit', () => reject(new Error('watch exited early')));
+      });
+      const holder = await startHolder({ tcpListen: [['127.0.0.1', 596]], extraArgs: ['sigkill-marker'] });
+      const line = await new Promise<string>((resolve) => {
+        watcher.stdout!.on('data', (c: Buffer) => {
+          out += String(c);
+          const hit = out.split('\n').find((l) => l.includes(`"pid":${holder.pid}`));
+          if (hit) resolve(hit);
+        });
+      });
+      // Announced: kill both the watcher and the process it saw, at once.
+      watcher.kill('SIGKILL');
+      await holder.kill();
+      const announced = JSON.parse(line) as { seq: number; type: string };
+      const h = History.open({ dataDir: dir });
+      const stored = h.query({ order: 'asc' }).events.find((e) => e.seq === announced.seq);
+      assert.ok(stored, 'the announced event is in the history');
+      assert.equal(stored.type, 'appeared');
+      assert.match(stored.socket.process?.command ?? '', /sigkill-marker/);
+      h.close();
+    } finally {
+      watcher.kill('SIGKILL');
+    }
+  });
+});
