@@ -1,0 +1,169 @@
+/**
+ * The composition root of the Ghostport desktop app: creates the settings store, the history,
+ * the engine (whose poll loop runs here, in the main process: hidden renderers get throttled,
+ * electron #28293), the app service, the window, the tray and the notifier, and wires them.
+ * One `setupX()` per feature; no logic of its own.
+ */
+import { Notification, app, dialog, session, shell } from 'electron';
+import { resolveDataDir } from '../node/data-dir.ts';
+import { Engine } from '../node/engine.ts';
+import { History } from '../node/history.ts';
+import { SettingsStore } from '../node/settings-store.ts';
+import { createAppService } from '../node/app-service.ts';
+import type { AppService } from '../node/app-service.ts';
+import { registerAppScheme, setupAppProtocol } from './app-protocol.ts';
+import { chooseExportPath, confirmEndProcess } from './dialogs.ts';
+import { enableSandboxEverywhere, setupHardening } from './hardening.ts';
+import { setupIpc } from './ipc.ts';
+import { launchedAtLogin, setStartAtLogin } from './login-item.ts';
+import { setupNotifier } from './notifier.ts';
+import type { NotifierHandle } from './notifier.ts';
+import { appPaths } from './paths.ts';
+import { setupTray } from './tray.ts';
+import type { TrayHandle } from './tray.ts';
+import { createWindowController } from './window.ts';
+import type { WindowController } from './window.ts';
+
+/** Must equal `appId` in electron-builder.config.cjs: Windows shows toasts only for a known AppUserModelID. */
+export const APP_USER_MODEL_ID = 'org.ghostport.app';
+
+const DAY_MS = 86_400_000;
+
+// Module-level on purpose: a Tray or Notification that is garbage-collected disappears.
+let window: WindowController | null = null;
+let tray: TrayHandle | null = null;
+let notifier: NotifierHandle | null = null;
+let shutdown: (() => Promise<void>) | null = null;
+let quitting = false;
+let shutDown = false;
+
+function setupPlatformIdentity(): string {
+  if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
+  const dataDir = resolveDataDir();
+  // The single-instance lock is per userData (electron #29068): one Ghostport per data directory,
+  // shared with the CLI.
+  app.setPath('userData', dataDir);
+  return dataDir;
+}
+
+function setupSingleInstance(): boolean {
+  if (!app.requestSingleInstanceLock()) return false;
+  app.on('second-instance', () => window?.show());
+  return true;
+}
+
+function setupLifecycle(): void {
+  // Living in the tray: the last window closing is not a reason to quit.
+  app.on('window-all-closed', () => undefined);
+  app.on('activate', () => window?.show());
+  app.on('before-quit', (event) => {
+    quitting = true;
+    if (shutDown || !shutdown) return;
+    // Stop the poll loop and flush the history before Electron tears the process down.
+    event.preventDefault();
+    const run = shutdown;
+    shutdown = null;
+    void run()
+      .catch((error: unknown) => console.error('ghostport: clean shutdown failed', error))
+      .finally(() => {
+        shutDown = true;
+        app.quit();
+      });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+}
+
+function setupRetention(history: History, store: SettingsStore): () => void {
+  const prune = () => {
+    try {
+      history.prune(store.settings.retention);
+    } catch (error) {
+      console.error('ghostport: pruning the history failed', error);
+    }
+  };
+  prune();
+  const timer = setInterval(prune, DAY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function setupEndToEndProbe(service: AppService): void {
+  // Only for Playwright's _electron tests (tests/electron/): lets them read what the tray and
+  // the notifier show, which no DOM exposes. Off unless the launcher sets the variable.
+  if (process.env.GHOSTPORT_E2E !== '1') return;
+  Object.assign(globalThis, {
+    ghostportE2E: {
+      trayModel: () => tray?.model ?? null,
+      trayExists: () => tray !== null && !tray.tray.isDestroyed(),
+      notifications: () => notifier?.live.map((entry) => entry.spec) ?? [],
+      clickNotification: (index: number) => notifier?.live[index]?.notification.emit('click'),
+      state: () => service.getState(),
+    },
+  });
+}
+
+async function onReady(dataDir: string): Promise<void> {
+  const paths = appPaths(app.getAppPath());
+  setupHardening(session.defaultSession);
+  setupAppProtocol(session.defaultSession, paths.rendererDir);
+
+  const store = await SettingsStore.open({ dataDir });
+  const history = History.open({ dataDir });
+  const engine = new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
+  const stopRetention = setupRetention(history, store);
+
+  const win = createWindowController({ preloadPath: paths.preload, iconPath: paths.appIcon, isQuitting: () => quitting });
+  window = win;
+  const service = createAppService({
+    engine,
+    history,
+    settings: store,
+    hooks: {
+      confirmEndProcess: (info) => confirmEndProcess(win.current, info),
+      revealInFolder: (path) => shell.showItemInFolder(path),
+      chooseExportPath: (name, format) => chooseExportPath(win.current, name, format),
+      setStartAtLogin,
+      notificationsSupported: () => Notification.isSupported(),
+    },
+    environment: { version: app.getVersion() },
+  });
+  const stopIpc = setupIpc(service, win);
+  tray = setupTray({ service, window: win, assetsDir: paths.assetsDir, quit: () => app.quit() });
+  notifier = setupNotifier({ service, window: win, iconPath: paths.appIcon });
+  setupEndToEndProbe(service);
+
+  shutdown = async () => {
+    notifier?.dispose();
+    tray?.dispose();
+    tray = null;
+    stopIpc();
+    stopRetention();
+    service.dispose();
+    await engine.stop();
+    history.close();
+  };
+
+  engine.start();
+  if (!launchedAtLogin(process.argv)) win.show();
+}
+
+function main(): void {
+  registerAppScheme();
+  enableSandboxEverywhere();
+  const dataDir = setupPlatformIdentity();
+  if (!setupSingleInstance()) {
+    app.quit();
+    return;
+  }
+  setupLifecycle();
+  app
+    .whenReady()
+    .then(() => onReady(dataDir))
+    .catch((error: unknown) => {
+      console.error('ghostport: failed to start', error);
+      dialog.showErrorBox('Ghostport could not start', error instanceof Error ? error.message : String(error));
+      app.exit(1);
+    });
+}
+
+main();
