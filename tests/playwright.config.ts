@@ -22,7 +22,8 @@ export default defineConfig({
       executablePath: process.env.GHOSTPORT_CHROMIUM ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     },
-    trace: 'retain-on-failure',
+    // Traces off: engineers share this checkout and a concurrent run empties the output folder under a live trace.
+    trace: 'off',
     screenshot: 'only-on-failure',
   },
 });

@@ -60,3 +60,11 @@ export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '\u2014';
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} %`;
 }
+
+/**
+ * Sockets in the order the table shows them: oldest first (then by identity), so a socket that
+ * appears is added at the bottom and the rows someone is reading never move.
+ */
+export function orderForDisplay(sockets: readonly PortSocket[]): readonly PortSocket[] {
+  return [...sockets].sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
+}

@@ -199,7 +199,7 @@ function EventRow({ index, top, event, now, active, selected, onOpen }: EventRow
           {process ? (
             <>
               <SafeText value={process.name} className="process-name" />
-              <span className="pid num">{process.pid}</span>
+              <span className="pid num">pid {process.pid}</span>
               {process.user ? <SafeText value={process.user} className="event-user" /> : null}
               <SafeText value={process.command} className="mono event-command" withTitle />
             </>

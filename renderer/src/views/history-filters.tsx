@@ -42,31 +42,34 @@ export function HistoryFilters({ filter, ports, onChange }: HistoryFiltersProps)
         </div>
         {filter.range === 'custom' ? (
           <div className="custom-range">
-            <label>
-              <span>From</span>
+            <div className="field-inline">
+              <label htmlFor={`${id}-since`}>From</label>
               <input
+                id={`${id}-since`}
                 type="datetime-local"
                 step={1}
                 value={toDateTimeLocalValue(filter.since)}
                 onChange={(e) => set({ since: fromDateTimeLocalValue(e.currentTarget.value) })}
               />
-            </label>
-            <label>
-              <span>To</span>
+            </div>
+            <div className="field-inline">
+              <label htmlFor={`${id}-until`}>To</label>
               <input
+                id={`${id}-until`}
                 type="datetime-local"
                 step={1}
                 value={toDateTimeLocalValue(filter.until)}
                 onChange={(e) => set({ until: fromDateTimeLocalValue(e.currentTarget.value) })}
               />
-            </label>
+            </div>
           </div>
         ) : null}
       </div>
       <div className="filter-row">
-        <label className="field-inline">
-          <span>Port</span>
-          <select value={filter.port ?? ''} onChange={(e) => set({ port: e.currentTarget.value === '' ? null : Number(e.currentTarget.value) })}>
+        <div className="field-inline">
+          <label htmlFor={`${id}-port`}>Port</label>
+          <select
+            id={`${id}-port`} value={filter.port ?? ''} onChange={(e) => set({ port: e.currentTarget.value === '' ? null : Number(e.currentTarget.value) })}>
             <option value="">Any</option>
             {ports.map((port) => (
               <option key={port} value={port}>
@@ -74,23 +77,25 @@ export function HistoryFilters({ filter, ports, onChange }: HistoryFiltersProps)
               </option>
             ))}
           </select>
-        </label>
-        <label className="field-inline">
-          <span>Protocol</span>
-          <select value={filter.protocol ?? ''} onChange={(e) => set({ protocol: (e.currentTarget.value || null) as Protocol | null })}>
+        </div>
+        <div className="field-inline">
+          <label htmlFor={`${id}-protocol`}>Protocol</label>
+          <select
+            id={`${id}-protocol`} value={filter.protocol ?? ''} onChange={(e) => set({ protocol: (e.currentTarget.value || null) as Protocol | null })}>
             <option value="">Any</option>
             <option value="tcp">TCP</option>
             <option value="udp">UDP</option>
           </select>
-        </label>
-        <label className="field-inline">
-          <span>Event</span>
-          <select value={filter.type ?? ''} onChange={(e) => set({ type: (e.currentTarget.value || null) as EventType | null })}>
+        </div>
+        <div className="field-inline">
+          <label htmlFor={`${id}-type`}>Event</label>
+          <select
+            id={`${id}-type`} value={filter.type ?? ''} onChange={(e) => set({ type: (e.currentTarget.value || null) as EventType | null })}>
             <option value="">Any</option>
             <option value="appeared">Appeared</option>
             <option value="disappeared">Disappeared</option>
           </select>
-        </label>
+        </div>
         <DebouncedInput
           id={`${id}-process`}
           label="Process"
@@ -140,8 +145,8 @@ function DebouncedInput({ id, label, placeholder, value, onCommit, type = 'text'
     return () => clearTimeout(timer);
   }, [draft, value]);
   return (
-    <label className={['field-inline', className].filter(Boolean).join(' ')} htmlFor={id}>
-      <span>{label}</span>
+    <div className={['field-inline', className].filter(Boolean).join(' ')}>
+      <label htmlFor={id}>{label}</label>
       <input
         id={id}
         type={type}
@@ -154,6 +159,6 @@ function DebouncedInput({ id, label, placeholder, value, onCommit, type = 'text'
           if (e.key === 'Enter') onCommit(draft);
         }}
       />
-    </label>
+    </div>
   );
 }

@@ -7,7 +7,7 @@ import type { PortSocket, Snapshot } from '../../../electron/common/model.ts';
 import type { Settings } from '../../../electron/common/settings.ts';
 import { isAllowlisted } from '../../../electron/common/allowlist.ts';
 import { DEFAULT_PORT } from '../../../electron/common/model.ts';
-import { describeState, formatEndpoint } from '../format/socket.ts';
+import { describeState, formatEndpoint, orderForDisplay } from '../format/socket.ts';
 import { elapsedSince, formatDuration, formatShortTimestamp, formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
 import { Icon } from './icons.tsx';
@@ -81,7 +81,7 @@ function SocketTable({ sockets, settings, now, selectedSocketId, onSelect }: Omi
         </tr>
       </thead>
       <tbody>
-        {sockets.map((socket) => {
+        {orderForDisplay(sockets).map((socket) => {
           const allowed = isAllowlisted(settings.allowlist, socket);
           return (
             <tr
@@ -112,7 +112,7 @@ function SocketTable({ sockets, settings, now, selectedSocketId, onSelect }: Omi
                 {socket.process ? (
                   <>
                     <SafeText value={socket.process.name} className="process-name" withTitle />
-                    <span className="pid num">{socket.process.pid}</span>
+                    <span className="pid num">pid {socket.process.pid}</span>
                   </>
                 ) : socket.pid !== null ? (
                   <span className="pid num">pid {socket.pid}</span>

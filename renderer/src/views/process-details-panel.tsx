@@ -137,7 +137,7 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
               {details.parents.map((parent) => (
                 <li key={`${parent.pid}-${parent.startedAt ?? ''}`}>
                   <SafeText value={parent.name} className="process-name" />
-                  <span className="pid num">{parent.pid}</span>
+                  <span className="pid num">pid {parent.pid}</span>
                   <SafeText value={parent.command} className="mono muted parent-command" withTitle />
                 </li>
               ))}
