@@ -28,6 +28,14 @@ export interface PollResult {
   readonly intervalMs: number;
   readonly sockets: number;
   readonly cpuPercent: number;
+  /** Of cpuPercent, the engine process itself and the tools it spawned (ss, netstat...). */
+  readonly selfCpuPercent: number;
+  readonly toolsCpuPercent: number;
+  readonly cpuMsPerScan: number;
+  /** Scans that ran the owner lookup (expected 0 with the port clear). */
+  readonly fullScans: number;
+  /** RSS of the engine process at the end of the poll measurement. */
+  readonly engineRssMb: number;
   readonly seconds: number;
   readonly scans: number;
   readonly medianScanMs: number;
@@ -137,7 +145,7 @@ export function evaluateTargets(
     out.push(verdict('steady-vs-ss', t2, wall <= 2, `median ${round(wall, 2)}x (${fmt(steady.medianMs)} vs ${fmt(bare.medianMs)} ms); CPU ${round(cpu, 2)}x`));
   } else out.push(na('steady-vs-ss', t2, 'not measured'));
 
-  const t3 = 'poll-loop CPU at the default interval, 10,000 sockets, 596 clear < 0.5 % of a core';
+  const t3 = `poll-loop CPU at the default interval, ${busySockets} sockets, 596 clear < 0.5 % of a core`;
   if (report.poll) {
     out.push(verdict('poll-cpu', t3, report.poll.cpuPercent < 0.5, `${round(report.poll.cpuPercent, 3)} % at ${report.poll.intervalMs} ms, ${report.poll.sockets} sockets`));
   } else out.push(na('poll-cpu', t3, 'not measured'));
@@ -216,7 +224,9 @@ export function formatReport(report: BenchReport): string {
   lines.push('');
   if (report.poll) {
     const p = report.poll;
-    lines.push(`poll loop: ${fmt(p.cpuPercent)} % of one core over ${p.seconds} s at ${p.intervalMs} ms, ${p.sockets} sockets, 596 clear (${p.scans} scans, median ${fmt(p.medianScanMs)} ms)`);
+    lines.push(
+      `poll loop: ${fmt(p.cpuPercent)} % of one core (engine ${fmt(p.selfCpuPercent)} %, spawned tools ${fmt(p.toolsCpuPercent)} %; ${fmt(p.cpuMsPerScan)} ms CPU a scan) over ${p.seconds} s at ${p.intervalMs} ms, ${p.sockets} sockets, 596 clear (${p.scans} scans, ${p.fullScans} full, median ${fmt(p.medianScanMs)} ms; engine RSS ${fmt(p.engineRssMb)} MB)`,
+    );
   }
   if (report.latencyMs) {
     const l = report.latencyMs;
@@ -231,6 +241,10 @@ export function formatReport(report: BenchReport): string {
   for (const t of report.targets) lines.push(`  ${pad(t.status, 4)}  ${t.target}: ${t.measured}`);
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   for (const e of report.errors) lines.push(`ERROR: ${e}`);
-  lines.push('', `${String(report.machine['cpu'])}, ${String(report.machine['cores'])} cores, Linux ${String(report.machine['kernel'])}, Node ${String(report.machine['node'])}; ${round(report.durationS, 0)} s`);
+  const m = report.machine;
+  lines.push(
+    '',
+    `${String(m['cpu'])}, ${String(m['cores'])} cores, Linux ${String(m['kernel'])}, Node ${String(m['node'])}, load ${String(m['loadAverage1mAtStart'])} -> ${String(m['loadAverage1mAtEnd'])}, network namespace: ${String(m['networkNamespace'])}; ${round(report.durationS, 0)} s`,
+  );
   return lines.join('\n');
 }

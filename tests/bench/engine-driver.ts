@@ -3,13 +3,16 @@
  * ports at the default interval, recording events in a real SQLite history), and nothing else, so
  * that its /proc CPU and RSS are the poll loop's. Prints {"type":"ready"} after the first scan, then
  * {"type":"events","t":hrtime ns,...} for every scan with events. Commands on stdin: `stats`
- * (replies {"type":"stats",...}); stdin closing stops the engine, closes the history and exits.
+ * (replies {"type":"stats",...} about the scans since the previous `stats`); stdin closing stops
+ * the engine, closes the history and exits.
  * Usage: engine-driver.ts <dataDir> [intervalMs] [port]
  */
 import { createInterface } from 'node:readline';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
 import { Engine } from '../../electron/node/engine.ts';
 import { History } from '../../electron/node/history.ts';
+import { createSystemScanner } from '../../electron/node/scanner.ts';
+import type { Scanner } from '../../electron/node/scanner.ts';
 import { median, percentile } from './stats.ts';
 
 function reply(message: Record<string, unknown>): void {
@@ -22,7 +25,18 @@ if (import.meta.main) {
   const intervalMs = Number.parseInt(process.argv[3] ?? String(DEFAULT_INTERVAL_MS), 10);
   const port = Number.parseInt(process.argv[4] ?? String(DEFAULT_PORT), 10);
   const history = History.open({ dataDir });
-  const engine = new Engine({ ports: [port], intervalMs, history });
+  // The scanner the engine would create by itself, wrapped only to count the full scans (with
+  // owner lookup) apart from the cheap probes that found the set unchanged.
+  const system = createSystemScanner();
+  let fullScans = 0;
+  const scanner: Scanner = {
+    async scan(ports) {
+      const raw = await system.scan(ports);
+      if (!raw.reused) fullScans++;
+      return raw;
+    },
+  };
+  const engine = new Engine({ ports: [port], intervalMs, history, scanner });
   const durations: number[] = [];
   let scans = 0;
   let events = 0;
@@ -59,6 +73,7 @@ if (import.meta.main) {
       reply({
         type: 'stats',
         scans,
+        fullScans,
         events,
         failures,
         stored: history.count(),
@@ -69,6 +84,8 @@ if (import.meta.main) {
         heapUsedMb: memory.heapUsed / 2 ** 20,
       });
       durations.length = 0;
+      fullScans = 0;
+      scans = 0;
     })
     .on('close', () => {
       void engine.stop().finally(() => {

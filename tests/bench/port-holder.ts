@@ -2,8 +2,10 @@
  * Child process of the benchmark that puts real sockets on the watched port (596), with a command
  * line no other process has (`--ghostport-bench-holder`), so a scan's owner can be checked.
  * Commands on stdin, one per line:
- * - `hold tcp|udp|tcp6|udp6`: binds one socket on every address of that family; replies {"type":"bound","t":hrtime ns}
- * - `burst <n>`: n sockets on 127.1.x.y:596, alternating TCP listeners and UDP; replies {"type":"bound",...}
+ * - `hold tcp|udp|tcp6|udp6`: closes what it holds, then binds one socket on every address of that
+ *   family; replies {"type":"bound","t":hrtime ns} (closing and binding in one step lets a scan see
+ *   both, so a trial needs no scan of its own for the disappearance)
+ * - `burst <n>`: likewise, n sockets on 127.1.x.y:596, alternating TCP listeners and UDP
  * - `release`: closes them all; replies {"type":"released","t":hrtime ns}
  * Stdin closing ends it.
  */
@@ -49,6 +51,7 @@ function bindUdp(host: string): Promise<void> {
 }
 
 async function hold(kind: string): Promise<void> {
+  await closeAll();
   if (kind === 'tcp') await listenTcp('0.0.0.0');
   else if (kind === 'tcp6') await listenTcp('::');
   else if (kind === 'udp') await bindUdp('0.0.0.0');
@@ -58,6 +61,7 @@ async function hold(kind: string): Promise<void> {
 }
 
 async function burst(n: number): Promise<void> {
+  await closeAll();
   const pending: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
     const host = burstAddress(Math.floor(i / 2));
@@ -67,13 +71,17 @@ async function burst(n: number): Promise<void> {
   reply({ type: 'bound', count: servers.length + udps.length });
 }
 
-async function release(): Promise<void> {
+async function closeAll(): Promise<void> {
   await Promise.all([
     ...servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     ...udps.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
   ]);
   servers.length = 0;
   udps.length = 0;
+}
+
+async function release(): Promise<void> {
+  await closeAll();
   reply({ type: 'released' });
 }
 
