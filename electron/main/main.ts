@@ -11,6 +11,7 @@ import { History } from '../node/history.ts';
 import { SettingsStore } from '../node/settings-store.ts';
 import { createAppService } from '../node/app-service.ts';
 import type { AppService } from '../node/app-service.ts';
+import { APP_USER_MODEL_ID } from './app-identity.ts';
 import { registerAppScheme, setupAppProtocol } from './app-protocol.ts';
 import { chooseExportPath, confirmEndProcess } from './dialogs.ts';
 import { enableSandboxEverywhere, setupHardening } from './hardening.ts';
@@ -23,9 +24,6 @@ import { setupTray } from './tray.ts';
 import type { TrayHandle } from './tray.ts';
 import { createWindowController } from './window.ts';
 import type { WindowController } from './window.ts';
-
-/** Must equal `appId` in electron-builder.config.cjs: Windows shows toasts only for a known AppUserModelID. */
-export const APP_USER_MODEL_ID = 'org.ghostport.app';
 
 const DAY_MS = 86_400_000;
 

@@ -11,8 +11,10 @@ import type { ElectronApplication, Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { findElectronBinary } from '../../electron/build/electron-binary.ts';
+import type { ElectronBinary } from '../../electron/build/electron-binary.ts';
 import { buildAll } from '../../electron/build/build.ts';
 import { API_METHOD_NAMES } from '../../electron/common/ipc-contract.ts';
 import type { AppState } from '../../electron/common/ipc-contract.ts';
@@ -24,7 +26,14 @@ import { ensureDisplay } from './support/display.ts';
 import type { Display } from './support/display.ts';
 
 const ROOT = process.cwd();
-const binary = findElectronBinary(ROOT);
+// A packaged test build (see electron/build/electron-builder.config.cjs) instead of the dev app.
+const packaged = process.env.GHOSTPORT_E2E_EXECUTABLE;
+const binary: ElectronBinary = packaged
+  ? existsSync(packaged)
+    ? { ok: true, path: resolve(packaged) }
+    : { ok: false, reason: `GHOSTPORT_E2E_EXECUTABLE=${packaged} does not exist` }
+  : findElectronBinary(ROOT);
+const APP_ARGS: readonly string[] = packaged ? [] : ['.'];
 const skipReason = !binary.ok
   ? `Electron runtime tests need the Electron binary, and ${binary.reason}; run \`node node_modules/electron/install.js\` with network access to enable them`
   : process.platform === 'linux' && process.getuid?.() !== 0
@@ -61,7 +70,7 @@ async function launch(extraArgs: readonly string[] = []): Promise<ElectronApplic
   if (!binary.ok) throw new Error('unreachable: skipped without a binary');
   return electron.launch({
     executablePath: binary.path,
-    args: ['.', ...extraArgs],
+    args: [...APP_ARGS, ...extraArgs],
     cwd: ROOT,
     env: { ...process.env, ...display.env, GHOSTPORT_E2E: '1', GHOSTPORT_DATA_DIR: dataDir, ELECTRON_ENABLE_LOGGING: '1' } as Record<string, string>,
     timeout: 60_000,
@@ -74,7 +83,7 @@ function loopback(): string {
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  expect(await buildAll(ROOT)).toBe(true);
+  if (!packaged) expect(await buildAll(ROOT)).toBe(true);
   display = await ensureDisplay();
   dataDir = await mkdtemp(join(tmpdir(), 'ghostport-e2e-'));
   // A fast poll so the test does not wait on the default 2 s interval.
@@ -138,13 +147,15 @@ test('malformed arguments from the real window come back as invalid-argument', a
 });
 
 test('a window that is not the app (forged sender) is refused', async () => {
-  const result = await app.evaluate(async ({ BrowserWindow }, preload) => {
+  const result = await app.evaluate(async ({ BrowserWindow, app: electronApp }) => {
+    // The app's own preload (inside the asar when packaged), in a window that is not the app's.
+    const preload = `${electronApp.getAppPath()}/dist/preload/preload.cjs`;
     const forged = new BrowserWindow({ show: false, webPreferences: { preload, sandbox: true, contextIsolation: true } });
     await forged.loadURL('data:text/html,<p>not ghostport</p>');
     const answer = await forged.webContents.executeJavaScript('window.ghostport.getState()');
     forged.destroy();
     return answer as unknown;
-  }, join(ROOT, 'dist', 'preload', 'preload.cjs'));
+  });
   expect(result).toMatchObject({ ok: false, error: { code: 'forbidden-sender' } });
 });
 
@@ -183,7 +194,7 @@ test('closing the window hides it and the app keeps monitoring', async () => {
 
 test('a second launch exits and focuses the first instance', async () => {
   if (!binary.ok) return;
-  const second = spawnSync(binary.path, ['.'], {
+  const second = spawnSync(binary.path, [...APP_ARGS], {
     cwd: ROOT,
     env: { ...process.env, ...display.env, GHOSTPORT_DATA_DIR: dataDir },
     timeout: 30_000,
