@@ -16,12 +16,21 @@ export interface VisibleSegment {
 // and are a known trick for invisible names.
 const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0]/gu;
 
-/** The marker for one hidden character: the Control Pictures symbol for C0/DEL, else its code point. */
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * The marker for one hidden character, in the escape notation the CLI, tray and notifications
+ * use (`\n`, `\x1b`, `\u202e`): plain ASCII, so it renders in every font (Control Pictures
+ * such as U+240A are missing from many Linux fonts). The window styles markers distinctly, so
+ * a literal backslash typed in a command line cannot pass for one.
+ */
 export function markerFor(char: string): string {
+  const named = NAMED[char];
+  if (named) return named;
   const code = char.codePointAt(0) ?? 0;
-  if (code < 0x20) return String.fromCodePoint(0x2400 + code);
-  if (code === 0x7f) return '\u2421';
-  return `\u27E8U+${code.toString(16).toUpperCase().padStart(4, '0')}\u27E9`;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\u{${code.toString(16)}}`;
 }
 
 /** Splits untrusted text into plain runs and markers for hidden characters. */

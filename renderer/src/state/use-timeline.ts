@@ -2,7 +2,7 @@
  * The activity chart's data for the current filter: finds where "all time" begins (the oldest
  * matching event), then asks the history for bucketed counts. Refreshes with the list.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { GhostportApi } from '../../../electron/common/ipc-contract.ts';
 import type { TimelineBucket, TimelineQuery } from '../../../electron/common/history-query.ts';
 import { buildHistoryQuery, buildTimelineQuery } from './history-filter.ts';
@@ -17,12 +17,19 @@ export interface TimelineData {
   readonly error: string | null;
 }
 
+/** How long new events wait before the chart redraws. */
+export const REDRAW_DELAY_MS = 1000;
+
 const EMPTY: TimelineData = { query: null, buckets: [], loading: true, error: null };
 
 /** Loads the chart for `filter`; reloads (debounced by a second) when `revision` says new events arrived. */
 export function useTimeline(api: Pick<GhostportApi, 'queryHistory' | 'getTimeline'>, filter: HistoryFilter, revision: number): TimelineData {
   const [data, setData] = useState<TimelineData>(EMPTY);
+  // A new filter (or the first render) loads at once; only new events wait, so bursts redraw once.
+  const lastFilter = useRef<HistoryFilter | null>(null);
   useEffect(() => {
+    const delay = lastFilter.current === filter ? REDRAW_DELAY_MS : 0;
+    lastFilter.current = filter;
     let live = true;
     setData((previous) => ({ ...previous, loading: true }));
     const timer = setTimeout(async () => {
@@ -45,7 +52,7 @@ export function useTimeline(api: Pick<GhostportApi, 'queryHistory' | 'getTimelin
       const result = await settle(() => api.getTimeline(query));
       if (!live) return;
       setData(result.ok ? { query, buckets: result.value, loading: false, error: null } : { query, buckets: [], loading: false, error: result.error.message });
-    }, revision === 0 ? 0 : 1000);
+    }, delay);
     return () => {
       live = false;
       clearTimeout(timer);

@@ -60,8 +60,8 @@ function SocketTable({ sockets, settings, now, selectedSocketId, onSelect }: Omi
     <table className="socket-table" aria-label="Sockets on the watched ports now">
       <colgroup>
         <col className="col-proto" />
-        <col className="col-endpoint" />
-        <col className="col-endpoint" />
+        <col className="col-local" />
+        <col className="col-remote" />
         <col className="col-state" />
         <col className="col-process" />
         <col className="col-user" />
@@ -76,7 +76,7 @@ function SocketTable({ sockets, settings, now, selectedSocketId, onSelect }: Omi
           <th scope="col">State</th>
           <th scope="col">Process</th>
           <th scope="col">User</th>
-          <th scope="col">First seen</th>
+          <th scope="col" title="First seen">Since</th>
           <th scope="col">For</th>
         </tr>
       </thead>
@@ -126,7 +126,7 @@ function SocketTable({ sockets, settings, now, selectedSocketId, onSelect }: Omi
               <td data-label="User">
                 <SafeText value={socket.process?.user} withTitle />
               </td>
-              <td data-label="First seen" className="num" title={formatTimestamp(socket.firstSeenAt)}>
+              <td data-label="Since" className="num" title={formatTimestamp(socket.firstSeenAt)}>
                 {formatShortTimestamp(socket.firstSeenAt, now)}
               </td>
               <td data-label="For" className="num">

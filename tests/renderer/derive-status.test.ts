@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deriveStatus } from '../../renderer/src/state/derive-status.ts';
+import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
+import { appState, engineStatus, listener, SCAN_TIME, snapshot } from './fixtures.ts';
+
+test('nothing loaded yet: connecting, no verdict', () => {
+  const status = deriveStatus(null, SCAN_TIME);
+  assert.equal(status.tone, 'loading');
+  assert.equal(status.banners.length, 0);
+});
+
+test('no sockets on a healthy scan: clear', () => {
+  const status = deriveStatus(appState(snapshot([])), SCAN_TIME + 1000);
+  assert.equal(status.tone, 'clear');
+  assert.equal(status.title, 'Clear');
+  assert.equal(status.detail, 'Nothing is using port 596.');
+  assert.deepEqual(status.banners, []);
+});
+
+test('sockets: counted, with distinct owners, as an alert', () => {
+  const status = deriveStatus(appState(snapshot([listener(10), listener(10, { id: 'b', protocol: 'udp' }), listener(11, { id: 'c' })])), SCAN_TIME);
+  assert.equal(status.tone, 'alert');
+  assert.equal(status.title, '3 sockets on the port');
+  assert.equal(status.detail, '2 processes on port 596.');
+  assert.equal(deriveStatus(appState(snapshot([listener(10)])), SCAN_TIME).title, '1 socket on the port');
+});
+
+test('allowlisted programs are counted and soften the verdict only when all are allowed', () => {
+  const settings = { ...DEFAULT_SETTINGS, allowlist: [{ program: '/usr/bin/nc.openbsd', port: 596 }] };
+  const allAllowed = deriveStatus(appState(snapshot([listener(10)]), { settings }), SCAN_TIME);
+  assert.equal(allAllowed.tone, 'allowed');
+  assert.equal(allAllowed.allowedCount, 1);
+  const other = listener(11, { id: 'x', process: { ...listener(11).process!, path: '/tmp/evil', name: 'evil' } });
+  const mixed = deriveStatus(appState(snapshot([listener(10), other]), { settings }), SCAN_TIME);
+  assert.equal(mixed.tone, 'alert');
+  assert.match(mixed.detail, /1 allowed by you/);
+});
+
+test('blind is never shown as clear, and its issues become banners', () => {
+  const issue = { code: 'no-socket-source' as const, message: 'Neither ss nor netstat is installed.', hint: 'Install iproute2.' };
+  const status = deriveStatus(appState(snapshot([], { health: 'blind', issues: [issue] })), SCAN_TIME);
+  assert.equal(status.tone, 'blind');
+  assert.notEqual(status.title, 'Clear');
+  assert.deepEqual(
+    status.banners.map((b) => [b.id, b.severity, b.message, b.hint]),
+    [['issue:no-socket-source', 'error', issue.message, issue.hint]],
+  );
+});
+
+test('degraded (owners hidden) keeps the verdict and says why', () => {
+  const issue = { code: 'not-elevated' as const, message: 'Owners of other users\u2019 sockets are hidden.', hint: 'Run as root.' };
+  const status = deriveStatus(appState(snapshot([], { health: 'degraded', issues: [issue] })), SCAN_TIME);
+  assert.equal(status.tone, 'clear');
+  assert.equal(status.banners[0]?.severity, 'warning');
+});
+
+test('paused: a banner offering resume; failing scans: a banner offering a scan', () => {
+  const paused = deriveStatus(appState(snapshot([]), { status: engineStatus({ paused: true }) }), SCAN_TIME + 60_000);
+  assert.equal(paused.paused, true);
+  assert.deepEqual(paused.banners.map((b) => [b.id, b.action]), [['paused', 'resume']]);
+  assert.equal(paused.stale, false, 'a paused monitor is not stale');
+  const failing = deriveStatus(appState(snapshot([]), { status: engineStatus({ consecutiveFailures: 3, lastError: 'ss timed out' }) }), SCAN_TIME);
+  assert.equal(failing.banners[0]?.id, 'scan-failing');
+  assert.match(failing.banners[0]?.message ?? '', /last 3 scans failed: ss timed out/);
+});
+
+test('a scan older than a few intervals is flagged as stale', () => {
+  assert.equal(deriveStatus(appState(snapshot([])), SCAN_TIME + 9_000).stale, false);
+  const stale = deriveStatus(appState(snapshot([])), SCAN_TIME + 11_000);
+  assert.equal(stale.stale, true);
+  assert.equal(stale.banners[0]?.action, 'scan');
+});
+
+test('before the first scan: waiting, with what is watched', () => {
+  const status = deriveStatus(appState(null, { status: engineStatus({ ports: [596, 8080], lastScanAt: null }) }), SCAN_TIME);
+  assert.equal(status.tone, 'loading');
+  assert.match(status.detail, /^Watching ports 596\b.*8080/);
+});
