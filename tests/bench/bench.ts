@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
 import { ChildLink, killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
+import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
 import type { ChildMessage } from './child-link.ts';
 import { addRatios, evaluateTargets, formatReport } from './bench-report.ts';
 import type { BenchReport, LatencyResult, MemoryResult, PollResult, RunRow } from './bench-report.ts';
@@ -279,7 +280,7 @@ function describeMachine(loadAtStart: readonly number[]): Record<string, unknown
     kernel: release(),
     node: process.versions.node,
     root: process.getuid?.() === 0,
-    networkNamespace: process.env['GHOSTPORT_BENCH_NETNS'] ? 'own (unshare --net)' : 'host',
+    networkNamespace: inOwnNetns() ? 'own (unshare --net)' : 'host',
   };
 }
 
@@ -347,30 +348,8 @@ function cleanupSync(): void {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 
-/**
- * Re-runs the benchmark in a network namespace of its own (loopback only) when it can: other
- * engineers' tests bind port 596 on this host, which would show up as "something on the port"
- * in the clear-port timings, and the bench's own sockets on 596 would break their tests. The
- * process tree, /proc and the tools are the host's, so owner lookups still walk every process.
- * Returns the exit code, or null when the benchmark should run here.
- */
-async function runInOwnNetns(argv: readonly string[]): Promise<number | null> {
-  if (process.env['GHOSTPORT_BENCH_NETNS'] || argv.includes('--host-netns')) return null;
-  if (process.getuid?.() !== 0) return null;
-  const { spawnSync } = await import('node:child_process');
-  if (spawnSync('unshare', ['--net', '--', 'true']).status !== 0) return null;
-  const script = fileURLToPath(import.meta.url);
-  const child = spawn('unshare', ['--net', '--', 'bash', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, script, ...argv], {
-    stdio: 'inherit',
-    env: { ...process.env, GHOSTPORT_BENCH_NETNS: '1' },
-  });
-  // Ctrl-C reaches the whole foreground group by itself; a SIGTERM to this process is passed on.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1))));
-}
-
 if (import.meta.main) {
-  const nested = await runInOwnNetns(process.argv.slice(2));
+  const nested = await runInOwnNetns(fileURLToPath(import.meta.url), process.argv.slice(2));
   if (nested !== null) process.exit(nested);
   let options: Options;
   try {
