@@ -8,8 +8,6 @@
  * Expected failures are values (`Result`); an unexpected throw becomes `internal`, logged with
  * its context, so the window shows "something went wrong" instead of dying.
  */
-import { open, rename, unlink } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
 import { addAllowlistEntry, isProcessAllowlisted, removeAllowlistEntry } from '../common/allowlist.ts';
 import type { AllowlistMatchOptions } from '../common/allowlist.ts';
 import { displayText } from '../common/display-text.ts';
@@ -26,6 +24,7 @@ import { isElevated } from './engine.ts';
 import type { History } from './history.ts';
 import { isSameProcess, readParentChain, readProcessInfo } from './process-info.ts';
 import type { SettingsStore } from './settings-store.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 /** What the service needs from the engine. */
 export type ServiceEngine = Pick<
@@ -264,35 +263,32 @@ export function createAppService(deps: AppServiceDeps): AppService {
     const target = await hooks.chooseExportPath(defaultExportFileName(request.format, new Date()), request.format);
     if (target === null) return fail('cancelled', 'Export cancelled.');
     const { offset: _offset, limit: _limit, order: _order, ...filter } = request.query;
-    const temp = join(dirname(target), `.${basename(target)}.part-${process.pid}`);
     let count = 0;
     try {
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        const chunk: string[] = [];
-        const flush = async () => {
-          if (chunk.length > 0) await handle.write(chunk.splice(0).join(''));
-        };
-        chunk.push(
-          request.format === 'csv'
-            ? csvHeaderLine()
-            : jsonOpening({ exportedAt: new Date().toISOString(), app: 'Ghostport', version: environment.version, query: filter }),
-        );
-        for (const event of history.iterate(filter)) {
-          chunk.push(request.format === 'csv' ? csvLine(event) : jsonEvent(event, count));
-          count++;
-          if (chunk.length >= 1000) await flush();
-        }
-        if (request.format === 'json') chunk.push(jsonClosing(count));
-        await flush();
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
       // Written beside the target and renamed: the user never finds a half-written export.
-      await rename(temp, target);
+      await writeFileAtomic(
+        target,
+        async (handle) => {
+          const chunk: string[] = [];
+          const flush = async () => {
+            if (chunk.length > 0) await handle.write(chunk.splice(0).join(''));
+          };
+          chunk.push(
+            request.format === 'csv'
+              ? csvHeaderLine()
+              : jsonOpening({ exportedAt: new Date().toISOString(), app: 'Ghostport', version: environment.version, query: filter }),
+          );
+          for (const event of history.iterate(filter)) {
+            chunk.push(request.format === 'csv' ? csvLine(event) : jsonEvent(event, count));
+            count++;
+            if (chunk.length >= 1000) await flush();
+          }
+          if (request.format === 'json') chunk.push(jsonClosing(count));
+          await flush();
+        },
+        0o600,
+      );
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
       return fail('unavailable', `Could not write ${target}: ${messageOf(error)}`);
     }
     return ok({ path: target, count });

@@ -4,9 +4,10 @@
  * itself (freedesktop Desktop Application Autostart spec). The Exec line is quoted per the
  * Desktop Entry spec, so an install path with spaces, quotes or `$` launches exactly.
  */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.ts';
 
 /** File name of the autostart entry. */
 export const AUTOSTART_FILE = 'ghostport.desktop';
@@ -75,18 +76,9 @@ export async function setLinuxAutostart(enabled: boolean, command: AutostartComm
   }
   const text = desktopEntry(command);
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}`;
   try {
-    const handle = await open(temp, 'w', 0o644);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, (handle) => handle.writeFile(text, 'utf8'), 0o644);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
     throw new Error(`could not write ${path}: ${(error as Error).message}`);
   }
 }

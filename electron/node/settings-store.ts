@@ -4,11 +4,12 @@
  * not a regular file) is moved aside as `settings.json.corrupt-<timestamp>` (never deleted),
  * defaults are used, and a `settings-recovered` issue tells the window.
  */
-import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthIssue } from '../common/model.ts';
 import { DEFAULT_SETTINGS, parseSettings } from '../common/settings.ts';
 import type { Settings } from '../common/settings.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 /** File name of the settings inside the data directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -34,7 +35,6 @@ export class SettingsStore {
   /** Why saving is refused (a bad file that could not be moved aside must not be overwritten). */
   #readOnlyReason: string | null;
   #writes: Promise<void> = Promise.resolve();
-  #tempCounter = 0;
 
   private constructor(dir: string, settings: Settings, issues: HealthIssue[], readOnlyReason: string | null) {
     this.#dir = dir;
@@ -124,21 +124,11 @@ export class SettingsStore {
 
   async #write(settings: Settings): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
-    const temp = join(this.#dir, `${SETTINGS_FILE}.tmp-${process.pid}-${++this.#tempCounter}`);
     try {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(settings, null, 2)}\n`, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.#path);
+      await writeFileAtomic(this.#path, (handle) => handle.writeFile(`${JSON.stringify(settings, null, 2)}\n`, 'utf8'), 0o600);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
       throw new Error(`Could not save the settings to ${this.#path}: ${errorText(error)}`);
     }
-    await syncDirectory(this.#dir);
   }
 }
 
@@ -189,20 +179,6 @@ async function moveAside(path: string, at: Date): Promise<string> {
     return target;
   }
   throw new Error('too many corrupt settings files already');
-}
-
-/** Makes a rename durable (POSIX); Windows cannot open directories and NTFS journals renames. */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on directories; the rename itself has happened.
-  } finally {
-    await handle?.close();
-  }
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -369,6 +369,6 @@ describe('app service on real sockets', { skip: realSockets }, () => {
     rig.hooks.exportPath = join(rig.dir, 'missing-dir', 'out.csv');
     assert.equal(errorCode(await rig.service.invoke('history:export', [{ query: {}, format: 'csv' }])), 'unavailable');
     const files = await readdir(rig.dir);
-    assert.deepEqual(files.filter((f) => f.includes('.part-')), [], 'no partial files left behind');
+    assert.deepEqual(files.filter((f) => f.includes('.tmp-')), [], 'no partial files left behind');
   });
 });
