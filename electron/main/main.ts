@@ -85,6 +85,13 @@ function setupRetention(history: History, store: SettingsStore): () => void {
   return () => clearInterval(timer);
 }
 
+function setupLoginItemRefresh(store: SettingsStore): void {
+  // Re-register at every start: an AppImage that moved, or an autostart file a desktop deleted,
+  // would otherwise leave "Start at login" checked but dead.
+  if (!store.settings.startAtLogin) return;
+  setStartAtLogin(true).catch((error: unknown) => console.error('ghostport: refreshing start at login failed', error));
+}
+
 function setupEndToEndProbe(service: AppService): void {
   // Only for Playwright's _electron tests (tests/electron/): lets them read what the tray and
   // the notifier show, which no DOM exposes. Off unless the launcher sets the variable.
@@ -109,6 +116,7 @@ async function onReady(dataDir: string): Promise<void> {
   const history = History.open({ dataDir });
   const engine = new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
   const stopRetention = setupRetention(history, store);
+  setupLoginItemRefresh(store);
 
   const win = createWindowController({ preloadPath: paths.preload, iconPath: paths.appIcon, isQuitting: () => quitting });
   window = win;
