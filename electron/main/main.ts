@@ -28,7 +28,7 @@ import type { WindowController } from './window.ts';
 const DAY_MS = 86_400_000;
 
 // Module-level on purpose: a Tray or Notification that is garbage-collected disappears.
-let window: WindowController | null = null;
+let mainWindow: WindowController | null = null;
 let tray: TrayHandle | null = null;
 let notifier: NotifierHandle | null = null;
 let shutdown: (() => Promise<void>) | null = null;
@@ -38,22 +38,22 @@ let shutDown = false;
 function setupPlatformIdentity(): string {
   if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
   const dataDir = resolveDataDir();
-  // The single-instance lock is per userData (electron #29068): one Ghostport per data directory,
-  // shared with the CLI.
+  // The single-instance lock is per userData (electron #29068): pointing userData at the data
+  // directory (the one the CLI reads too) makes it one Ghostport per data directory.
   app.setPath('userData', dataDir);
   return dataDir;
 }
 
 function setupSingleInstance(): boolean {
   if (!app.requestSingleInstanceLock()) return false;
-  app.on('second-instance', () => window?.show());
+  app.on('second-instance', () => mainWindow?.show());
   return true;
 }
 
 function setupLifecycle(): void {
   // Living in the tray: the last window closing is not a reason to quit.
   app.on('window-all-closed', () => undefined);
-  app.on('activate', () => window?.show());
+  app.on('activate', () => mainWindow?.show());
   app.on('before-quit', (event) => {
     quitting = true;
     if (shutDown || !shutdown) return;
@@ -119,7 +119,7 @@ async function onReady(dataDir: string): Promise<void> {
   setupLoginItemRefresh(store);
 
   const win = createWindowController({ preloadPath: paths.preload, iconPath: paths.appIcon, isQuitting: () => quitting });
-  window = win;
+  mainWindow = win;
   const service = createAppService({
     engine,
     history,
