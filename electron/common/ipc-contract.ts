@@ -9,6 +9,7 @@ import type { HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from '.
 import { historyQuerySchema, timelineQuerySchema } from './history-query.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from './settings.ts';
 import { allowlistEntrySchema, settingsPatchSchema } from './settings.ts';
+import type { apiInvokeMethods, apiPushMethods } from './ipc-api.ts';
 
 /** An expected failure, carried as a value (errors thrown through `handle` lose everything but their message). */
 export interface ApiError {
@@ -184,32 +185,10 @@ export interface GhostportApi {
   onOpenTarget(listener: (target: OpenTarget) => void): () => void;
 }
 
-/** Which request channel each API method calls; the preload is generated from this map. */
-export const apiInvokeMethods = {
-  getState: 'state:get',
-  queryHistory: 'history:query',
-  getTimeline: 'history:timeline',
-  exportHistory: 'history:export',
-  updateSettings: 'settings:set',
-  scanNow: 'monitor:scan-now',
-  pauseMonitoring: 'monitor:pause',
-  resumeMonitoring: 'monitor:resume',
-  getProcessDetails: 'process:details',
-  revealExecutable: 'process:reveal',
-  endProcess: 'process:end',
-  addToAllowlist: 'allowlist:add',
-  removeFromAllowlist: 'allowlist:remove',
-} as const satisfies Record<string, InvokeChannel>;
+export { apiInvokeMethods, apiPushMethods, API_METHOD_NAMES } from './ipc-api.ts';
 
-/** Which push channel each subscription listens to. */
-export const apiPushMethods = {
-  onStateChanged: 'state:changed',
-  onEvents: 'events:appended',
-  onOpenTarget: 'window:open-target',
-} as const satisfies Record<string, PushChannel>;
-
-/** Every name on `window.ghostport`, for the security test. */
-export const API_METHOD_NAMES: readonly (keyof GhostportApi)[] = [
-  ...(Object.keys(apiInvokeMethods) as (keyof typeof apiInvokeMethods)[]),
-  ...(Object.keys(apiPushMethods) as (keyof typeof apiPushMethods)[]),
-].sort();
+// Compile-time: the method maps name exactly the API's methods, no more, no fewer.
+type MappedMethod = keyof typeof apiInvokeMethods | keyof typeof apiPushMethods;
+type ExactlyTheApi = [Exclude<keyof GhostportApi, MappedMethod>, Exclude<MappedMethod, keyof GhostportApi>] extends [never, never] ? true : false;
+/** True by construction; tsc fails here when the API and its channel maps drift apart. */
+export const API_MAPS_MATCH: ExactlyTheApi = true;

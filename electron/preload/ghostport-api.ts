@@ -1,11 +1,11 @@
 /**
  * Builds `window.ghostport` from the IPC contract: one named function per request, one
- * `onX(listener)` per push, generated from the contract's method maps (see api-methods.ts) so
+ * `onX(listener)` per push, generated from the contract's method maps (electron/common/ipc-api.ts) so
  * the preload cannot drift from the contract. Transport-agnostic (no Electron import): the preload passes
  * ipcRenderer-backed functions, tests pass their own.
  */
 import type { GhostportApi, OpenTarget, PushChannel, PushPayloads } from '../common/ipc-contract.ts';
-import { PRELOAD_INVOKE_METHODS, PRELOAD_PUSH_METHODS } from './api-methods.ts';
+import { apiInvokeMethods as PRELOAD_INVOKE_METHODS, apiPushMethods as PRELOAD_PUSH_METHODS } from '../common/ipc-api.ts';
 
 /** How the API talks to the main process. */
 export interface ApiTransport {

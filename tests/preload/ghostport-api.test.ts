@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGhostportApi } from '../../electron/preload/ghostport-api.ts';
 import type { ApiTransport } from '../../electron/preload/ghostport-api.ts';
-import { PRELOAD_INVOKE_METHODS, PRELOAD_PUSH_METHODS } from '../../electron/preload/api-methods.ts';
+import { apiInvokeMethods as PRELOAD_INVOKE_METHODS, apiPushMethods as PRELOAD_PUSH_METHODS } from '../../electron/common/ipc-api.ts';
 import { API_METHOD_NAMES, apiInvokeMethods, apiPushMethods } from '../../electron/common/ipc-contract.ts';
 import type { OpenTarget, PushChannel } from '../../electron/common/ipc-contract.ts';
 
