@@ -58,7 +58,7 @@ function synthetic(overrides: { steady?: number; bare?: number; found?: number; 
     runs,
     poll: { intervalMs: 2000, sockets: 10_000, cpuPercent: overrides.cpu ?? 0.3, selfCpuPercent: 0.1, toolsCpuPercent: 0.2, cpuMsPerScan: 6, fullScans: 0, engineRssMb: 90, seconds: 30, scans: 15, medianScanMs: 5, p90ScanMs: 6 },
     latencyMs: { p50: 1000, p95: overrides.p95 ?? 1900, max: 2000, trials: 12, intervalMs: 2000, sockets: 10_000, samplesMs: [] },
-    memory: { baselineEvents: 100, rssMbBaseline: 100, afterEvents: 10_000, rssMbAfter: 100 + (overrides.growth ?? 3), growthMb: overrides.growth ?? 3, heapUsedMbBaseline: 10, heapUsedMbAfter: 11, storedEvents: 10_000 },
+    memory: { baselineEvents: 100, rssMbBaseline: 100, afterEvents: 10_000, rssMbAfter: 100 + (overrides.growth ?? 3), growthMb: overrides.growth ?? 3, rssMbBaselineBeforeGc: 110, rssMbAfterBeforeGc: 120, heapUsedMbBaseline: 10, heapUsedMbAfter: 11, storedEvents: 10_000 },
     historyView: { skipped: 'absent' },
   };
   return { ...partial, rssMb: 103, targets: evaluateTargets(partial), machine: { cpu: 'x', cores: 2 }, startedAt: '', durationS: 1, warnings: [], errors: [] };

@@ -73,8 +73,13 @@ function progress(text: string): void {
 
 const tempDirs: string[] = [];
 
-async function startChild(name: string, script: string, args: readonly string[] = []): Promise<{ link: ChildLink; ready: ChildMessage }> {
-  const link = spawnNodeChild(name, join(here, script), args);
+async function startChild(
+  name: string,
+  script: string,
+  args: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+): Promise<{ link: ChildLink; ready: ChildMessage }> {
+  const link = spawnNodeChild(name, join(here, script), args, nodeFlags);
   const ready = await link.waitFor((m) => m['type'] === 'ready', 60_000, '"ready"');
   return { link, ready };
 }
@@ -222,27 +227,40 @@ async function driveEvents(driver: ChildLink, holder: ChildLink, holderPid: numb
   }
 }
 
+/** RSS of the engine as it is, then after a full GC: garbage of the last bursts is not growth. */
+async function sampleMemory(driver: ChildLink): Promise<{ events: number; rss: number; rssAfterGc: number; heapAfterGc: number; stored: number }> {
+  const rss = readRssMb(driver.pid) ?? Number.NaN;
+  const stats = await driver.request('stats gc', 'stats', 10_000);
+  return {
+    events: Number(stats['events']),
+    rss,
+    rssAfterGc: readRssMb(driver.pid) ?? Number.NaN,
+    heapAfterGc: Number(stats['heapUsedMb']),
+    stored: Number(stats['stored']),
+  };
+}
+
 async function measureMemory(driver: ChildLink, holder: ChildLink, holderPid: number, options: Options): Promise<MemoryResult> {
   const start = await driver.request('stats', 'stats', 10_000);
   const counted = { events: Number(start['events']) };
   progress(`memory: driving ${options.manyEvents} appeared/disappeared events`);
   await driveEvents(driver, holder, holderPid, options.baselineEvents, counted);
   await sleep(DEFAULT_INTERVAL_MS + 500);
-  const baselineStats = await driver.request('stats', 'stats', 10_000);
-  const baseline = { events: Number(baselineStats['events']), rss: readRssMb(driver.pid) ?? Number.NaN };
+  const baseline = await sampleMemory(driver);
   await driveEvents(driver, holder, holderPid, options.manyEvents, counted);
   await sleep(DEFAULT_INTERVAL_MS + 500);
-  const afterStats = await driver.request('stats', 'stats', 10_000);
-  const after = { events: Number(afterStats['events']), rss: readRssMb(driver.pid) ?? Number.NaN };
+  const after = await sampleMemory(driver);
   return {
     baselineEvents: baseline.events,
-    rssMbBaseline: round(baseline.rss, 1),
+    rssMbBaseline: round(baseline.rssAfterGc, 1),
     afterEvents: after.events,
-    rssMbAfter: round(after.rss, 1),
-    growthMb: round(after.rss - baseline.rss, 1),
-    heapUsedMbBaseline: round(Number(baselineStats['heapUsedMb']), 1),
-    heapUsedMbAfter: round(Number(afterStats['heapUsedMb']), 1),
-    storedEvents: Number(afterStats['stored']),
+    rssMbAfter: round(after.rssAfterGc, 1),
+    growthMb: round(after.rssAfterGc - baseline.rssAfterGc, 1),
+    rssMbBaselineBeforeGc: round(baseline.rss, 1),
+    rssMbAfterBeforeGc: round(after.rss, 1),
+    heapUsedMbBaseline: round(baseline.heapAfterGc, 1),
+    heapUsedMbAfter: round(after.heapAfterGc, 1),
+    storedEvents: after.stored,
   };
 }
 
@@ -262,7 +280,8 @@ async function runHistoryView(): Promise<unknown> {
       clearTimeout(timer);
       if (code !== 0) return resolve({ error: `history-view.ts exited ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
       try {
-        resolve(JSON.parse(stdout));
+        const parsed = JSON.parse(stdout) as Record<string, unknown>;
+        resolve(parsed['historyView'] ?? parsed);
       } catch {
         resolve({ error: `history-view.ts printed no JSON document: ${stdout.slice(0, 200)}` });
       }
@@ -313,7 +332,7 @@ async function runBench(options: Options): Promise<BenchReport> {
       const dataDir = mkdtempSync(join(tmpdir(), 'ghostport-bench-'));
       tempDirs.push(dataDir);
       progress(`engine child: Engine + History (${dataDir}) at ${DEFAULT_INTERVAL_MS} ms`);
-      const driverStart = await startChild('engine driver', 'engine-driver.ts', [dataDir, String(DEFAULT_INTERVAL_MS), String(PORT)]);
+      const driverStart = await startChild('engine driver', 'engine-driver.ts', [dataDir, String(DEFAULT_INTERVAL_MS), String(PORT)], ['--expose-gc']);
       const driver = driverStart.link;
       if (driverStart.ready['health'] !== 'ok') {
         warnings.push(`engine health on start: ${String(driverStart.ready['health'])} ${JSON.stringify(driverStart.ready['issues'])}`);

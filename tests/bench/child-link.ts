@@ -133,10 +133,10 @@ export class ChildLink {
  * Starts a Node script (run by this same Node, so .ts files work) as a child with `ulimit -n`
  * raised as far as allowed: the socket farm needs more descriptors than a default soft limit.
  */
-export function spawnNodeChild(name: string, script: string, args: readonly string[], fdLimit = 65536): ChildLink {
+export function spawnNodeChild(name: string, script: string, args: readonly string[], nodeFlags: readonly string[] = [], fdLimit = 65536): ChildLink {
   // Without CAP_SYS_RESOURCE (containers) even root cannot pass the hard limit: fall back to it.
   const raise = `ulimit -n ${fdLimit} 2>/dev/null || ulimit -n "$(ulimit -Hn)"`;
-  const child = spawn('bash', ['-c', `${raise}; exec "$0" "$@"`, process.execPath, script, ...args], {
+  const child = spawn('bash', ['-c', `${raise}; exec "$0" "$@"`, process.execPath, ...nodeFlags, script, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   return new ChildLink(name, child);

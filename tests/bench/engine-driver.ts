@@ -2,9 +2,9 @@
  * Child process of the benchmark: what `ghostport watch` runs (the engine polling the watched
  * ports at the default interval, recording events in a real SQLite history), and nothing else, so
  * that its /proc CPU and RSS are the poll loop's. Prints {"type":"ready"} after the first scan, then
- * {"type":"events","t":hrtime ns,...} for every scan with events. Commands on stdin: `stats`
- * (replies {"type":"stats",...} about the scans since the previous `stats`); stdin closing stops
- * the engine, closes the history and exits.
+ * {"type":"events","t":hrtime ns,...} for every scan with events. Commands on stdin: `stats` or
+ * `stats gc` (replies {"type":"stats",...} about the scans since the previous `stats`); stdin
+ * closing stops the engine, closes the history and exits.
  * Usage: engine-driver.ts <dataDir> [intervalMs] [port]
  */
 import { createInterface } from 'node:readline';
@@ -68,7 +68,14 @@ if (import.meta.main) {
   engine.start();
   createInterface({ input: process.stdin })
     .on('line', (line) => {
-      if (line.trim() !== 'stats') return;
+      const [command, option] = line.trim().split(/\s+/);
+      if (command !== 'stats') return;
+      // `stats gc`: collect first (needs --expose-gc), so retained memory is told apart from garbage not yet collected.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (option === 'gc' && gc) {
+        gc();
+        gc();
+      }
       const memory = process.memoryUsage();
       reply({
         type: 'stats',
