@@ -9,6 +9,9 @@ import { initialHistoryPages, PAGE_SIZE, pagesToFetch, reduceHistoryPages } from
 import type { HistoryPages } from './history-pages.ts';
 import { settle } from './settle.ts';
 
+/** Rows beyond the viewport (each way) whose pages are fetched ahead, so scrolling rarely meets a gap. */
+export const PREFETCH_ROWS = 60;
+
 /** Minimum time between refreshes caused by new events. */
 export const REFRESH_THROTTLE_MS = 1000;
 
@@ -36,7 +39,7 @@ export function useHistoryList(api: Pick<GhostportApi, 'queryHistory'>, query: H
   const fetchMissing = useCallback(
     (state: HistoryPages) => {
       const [start, end] = visibleRef.current;
-      for (const page of pagesToFetch(state, start, end)) {
+      for (const page of pagesToFetch(state, Math.max(0, start - PREFETCH_ROWS), end + PREFETCH_ROWS)) {
         const version = state.version;
         const key = `${version}:${page}`;
         if (inFlightRef.current.has(key)) continue;
@@ -56,8 +59,12 @@ export function useHistoryList(api: Pick<GhostportApi, 'queryHistory'>, query: H
     [api],
   );
 
+  // The cache starts empty for the first query; only a later, different query resets it (a reset on
+  // mount would throw away the first page's answer and ask again).
   useEffect(() => {
+    if (queryRef.current === query) return;
     queryRef.current = query;
+    inFlightRef.current.clear();
     dispatch({ type: 'reset' });
   }, [query]);
 

@@ -22,12 +22,18 @@ export const REDRAW_DELAY_MS = 1000;
 
 const EMPTY: TimelineData = { query: null, buckets: [], loading: true, error: null };
 
-/** Loads the chart for `filter`; reloads (debounced by a second) when `revision` says new events arrived. */
-export function useTimeline(api: Pick<GhostportApi, 'queryHistory' | 'getTimeline'>, filter: HistoryFilter, revision: number): TimelineData {
+/**
+ * Loads the chart for `filter`; reloads (debounced by a second) when `revision` says new events
+ * arrived. Nothing is asked while `enabled` is false: the view holds the chart back until the
+ * list's first rows are in, because the main process answers one request at a time and
+ * bucketing a large history takes longer than a page of rows.
+ */
+export function useTimeline(api: Pick<GhostportApi, 'queryHistory' | 'getTimeline'>, filter: HistoryFilter, revision: number, enabled = true): TimelineData {
   const [data, setData] = useState<TimelineData>(EMPTY);
   // A new filter (or the first render) loads at once; only new events wait, so bursts redraw once.
   const lastFilter = useRef<HistoryFilter | null>(null);
   useEffect(() => {
+    if (!enabled) return;
     const delay = lastFilter.current === filter ? REDRAW_DELAY_MS : 0;
     lastFilter.current = filter;
     let live = true;
@@ -57,6 +63,6 @@ export function useTimeline(api: Pick<GhostportApi, 'queryHistory' | 'getTimelin
       live = false;
       clearTimeout(timer);
     };
-  }, [api, filter, revision]);
+  }, [api, filter, revision, enabled]);
   return data;
 }

@@ -34,8 +34,8 @@ export function HistoryView({ source, filter, ports, revision, now, selectedSeq,
   // The moving window ("last hour") is pinned when the filter is chosen, so pages stay consistent while scrolling.
   const query = useMemo(() => buildHistoryQuery(filter, Date.now()), [filter]);
   const list = useHistoryList(source, query, revision);
-  const timeline = useTimeline(source, filter, revision);
   const total = list.pages.total;
+  const timeline = useTimeline(source, filter, revision, total !== null);
 
   return (
     <div className="history-view">
