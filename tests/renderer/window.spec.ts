@@ -230,6 +230,23 @@ test('keyboard: a socket row opens details with Enter, Escape closes and returns
   await expect(row).toBeFocused();
 });
 
+test('app notices (e.g. history recovered) are shown until dismissed', async ({ browser }) => {
+  win = await openWindow(browser, rig);
+  const { page } = win;
+  await expect(page.locator('.notices')).toHaveCount(0);
+  rig.service.setNotice('history-recovered', {
+    code: 'history-recovered',
+    message: 'The history file was unreadable and has been set aside; a new one was started.',
+    hint: 'The old file is kept next to the new one.',
+  });
+  const notice = page.locator('[data-notice="history-recovered"]');
+  await expect(notice).toContainText('set aside');
+  await expect(notice).toContainText('kept next to the new one');
+  await notice.getByRole('button', { name: /^Dismiss/ }).click();
+  await expect(notice).toHaveCount(0);
+  rig.service.setNotice('history-recovered', null);
+});
+
 test('a notification click (open-target push) opens that process', async ({ browser }) => {
   win = await openWindow(browser, rig);
   const { page } = win;
