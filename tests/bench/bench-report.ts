@@ -75,6 +75,16 @@ export interface TargetVerdict {
   readonly measured: string;
 }
 
+/** The `--proposal` section: the proposed scanner's rows and engine numbers, and the targets it would meet. */
+export interface ProposalReport {
+  readonly description: string;
+  readonly runs: readonly RunRow[];
+  readonly poll: PollResult | null;
+  readonly latencyMs: LatencyResult | null;
+  readonly memory: MemoryResult | null;
+  readonly targets: readonly TargetVerdict[];
+}
+
 /** The whole report (`--json` prints exactly this). */
 export interface BenchReport {
   readonly runs: readonly RunRow[];
@@ -89,6 +99,7 @@ export interface BenchReport {
   readonly durationS: number;
   readonly warnings: readonly string[];
   readonly errors: readonly string[];
+  readonly proposal?: ProposalReport;
 }
 
 /** Fills in each row's ratios to Ghostport's rows at the same socket count. */
@@ -96,6 +107,23 @@ export function addRatios(rows: readonly Omit<RunRow, 'medianVsSteady' | 'median
   return rows.map((row) => {
     const steady = rows.find((r) => r.sockets === row.sockets && r.method === 'ghostport-steady');
     const found = rows.find((r) => r.sockets === row.sockets && r.method === 'ghostport-found');
+    return {
+      ...row,
+      medianVsSteady: steady ? roundOrNull(ratio(row.medianMs, steady.medianMs)) : null,
+      medianVsFound: found ? roundOrNull(ratio(row.medianMs, found.medianMs)) : null,
+      cpuVsSteady: steady ? roundOrNull(ratio(row.cpuMsPerScan, steady.cpuMsPerScan)) : null,
+    };
+  });
+}
+
+/** Ratios of the proposal's rows: each proposal row against the product row it would replace, at the same socket count. */
+export function addProposalRatios(
+  proposalRows: readonly Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>[],
+  all: readonly Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>[],
+): RunRow[] {
+  return proposalRows.map((row) => {
+    const steady = all.find((r) => r.sockets === row.sockets && r.method === 'ghostport-steady');
+    const found = all.find((r) => r.sockets === row.sockets && r.method === 'ghostport-found');
     return {
       ...row,
       medianVsSteady: steady ? roundOrNull(ratio(row.medianMs, steady.medianMs)) : null,
@@ -213,12 +241,13 @@ function ratioText(value: number | null): string {
 /** Renders the report as plain-text tables for a terminal. */
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [];
+  const all = [...report.runs, ...(report.proposal?.runs ?? [])];
   const header = ['method', '596', 'scans', 'median ms', 'p90 ms', 'CPU ms/scan', 'of it tools', 'vs steady', 'vs found', 'wrong'];
   const widths = [19, 5, 5, 9, 8, 11, 11, 9, 8, 5];
-  for (const sockets of [...new Set(report.runs.map((r) => r.sockets))]) {
+  for (const sockets of [...new Set(all.map((r) => r.sockets))]) {
     lines.push('', `${sockets.toLocaleString('en-US')} unrelated sockets`);
     lines.push(header.map((h, i) => pad(h, widths[i]!, i >= 2)).join('  '));
-    for (const r of report.runs.filter((row) => row.sockets === sockets)) {
+    for (const r of all.filter((row) => row.sockets === sockets)) {
       const cells = [
         r.method,
         r.port596,
@@ -255,6 +284,13 @@ export function formatReport(report: BenchReport): string {
   lines.push(`history view: ${hv !== null && typeof hv === 'object' && !('skipped' in hv) && !('error' in hv) ? summarize(hv) : JSON.stringify(hv)}`);
   lines.push('', 'targets (issue 5):');
   for (const t of report.targets) lines.push(`  ${pad(t.status, 4)}  ${t.target}: ${t.measured}`);
+  if (report.proposal) {
+    const p = report.proposal;
+    lines.push('', `proposal (${p.description}); proposal-* rows above are vs the product's rows:`);
+    if (p.poll) lines.push(`  poll loop: ${fmt(p.poll.cpuPercent)} % (${fmt(p.poll.cpuMsPerScan)} ms CPU a scan, engine RSS ${fmt(p.poll.engineRssMb)} MB)`);
+    if (p.latencyMs) lines.push(`  detection latency: p50 ${fmt(p.latencyMs.p50)} ms, p95 ${fmt(p.latencyMs.p95)} ms`);
+    for (const t of p.targets) lines.push(`  ${pad(t.status, 4)}  ${t.target}: ${t.measured}`);
+  }
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   for (const e of report.errors) lines.push(`ERROR: ${e}`);
   const m = report.machine;

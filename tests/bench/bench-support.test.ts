@@ -15,7 +15,14 @@ import type { BenchReport, RunRow } from './bench-report.ts';
 import { spawnNodeChild, stopAllChildren } from './child-link.ts';
 import type { MethodName, PortState } from './methods.ts';
 import { readCpuTimes, readRssMb } from './proc-stat.ts';
-import { findSocketOwners, readProcNet } from './profile-scan.ts';
+import { createProposedScanner, decodeProcNetAddress, findSocketOwners, readProcNet } from './proposed-scanner.ts';
+import { runCommand } from '../../electron/node/run-command.ts';
+import { ssArgs } from '../../electron/node/scanner.ts';
+import { parseSsOutput } from '../../electron/common/socket-parse.ts';
+import type { RawSocket } from '../../electron/common/socket-parse.ts';
+import { connect } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { planFarm } from './socket-farm.ts';
 import { burstAddress } from './port-holder.ts';
 import { median, percentile, ratio, round } from './stats.ts';
@@ -154,7 +161,7 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const rows = readProcNet(port).filter((r) => r.state === '0A'); // 0A = LISTEN
+      const rows = readProcNet([port]).filter((r) => r.state === '0A'); // 0A = LISTEN
       assert.equal(rows.length, 1);
       const inode = rows[0]!.inode;
       assert.ok(inode > 0);
@@ -163,7 +170,7 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-    assert.deepEqual(readProcNet(port).filter((r) => r.state === '0A'), []);
+    assert.deepEqual(readProcNet([port]).filter((r) => r.state === '0A'), []);
   });
 
   test('CPU and RSS readers see this process work and hold memory', () => {
@@ -175,5 +182,73 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
     const rss = readRssMb(process.pid);
     assert.ok(rss !== null && rss > 10 && rss < 4096, `rss ${rss}`);
     assert.equal(readRssMb(2 ** 22 + 1), null);
+  });
+});
+
+describe('proposed scanner', () => {
+  test('decodes /proc/net addresses as ss prints them', () => {
+    assert.equal(decodeProcNetAddress('0100007F'), '127.0.0.1');
+    assert.equal(decodeProcNetAddress('00000000000000000000000001000000'), '::1');
+    assert.equal(decodeProcNetAddress('0000000000000000FFFF00000100007F'), '127.0.0.1');
+    assert.equal(decodeProcNetAddress('00000000000000000000000000000000'), '::');
+    assert.equal(decodeProcNetAddress('B80D0120000000000000000001000000'), '2001:db8::1');
+  });
+
+  test('sees the same sockets and owners as ss, on every kind of socket', { skip: linuxRoot }, async () => {
+    const port = await freePort();
+    const servers: Server[] = [];
+    const clients: Socket[] = [];
+    const listen = async (host: string, ipv6Only: boolean) => {
+      const server = createServer((c) => clients.push(c));
+      await new Promise<void>((resolve) => server.listen({ host, port, ipv6Only }, resolve));
+      servers.push(server);
+    };
+    await listen('127.0.0.1', false);
+    await listen('::1', true);
+    const udp = createSocket('udp6');
+    await new Promise<void>((resolve) => udp.bind(port, '::', resolve));
+    const connectTo = (host: string) =>
+      new Promise<void>((resolve) => {
+        const c = connect({ host, port }, resolve);
+        clients.push(c);
+      });
+    await connectTo('127.0.0.1');
+    await connectTo('::1');
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      const shape = (s: RawSocket) => [s.protocol, s.family, s.localAddress, s.localPort, s.remoteAddress, s.remotePort, s.state, s.inode, s.pid].join(' ');
+      const ss = await runCommand('ss', ssArgs([port], true));
+      assert.equal(ss.kind, 'ok');
+      const fromSs = parseSsOutput(ss.kind === 'ok' ? ss.stdout : '').sockets.map(shape).sort();
+      const fromProposal = (await createProposedScanner().scan([port])).sockets.map(shape).sort();
+      // 2 listeners, 1 UDP, 2 connections with both ends here: 7 sockets, all owned by this process.
+      assert.equal(fromSs.length, 7, fromSs.join('\n'));
+      assert.deepEqual(fromProposal, fromSs);
+      assert.ok(fromProposal.every((line) => line.endsWith(` ${process.pid}`)));
+    } finally {
+      for (const c of clients) c.destroy();
+      udp.close();
+      await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+    }
+  });
+
+  test('reuses the last scan while nothing changes and looks again when something does', { skip: linuxRoot }, async () => {
+    const port = await freePort();
+    const scanner = createProposedScanner();
+    assert.equal((await scanner.scan([port])).reused, false);
+    assert.equal((await scanner.scan([port])).reused, true);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const seen = await scanner.scan([port]);
+      assert.equal(seen.reused, false);
+      assert.equal(seen.sockets[0]?.pid, process.pid);
+      assert.equal((await scanner.scan([port])).reused, true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const gone = await scanner.scan([port]);
+    assert.equal(gone.reused, false);
+    assert.deepEqual(gone.sockets, []);
   });
 });

@@ -8,9 +8,11 @@ import { execFile } from 'node:child_process';
 import si from 'systeminformation';
 import { Engine } from '../../electron/node/engine.ts';
 import { createSystemScanner } from '../../electron/node/scanner.ts';
+import type { Scanner } from '../../electron/node/scanner.ts';
+import { createProposedScanner } from './proposed-scanner.ts';
 import { HOLDER_MARKER } from './port-holder.ts';
 
-/** The method names of the issue's JSON schema (plus `ghostport-held`, an extra). */
+/** The method names of the issue's JSON schema (plus `ghostport-held`, and the `proposal-*` rows of `--proposal`). */
 export type MethodName =
   | 'ghostport-steady'
   | 'ghostport-found'
@@ -18,7 +20,9 @@ export type MethodName =
   | 'systeminformation'
   | 'lsof'
   | 'ss-filter'
-  | 'ss-filter-no-owner';
+  | 'ss-filter-no-owner'
+  | 'proposal-steady'
+  | 'proposal-found';
 
 /** Whether port 596 is held by the holder child while a method is timed. */
 export type PortState = 'clear' | 'held';
@@ -52,10 +56,10 @@ function ssFilter(port: number): string {
 }
 
 /** Ghostport's poll while nothing changes: one engine kept across scans, as the app keeps it. */
-function ghostportSteady(port: number): Method {
-  const engine = new Engine({ ports: [port], scanner: createSystemScanner(), history: null });
+function ghostportSteady(port: number, createScanner: () => Scanner = createSystemScanner, name: MethodName = 'ghostport-steady'): Method {
+  const engine = new Engine({ ports: [port], scanner: createScanner(), history: null });
   return {
-    name: 'ghostport-steady',
+    name,
     description: 'Engine.scanNow() with the set on 596 unchanged since the last scan (the normal poll)',
     async run(expect) {
       const snapshot = await engine.scanNow();
@@ -66,12 +70,12 @@ function ghostportSteady(port: number): Method {
 }
 
 /** Ghostport's scan the moment something new is on the port: a fresh engine, so owners are captured. */
-function ghostportFound(port: number): Method {
+function ghostportFound(port: number, createScanner: () => Scanner = createSystemScanner, name: MethodName = 'ghostport-found'): Method {
   return {
-    name: 'ghostport-found',
+    name,
     description: 'Engine.scanNow() on a fresh engine with a socket on 596: full scan plus owner capture',
     async run(expect) {
-      const engine = new Engine({ ports: [port], scanner: createSystemScanner(), history: null });
+      const engine = new Engine({ ports: [port], scanner: createScanner(), history: null });
       const snapshot = await engine.scanNow();
       return snapshot.sockets.some(
         (s) => s.pid === expect.holderPid && s.localPort === expect.port && (s.process?.command ?? '').includes(HOLDER_MARKER),
@@ -141,4 +145,12 @@ export function clearMethods(port: number): Method[] {
 /** Methods timed with the holder's socket on port 596. */
 export function heldMethods(port: number): Method[] {
   return [ghostportFound(port), ghostportHeld(port), systeminformation(), lsof(), ssWithOwners(), ssWithoutOwners()];
+}
+
+/** The proposal's rows (tests/bench/proposed-scanner.ts), clear and held. */
+export function proposalMethods(port: number): { readonly clear: Method[]; readonly held: Method[] } {
+  return {
+    clear: [ghostportSteady(port, createProposedScanner, 'proposal-steady')],
+    held: [ghostportFound(port, createProposedScanner, 'proposal-found')],
+  };
 }

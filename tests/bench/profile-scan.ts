@@ -19,7 +19,6 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseSsOutput } from '../../electron/common/socket-parse.ts';
@@ -28,6 +27,7 @@ import { runCommand } from '../../electron/node/run-command.ts';
 import { createSystemScanner, ssArgs } from '../../electron/node/scanner.ts';
 import { killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
 import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
+import { findSocketOwners, readProcNet } from './proposed-scanner.ts';
 import { readChildrenCpuMs, readCpuTimes, readRssMb } from './proc-stat.ts';
 import { median, percentile, round } from './stats.ts';
 
@@ -41,89 +41,6 @@ interface Candidate {
   run(holderPid: number | null): Promise<boolean>;
   /** Cumulative CPU (ms) of long-lived helpers it uses, which this process's cutime cannot see. */
   helperCpuMs?(): number;
-}
-
-/** A socket line of /proc/net/*: enough to tell whether the set on the port changed. */
-interface ProcNetRow {
-  readonly file: string;
-  readonly local: string;
-  readonly remote: string;
-  readonly state: string;
-  readonly inode: number;
-}
-
-const PROC_NET = ['tcp', 'tcp6', 'udp', 'udp6'];
-const buffer = Buffer.allocUnsafe(256 * 1024);
-
-/** Reads /proc/net/<proto> and keeps the rows whose local or remote port is `port`; the text is scanned, not split. */
-export function readProcNet(port: number): ProcNetRow[] {
-  const needle = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  const rows: ProcNetRow[] = [];
-  for (const file of PROC_NET) {
-    let fd: number;
-    try {
-      fd = openSync(`/proc/net/${file}`, 'r');
-    } catch {
-      continue; // No IPv6 in this kernel.
-    }
-    let carry = '';
-    try {
-      for (;;) {
-        const n = readSync(fd, buffer, 0, buffer.length, null);
-        if (n <= 0) break;
-        const text = carry + buffer.toString('latin1', 0, n);
-        const lastBreak = text.lastIndexOf('\n');
-        carry = text.slice(lastBreak + 1);
-        let at = text.indexOf(needle);
-        while (at >= 0 && at < lastBreak) {
-          const start = text.lastIndexOf('\n', at) + 1;
-          const end = text.indexOf('\n', at);
-          const f = text.slice(start, end).trim().split(/\s+/);
-          // sl, local, remote, st, tx:rx, tr:when, retrnsmt, uid, timeout, inode
-          const local = f[1] ?? '';
-          const remote = f[2] ?? '';
-          if (local.endsWith(needle.trim()) || remote.endsWith(needle.trim())) {
-            rows.push({ file, local, remote, state: f[3] ?? '', inode: Number(f[9] ?? 0) });
-          }
-          at = text.indexOf(needle, end);
-        }
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return rows;
-}
-
-/** Which pid holds each inode, walking /proc/PID/fd; stops as soon as all are found. */
-export function findSocketOwners(inodes: ReadonlySet<number>, order: 'newest' | 'oldest'): Map<number, number> {
-  const found = new Map<number, number>();
-  if (inodes.size === 0) return found;
-  const pids = readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .sort((a, b) => (order === 'newest' ? b - a : a - b));
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue; // Gone, or not ours to read.
-    }
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      if (!link.startsWith('socket:[')) continue;
-      const inode = Number(link.slice(8, -1));
-      if (inodes.has(inode) && !found.has(inode)) found.set(inode, pid);
-    }
-    if (found.size === inodes.size) break;
-  }
-  return found;
 }
 
 // A prototype of a long-lived sock_diag client: the kernel filters on the port (same bytecode as
@@ -215,7 +132,7 @@ function candidates(): { list: Candidate[]; helpers: ChildProcess[] } {
       name: 'proc-net',
       step: 'probe',
       async run(holderPid) {
-        const live = readProcNet(PORT).filter((r) => r.state !== '06'); // 06 = TIME_WAIT
+        const live = readProcNet([PORT]).filter((r) => r.state !== '06'); // 06 = TIME_WAIT
         return holderPid === null ? live.length === 0 : live.length > 0;
       },
     },
