@@ -1,8 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveStatus } from '../../renderer/src/state/derive-status.ts';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
-import { appState, engineStatus, listener, SCAN_TIME, snapshot } from './fixtures.ts';
+import { makeAppState, makeProcess, makeSnapshot, makeSocket, makeStatus } from '../common/desktop-fixtures.ts';
+import type { AppState } from '../../electron/common/ipc-contract.ts';
+import type { PortSocket, Snapshot } from '../../electron/common/model.ts';
+
+const SCAN_TIME = Date.parse(makeSnapshot().scannedAt);
+const listener = (pid: number, over: Partial<PortSocket> = {}): PortSocket => makeSocket({ id: `tcp|${pid}`, process: makeProcess({ pid }), ...over });
+const snapshot = (sockets: readonly PortSocket[], over: Partial<Snapshot> = {}): Snapshot => makeSnapshot({ sockets, ...over });
+const appState = (snap: Snapshot | null, over: Parameters<typeof makeAppState>[0] = {}): AppState => makeAppState({ snapshot: snap, ...over });
 
 test('nothing loaded yet: connecting, no verdict', () => {
   const status = deriveStatus(null, SCAN_TIME);
@@ -27,7 +33,7 @@ test('sockets: counted, with distinct owners, as an alert', () => {
 });
 
 test('allowlisted programs are counted and soften the verdict only when all are allowed', () => {
-  const settings = { ...DEFAULT_SETTINGS, allowlist: [{ program: '/usr/bin/nc.openbsd', port: 596 }] };
+  const settings = { allowlist: [{ program: '/usr/bin/nc', port: 596 }] };
   const allAllowed = deriveStatus(appState(snapshot([listener(10)]), { settings }), SCAN_TIME);
   assert.equal(allAllowed.tone, 'allowed');
   assert.equal(allAllowed.allowedCount, 1);
@@ -56,11 +62,11 @@ test('degraded (owners hidden) keeps the verdict and says why', () => {
 });
 
 test('paused: a banner offering resume; failing scans: a banner offering a scan', () => {
-  const paused = deriveStatus(appState(snapshot([]), { status: engineStatus({ paused: true }) }), SCAN_TIME + 60_000);
+  const paused = deriveStatus(appState(snapshot([]), { status: makeStatus({ paused: true }) }), SCAN_TIME + 60_000);
   assert.equal(paused.paused, true);
   assert.deepEqual(paused.banners.map((b) => [b.id, b.action]), [['paused', 'resume']]);
   assert.equal(paused.stale, false, 'a paused monitor is not stale');
-  const failing = deriveStatus(appState(snapshot([]), { status: engineStatus({ consecutiveFailures: 3, lastError: 'ss timed out' }) }), SCAN_TIME);
+  const failing = deriveStatus(appState(snapshot([]), { status: makeStatus({ consecutiveFailures: 3, lastError: 'ss timed out' }) }), SCAN_TIME);
   assert.equal(failing.banners[0]?.id, 'scan-failing');
   assert.match(failing.banners[0]?.message ?? '', /last 3 scans failed: ss timed out/);
 });
@@ -73,7 +79,7 @@ test('a scan older than a few intervals is flagged as stale', () => {
 });
 
 test('before the first scan: waiting, with what is watched', () => {
-  const status = deriveStatus(appState(null, { status: engineStatus({ ports: [596, 8080], lastScanAt: null }) }), SCAN_TIME);
+  const status = deriveStatus(appState(null, { status: makeStatus({ ports: [596, 8080], lastScanAt: null }) }), SCAN_TIME);
   assert.equal(status.tone, 'loading');
   assert.match(status.detail, /^Watching ports 596\b.*8080/);
 });

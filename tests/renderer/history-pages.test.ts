@@ -4,12 +4,14 @@ import fc from 'fast-check';
 import type { PortEvent } from '../../electron/common/model.ts';
 import { initialHistoryPages, MAX_CACHED_PAGES, PAGE_SIZE, pagesToFetch, reduceHistoryPages, rowAt, rowsIn } from '../../renderer/src/state/history-pages.ts';
 import type { HistoryPages } from '../../renderer/src/state/history-pages.ts';
-import { event, listener } from './fixtures.ts';
+import { makeEvent, makeSocket } from '../common/desktop-fixtures.ts';
+
+const SOCKET = makeSocket();
 
 /** The page `page` of a history holding seqs total..1 (newest first). */
 function pageOf(total: number, page: number): { total: number; offset: number; events: PortEvent[] } {
   const events: PortEvent[] = [];
-  for (let i = page * PAGE_SIZE; i < Math.min(total, (page + 1) * PAGE_SIZE); i += 1) events.push(event(total - i, listener(1)));
+  for (let i = page * PAGE_SIZE; i < Math.min(total, (page + 1) * PAGE_SIZE); i += 1) events.push(makeEvent({ seq: total - i, socket: SOCKET }));
   return { total, offset: page * PAGE_SIZE, events };
 }
 

@@ -1,38 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PortSocket, ProcessInfo } from '../../electron/common/model.ts';
+import type { PortSocket } from '../../electron/common/model.ts';
+import { makeProcess, makeSocket } from '../common/desktop-fixtures.ts';
 import { describeSide, describeState, formatBytes, formatEndpoint, formatPercent, formatTransport, orderForDisplay } from '../../renderer/src/format/socket.ts';
 import { formatDetailsText, socketLine } from '../../renderer/src/format/details-text.ts';
 
-const process: ProcessInfo = {
-  pid: 4242,
-  name: 'nc\n<b>',
-  path: '/usr/bin/nc.openbsd',
-  command: 'nc -l 596\u202E',
-  user: 'bob',
-  uid: 1000,
-  parentPid: 1,
-  startedAt: '2026-01-01T10:00:00.000Z',
-};
-
-function socket(over: Partial<PortSocket> = {}): PortSocket {
-  return {
-    id: 'tcp|0.0.0.0:596|4242',
-    protocol: 'tcp',
-    family: 4,
-    localAddress: '0.0.0.0',
-    localPort: 596,
-    remoteAddress: null,
-    remotePort: null,
-    state: 'LISTEN',
-    pid: 4242,
-    process,
-    watchedPort: 596,
-    side: 'local',
-    firstSeenAt: '2026-01-01T10:00:01.000Z',
-    ...over,
-  };
-}
+const process = makeProcess({ pid: 4242, name: 'nc\n<b>', path: '/usr/bin/nc.openbsd', command: 'nc -l 596\u202E', uid: 1000, parentPid: 1 });
+const socket = (over: Partial<PortSocket> = {}): PortSocket => makeSocket({ process, ...over });
 
 test('endpoints bracket IPv6 and mark wildcards', () => {
   assert.equal(formatEndpoint('127.0.0.1', 596, 4), '127.0.0.1:596');
@@ -76,9 +50,9 @@ test('sockets are listed oldest first so new ones never push rows down', () => {
 
 test('copied details carry every field with hidden characters escaped', () => {
   const text = formatDetailsText({
-    details: { captured: process, running: true, live: null, parents: [{ ...process, pid: 1, name: 'init', command: '/sbin/init' }], sockets: [socket()], allowlisted: false },
+    details: { captured: process, running: true, live: null, parents: [makeProcess({ pid: 1, name: 'init', command: '/sbin/init' })], sockets: [socket()], allowlisted: false },
     socket: socket(),
-    event: { seq: 7, type: 'appeared', at: '2026-01-01T10:00:01.000Z', socket: socket(), flapping: false },
+    event: { seq: 7, type: 'appeared', at: '2026-01-31T10:00:01.000Z', socket: socket(), flapping: false },
   });
   assert.match(text, /^Ghostport process details\n/);
   assert.match(text, /PID: 4242\n/);
