@@ -66,36 +66,33 @@ export function HistoryFilters({ filter, ports, onChange }: HistoryFiltersProps)
         ) : null}
       </div>
       <div className="filter-row">
-        <div className="field-inline">
-          <label htmlFor={`${id}-port`}>Port</label>
-          <select
-            id={`${id}-port`} value={filter.port ?? ''} onChange={(e) => set({ port: e.currentTarget.value === '' ? null : Number(e.currentTarget.value) })}>
-            <option value="">Any</option>
-            {ports.map((port) => (
-              <option key={port} value={port}>
-                {port}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field-inline">
-          <label htmlFor={`${id}-protocol`}>Protocol</label>
-          <select
-            id={`${id}-protocol`} value={filter.protocol ?? ''} onChange={(e) => set({ protocol: (e.currentTarget.value || null) as Protocol | null })}>
-            <option value="">Any</option>
-            <option value="tcp">TCP</option>
-            <option value="udp">UDP</option>
-          </select>
-        </div>
-        <div className="field-inline">
-          <label htmlFor={`${id}-type`}>Event</label>
-          <select
-            id={`${id}-type`} value={filter.type ?? ''} onChange={(e) => set({ type: (e.currentTarget.value || null) as EventType | null })}>
-            <option value="">Any</option>
-            <option value="appeared">Appeared</option>
-            <option value="disappeared">Disappeared</option>
-          </select>
-        </div>
+        <SelectField
+          id={`${id}-port`}
+          label="Port"
+          value={filter.port === null ? '' : String(filter.port)}
+          options={ports.map((port) => [String(port), String(port)] as const)}
+          onChange={(value) => set({ port: value === '' ? null : Number(value) })}
+        />
+        <SelectField
+          id={`${id}-protocol`}
+          label="Protocol"
+          value={filter.protocol ?? ''}
+          options={[
+            ['tcp', 'TCP'],
+            ['udp', 'UDP'],
+          ]}
+          onChange={(value) => set({ protocol: (value || null) as Protocol | null })}
+        />
+        <SelectField
+          id={`${id}-type`}
+          label="Event"
+          value={filter.type ?? ''}
+          options={[
+            ['appeared', 'Appeared'],
+            ['disappeared', 'Disappeared'],
+          ]}
+          onChange={(value) => set({ type: (value || null) as EventType | null })}
+        />
         <DebouncedInput
           id={`${id}-process`}
           label="Process"
@@ -119,6 +116,31 @@ export function HistoryFilters({ filter, ports, onChange }: HistoryFiltersProps)
           </button>
         ) : null}
       </div>
+    </div>
+  );
+}
+
+interface SelectFieldProps {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  /** Value and label of each choice besides "Any" (the empty value). */
+  readonly options: readonly (readonly [string, string])[];
+  readonly onChange: (value: string) => void;
+}
+
+function SelectField({ id, label, value, options, onChange }: SelectFieldProps) {
+  return (
+    <div className="field-inline">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">Any</option>
+        {options.map(([optionValue, optionLabel]) => (
+          <option key={optionValue} value={optionValue}>
+            {optionLabel}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }
