@@ -537,7 +537,7 @@ test('readable at 480 px wide: no sideways scrolling, sockets become cards', asy
   await expect(row).toBeVisible();
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(await overflow()).toBeLessThanOrEqual(0);
-  expect(await page.locator('.socket-table thead').isVisible()).toBe(false);
+  expect(await page.locator('.now-view > .socket-table thead').isVisible()).toBe(false);
   await win.screenshot('narrow');
   await row.click();
   const panel = page.getByTestId('details-panel');
