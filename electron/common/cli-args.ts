@@ -4,6 +4,7 @@
  */
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, isValidPort } from './model.ts';
 import { MAX_INTERVAL_MS } from './settings.ts';
+import { displayText } from './display-text.ts';
 
 /** A parsed command. */
 export type CliCommand =
@@ -121,7 +122,8 @@ function fail(reason: string): CliParse {
   return { ok: false, reason };
 }
 
+// Arguments are quoted back in errors: escaped like any untrusted text (a bidi override in an
+// argument must not reorder the error line), then shortened.
 function clip(text: string): string {
-  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return safe.length > 40 ? `${safe.slice(0, 39)}…` : safe;
+  return displayText(text, 40);
 }

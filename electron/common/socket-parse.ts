@@ -87,34 +87,93 @@ function stripScope(host: string): string {
   return pct >= 0 && !bare.includes(':') ? bare.slice(0, pct) : bare;
 }
 
+// A record of `ss -H -tuna...` starts with netid, state, both queues and two endpoints. A process
+// name (comm, at most 15 bytes) can hold a line break but is too short to forge all of that.
+const SS_RECORD_START = /^[a-z][a-z0-9_]*\s+[A-Z][A-Z0-9_-]*\s+\d+\s+\d+\s+\S*:\S+\s+\S*:\S+/;
+
 /**
  * Parses the output of `ss -H -tuna[p]e ...` into raw sockets. Lines that do not parse are
- * skipped and counted, never guessed at.
+ * skipped and counted, never guessed at. ss prints process names raw, so a name with a line
+ * break continues its record on the next line: such a line is joined back to the record whose
+ * owner block it completes.
  */
 export function parseSsOutput(text: string): { sockets: RawSocket[]; skipped: number } {
+  const records: string[] = [];
+  for (const line of text.split('\n')) {
+    const previous = records.at(-1);
+    // Only a record whose owner block is still open can continue on the next line.
+    if (previous !== undefined && !SS_RECORD_START.test(line) && parseSsUsers(previous)?.pids === null) {
+      records[records.length - 1] = `${previous}\n${line}`;
+    } else {
+      records.push(line);
+    }
+  }
   const sockets: RawSocket[] = [];
   let skipped = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const parsed = parseSsLine(line);
+  for (const record of records) {
+    if (record.trim() === '') continue;
+    const parsed = parseSsLine(record);
     if (parsed) sockets.push(parsed);
     else skipped++;
   }
   return { sockets, skipped };
 }
 
-/** Parses one line of `ss -H -tuna[p]e` output, or returns null. */
-export function parseSsLine(line: string): RawSocket | null {
-  // users:(("name",pid=1,fd=3)) may contain spaces and quotes inside the name; cut it out first.
-  const usersStart = line.indexOf('users:((');
-  let usersPart = '';
-  let rest = line;
-  if (usersStart >= 0) {
-    const end = line.indexOf('))', usersStart);
-    const usersEnd = end >= 0 ? end + 2 : line.length;
-    usersPart = line.slice(usersStart, usersEnd);
-    rest = line.slice(0, usersStart) + ' ' + line.slice(usersEnd);
+const USERS_OPEN = 'users:((';
+// The end of one owner entry, followed by the end of the whole block.
+const BLOCK_END = /",pid=\d+(?:,fd=\d+)?\)\)(?=\s|$)/g;
+
+/**
+ * Reads the `users:(("name",pid=N,fd=M),...)` block of an ss record. The name is printed raw and
+ * may hold quotes, commas, spaces, line breaks or `pid=`, but never `)`: ss reads it from
+ * /proc/PID/stat with `%[^)]`, which stops there. So each owner runs from `("` to the next `)`,
+ * and its pid is the `",pid=N,fd=M` at the very end of that span. A block that does not follow
+ * this shape, or whose end could be read in two places, names no owner (`pids: null`): an owner
+ * is never guessed.
+ */
+export function parseSsUsers(record: string): { readonly start: number; readonly end: number; readonly pids: readonly number[] | null } | null {
+  const start = record.indexOf(USERS_OPEN);
+  if (start < 0) return null;
+  const unreadable = { start, end: record.length, pids: null };
+  const pids: number[] = [];
+  let pos = start + USERS_OPEN.length - 1;
+  for (;;) {
+    if (record[pos] !== '(' || record[pos + 1] !== '"') break;
+    const close = record.indexOf(')', pos);
+    if (close < 0) break;
+    const owner = /",pid=(\d+)(?:,fd=\d+)?$/.exec(record.slice(pos + 2, close));
+    if (!owner?.[1]) break;
+    pids.push(Number(owner[1]));
+    pos = close + 1;
+    if (record[pos] === ',') {
+      pos++;
+      continue;
+    }
+    if (record[pos] !== ')' || !(pos + 1 === record.length || /\s/.test(record[pos + 1]!))) break;
+    // A second place where the block could end means a name forged the first one.
+    const ends = record.slice(start).match(BLOCK_END)?.length ?? 0;
+    return ends === 1 ? { start, end: pos + 1, pids } : unreadable;
   }
+  return readWithParenthesis(record, start) ?? unreadable;
+}
+
+/**
+ * A name with `)` (which ss cannot print, but another tool or version might): one owner can
+ * still be read when exactly one place can end the block and no place can start a second owner.
+ */
+function readWithParenthesis(record: string, start: number): { start: number; end: number; pids: number[] } | null {
+  const block = record.slice(start);
+  const ends = [...block.matchAll(BLOCK_END)];
+  if (ends.length !== 1 || /",pid=\d+(?:,fd=\d+)?\),\("/.test(block)) return null;
+  const only = ends[0]!;
+  const pid = /pid=(\d+)/.exec(only[0])!;
+  return { start, end: start + only.index + only[0].length, pids: [Number(pid[1])] };
+}
+
+/** Parses one record of `ss -H -tuna[p]e` output, or returns null. */
+export function parseSsLine(line: string): RawSocket | null {
+  const users = parseSsUsers(line);
+  const rest = users ? `${line.slice(0, users.start)} ${line.slice(users.end)}` : line;
   const fields = rest.trim().split(/\s+/);
   if (fields.length < 6) return null;
   const [netid, state, , , local, peer] = fields as [string, string, string, string, string, string];
@@ -127,7 +186,7 @@ export function parseSsLine(line: string): RawSocket | null {
   if (localPort === null) return null;
   const remotePort = parsePort(peerEp.port);
   const remoteHost = peerEp.host === '*' || remotePort === null ? null : normalizeAddress(stripScope(peerEp.host));
-  const pids = [...usersPart.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])).filter((p) => p > 0);
+  const pids = (users?.pids ?? []).filter((p) => p > 0);
   const uniquePids = [...new Set(pids)].sort((a, b) => a - b);
   const extras = fields.slice(6).join(' ');
   const ino = /(?:^|\s)ino:(\d+)/.exec(extras);
