@@ -5,8 +5,9 @@
  *
  * Contract (see also electron/common/flap-control.ts):
  * - Scans never overlap; `scanNow()` during a scan waits for it and then scans again.
- * - A failing scan is reported (status.lastError, a blind snapshot with the reason) and retried
- *   with exponential backoff up to 60 s; the loop never stops on its own.
+ * - A failing scan, or one that does not finish within `scanTimeoutMs`, is reported
+ *   (status.lastError, a blind snapshot with the reason) and retried with exponential backoff up
+ *   to 60 s; the loop never stops on its own.
  * - A blind scan (no socket source, failure) produces no events: "cannot see" is not "gone".
  * - Listeners get one call per scan with that scan's events, already persisted.
  */
@@ -33,12 +34,17 @@ export interface EngineOptions {
   /** Whether owners of other users' sockets can be seen (root / Administrator). */
   readonly elevated?: boolean;
   readonly maxBackoffMs?: number;
+  /** Bound on one whole scan (tools, owners): a scan that hangs longer counts as failed. */
+  readonly scanTimeoutMs?: number;
 }
 
 /** Listener of completed scans. */
 export type ScanListener = (snapshot: Snapshot, events: readonly PortEvent[]) => void;
 
 const MAX_BACKOFF_MS = 60_000;
+// Every tool the scanner runs is bounded (10 s each, see run-command.ts); this catches the rest,
+// e.g. a /proc read stuck on a process in uninterruptible sleep.
+const SCAN_TIMEOUT_MS = 45_000;
 
 /** True when this process can see every process's sockets. */
 export function isElevated(): boolean {
@@ -55,6 +61,7 @@ export class Engine {
   readonly #flaps: FlapTracker;
   readonly #elevated: boolean;
   readonly #maxBackoffMs: number;
+  readonly #scanTimeoutMs: number;
   readonly #scanListeners = new Set<ScanListener>();
   readonly #statusListeners = new Set<(status: EngineStatus) => void>();
   #snapshot: Snapshot | null = null;
@@ -76,6 +83,7 @@ export class Engine {
     this.#flaps = new FlapTracker(options.flap ?? DEFAULT_FLAP_OPTIONS);
     this.#elevated = options.elevated ?? isElevated();
     this.#maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS;
+    this.#scanTimeoutMs = options.scanTimeoutMs ?? SCAN_TIMEOUT_MS;
   }
 
   /** The latest snapshot, or null before the first scan. */
@@ -196,13 +204,18 @@ export class Engine {
     let snapshot: Snapshot;
     let events: PortEvent[] = [];
     try {
-      const raw = await this.#scanner.scan(ports);
-      if (raw.health === 'blind') {
-        snapshot = this.#blindSnapshot(ports, raw.issues, started);
-      } else {
+      const seen = await this.#withinScanTimeout(async () => {
+        const raw = await this.#scanner.scan(ports);
+        if (raw.health === 'blind') return { raw, built: null };
         const previous = this.#snapshot && this.#snapshot.health !== 'blind' ? this.#snapshot : null;
         const reusable = raw.reused && previous !== null && sameList(previous.ports, ports);
         const built = reusable ? { sockets: previous.sockets, lingering: previous.lingering } : await this.#capture(raw, ports);
+        return { raw, built };
+      });
+      const { raw, built } = seen;
+      if (built === null) {
+        snapshot = this.#blindSnapshot(ports, raw.issues, started);
+      } else {
         const hidden = built.sockets.some((s) => s.pid === null);
         const issues: HealthIssue[] = [...raw.issues];
         if (hidden && !this.#elevated) {
@@ -245,6 +258,22 @@ export class Engine {
       }
     }
     return snapshot;
+  }
+
+  /** Runs one scan's work, or fails it when it outlives the bound (its late result is dropped). */
+  async #withinScanTimeout<T>(work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = this.#scanTimeoutMs;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the scan did not finish within ${limit} ms`)), limit);
+    });
+    const running = work();
+    running.catch(() => undefined);
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #blindSnapshot(ports: readonly number[], issues: readonly HealthIssue[], started: number): Snapshot {

@@ -1,8 +1,12 @@
 /**
  * Runs an external tool with a hard timeout and output cap, and tells "not installed" apart from
  * "failed": a missing `ss` must become a visible degraded state, never an empty result.
+ *
+ * On POSIX the tool runs in its own process group and the timeout kills the whole group: a
+ * wrapper script (or anything the tool forks) cannot outlive the bound and pile up scan after
+ * scan, and an orphan holding the output pipe open cannot stall the answer.
  */
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /** What running a tool gave. */
 export type CommandResult =
@@ -13,6 +17,35 @@ export type CommandResult =
 /** Default bound on any child process Ghostport starts. */
 export const COMMAND_TIMEOUT_MS = 10_000;
 
+const posix = process.platform !== 'win32';
+// Groups still running, killed if Ghostport exits first (a detached group would outlive it).
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    if (posix) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled || !posix) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pgid of liveGroups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
+
 /** Runs `file args...` without a shell; never rejects. */
 export function runCommand(
   file: string,
@@ -20,28 +53,62 @@ export function runCommand(
   options: { timeoutMs?: number; maxBuffer?: number } = {},
 ): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
+  const maxBuffer = options.maxBuffer ?? 64 * 1024 * 1024;
+  installExitHook();
   return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      {
-        timeout: timeoutMs,
-        killSignal: 'SIGKILL',
-        maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
-        encoding: 'utf8',
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, {
+        detached: posix,
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, LC_ALL: 'C' },
         windowsHide: true,
-      },
-      (error, stdout, stderr) => {
-        if (!error) return resolve({ kind: 'ok', stdout });
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return resolve({ kind: 'missing', message: `${file} not found on PATH` });
-        if ((error as { killed?: boolean }).killed) {
-          return resolve({ kind: 'failed', message: `${file} did not answer within ${timeoutMs} ms` });
-        }
-        const detail = String(stderr || error.message).trim().split('\n')[0] ?? '';
-        resolve({ kind: 'failed', message: `${file} failed: ${detail}` });
-      },
-    );
+      });
+    } catch (error) {
+      resolve({ kind: 'failed', message: `${file} could not be started: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    const pgid = child.pid;
+    if (posix && pgid !== undefined) liveGroups.add(pgid);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (result: CommandResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (pgid !== undefined) liveGroups.delete(pgid);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => {
+      killGroup(child);
+      finish({ kind: 'failed', message: `${file} did not answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBuffer) {
+        killGroup(child);
+        finish({ kind: 'failed', message: `${file} printed more than ${maxBuffer} bytes` });
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (stderr.length < 64) stderr.push(chunk);
+    });
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') finish({ kind: 'missing', message: `${file} not found on PATH` });
+      else finish({ kind: 'failed', message: `${file} failed: ${error.message}` });
+    });
+    child.once('close', (code, signal) => {
+      // Anything the tool left behind in its group goes with it.
+      killGroup(child);
+      if (code === 0) return finish({ kind: 'ok', stdout: Buffer.concat(stdout).toString('utf8') });
+      const detail = Buffer.concat(stderr).toString('utf8').trim().split('\n')[0] || (signal ? `killed by ${signal}` : `exit status ${code}`);
+      finish({ kind: 'failed', message: `${file} failed: ${detail}` });
+    });
   });
 }

@@ -20,6 +20,7 @@ import {
   type SiConnection,
 } from '../common/socket-parse.ts';
 import { runCommand, COMMAND_TIMEOUT_MS } from './run-command.ts';
+import { escapeUnsafe } from '../common/display-text.ts';
 
 /** What one scan saw, before owners are captured. */
 export interface RawScan {
@@ -41,25 +42,49 @@ export function ssArgs(ports: readonly number[], withOwners: boolean): string[] 
   return [withOwners ? '-H -tuanpe' : '-H -tuane', `( ${filter} )`].flatMap((a, i) => (i === 0 ? a.split(' ') : [a]));
 }
 
-/** Runs the filtered ss; `null` when ss is not installed. Throws when it fails. */
-async function runSs(ports: readonly number[], withOwners: boolean, timeoutMs: number): Promise<RawSocket[] | null> {
+/** Runs the filtered ss; `null` when ss is not installed. Throws when it fails or prints only what cannot be read. */
+async function runSs(ports: readonly number[], withOwners: boolean, timeoutMs: number): Promise<SsRows | null> {
   const result = await runCommand('ss', ssArgs(ports, withOwners), { timeoutMs });
   if (result.kind === 'missing') return null;
   if (result.kind === 'failed') throw new Error(result.message);
   const portSet = new Set(ports);
+  const parsed = parseSsOutput(result.stdout);
+  // Output that does not parse is not "nothing there": an empty answer would be a false "clear".
+  if (parsed.skipped > 0 && parsed.sockets.length === 0) {
+    const first = result.stdout.split('\n').find((l) => l.trim() !== '') ?? '';
+    throw new Error(`ss printed ${parsed.skipped} line(s) Ghostport cannot read, e.g. "${escapeUnsafe(first).slice(0, 80)}"`);
+  }
   // The kernel filter already selects the ports; the check here guards against a filter ss ignored.
-  return parseSsOutput(result.stdout).sockets.filter((s) => touchesPorts(s, portSet));
+  return { rows: parsed.sockets.filter((s) => touchesPorts(s, portSet)), skipped: parsed.skipped };
 }
 
+/** What ss gave: the rows on the watched ports, and how many lines could not be read. */
+interface SsRows {
+  readonly rows: RawSocket[];
+  readonly skipped: number;
+}
+
+// systeminformation runs `netstat | grep` through a shell with no timeout and does not expose the
+// child, so it cannot be killed: at most one query is in flight, and a scan never waits on (nor
+// uses the stale answer of) one started by an earlier scan.
+let siInFlight: Promise<SiConnection[]> | null = null;
+
+/** Why systeminformation gave no rows this scan. */
+class SiUnavailable extends Error {}
+
 async function siConnections(ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
+  if (siInFlight) throw new SiUnavailable('systeminformation is still busy with an earlier query that did not answer');
+  const query = (si.networkConnections() as Promise<SiConnection[]>).finally(() => {
+    if (siInFlight === query) siInFlight = null;
+  });
+  siInFlight = query;
   const portSet = new Set(ports);
   let timer: NodeJS.Timeout | undefined;
-  // systeminformation's exec has no timeout of its own; bound the wait (its child is left to finish).
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`systeminformation did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new SiUnavailable(`systeminformation did not answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const rows = (await Promise.race([si.networkConnections(), timeout])) as SiConnection[];
+    const rows = await Promise.race([query, timeout]);
     return rows.flatMap((row) => {
       const s = fromSiConnection(row);
       return s && touchesPorts(s, portSet) ? [s] : [];
@@ -123,20 +148,45 @@ function createLinuxScanner(timeoutMs: number): Scanner {
     async scan(ports) {
       const portsKey = ports.join(',');
       const probe = await runSs(ports, false, timeoutMs);
-      if (probe !== null && last && last.portsKey === portsKey && last.key === probeKey(probe)) {
+      if (probe !== null && probe.skipped === 0 && last && last.portsKey === portsKey && last.key === probeKey(probe.rows)) {
         return { ...last.scan, reused: true };
       }
-      const [siRows, ssRows] = await Promise.all([siConnections(ports, timeoutMs), runSs(ports, true, timeoutMs)]);
-      const scan = await finishLinuxScan(siRows, ssRows);
+      const [siResult, ss] = await Promise.all([
+        siConnections(ports, timeoutMs).then(
+          (rows) => ({ rows, error: null }),
+          (error: unknown) => ({ rows: [] as RawSocket[], error }),
+        ),
+        runSs(ports, true, timeoutMs),
+      ]);
+      // Without ss, systeminformation is the only source: its failure is the scan's failure.
+      if (siResult.error && (ss === null || !(siResult.error instanceof SiUnavailable))) throw siResult.error;
+      const scan = await finishLinuxScan(siResult.rows, ss, siResult.error);
       // Key the cache on what the owner-less probe would print, so the next poll can compare.
-      last = ssRows === null ? null : { key: probeKey(ssRows.map((r) => ({ ...r, pid: null, pids: [] }))), portsKey, scan };
+      last = ss === null || scan.health !== 'ok' ? null : { key: probeKey(ss.rows.map((r) => ({ ...r, pid: null, pids: [] }))), portsKey, scan };
       return scan;
     },
   };
 }
 
-async function finishLinuxScan(siRows: RawSocket[], ssRows: RawSocket[] | null): Promise<RawScan> {
-  if (ssRows !== null) return { sockets: mergeSources(siRows, ssRows), health: 'ok', issues: [], reused: false };
+async function finishLinuxScan(siRows: RawSocket[], ss: SsRows | null, siError: unknown): Promise<RawScan> {
+  if (ss !== null) {
+    const issues: HealthIssue[] = [];
+    if (ss.skipped > 0) {
+      issues.push({
+        code: 'partial-socket-source',
+        message: `ss printed ${ss.skipped} line(s) Ghostport cannot read: a socket on the watched ports may be missing from this list.`,
+        hint: 'Check that `ss -tuanpe` works in a terminal; Ghostport keeps retrying.',
+      });
+    }
+    if (siError) {
+      issues.push({
+        code: 'partial-socket-source',
+        message: `${siError instanceof Error ? siError.message : String(siError)}; sockets are read from ss alone.`,
+        hint: 'netstat (used through systeminformation) seems stuck; Ghostport keeps watching with ss.',
+      });
+    }
+    return { sockets: mergeSources(siRows, ss.rows), health: issues.length > 0 ? 'degraded' : 'ok', issues, reused: false };
+  }
   const netstat = await runCommand('netstat', ['--version'], { timeoutMs: 5000 });
   if (netstat.kind === 'missing') {
     return {

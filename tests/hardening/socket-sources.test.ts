@@ -1,0 +1,278 @@
+/**
+ * Never a false "clear": the real engine and CLI with socket tools that are missing, fail, print
+ * garbage or hang (stand-in `ss` scripts on PATH, a real listener on port 596 all along), and
+ * with every child process the scanner starts bounded and cleaned up.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Engine } from '../../electron/node/engine.ts';
+import { createSystemScanner, type RawScan, type Scanner } from '../../electron/node/scanner.ts';
+import type { PortEvent, Snapshot } from '../../electron/common/model.ts';
+import { killAllHolders, startHolder, waitFor, type Holder } from '../helpers/port-holder.ts';
+import { killMarked, markedProcesses, markedSleep, realTool, toolDir, type ToolDir } from './support/tools.ts';
+
+const PORT = 596;
+const BIN = 'electron/node/cli/ghostport.mjs';
+const REAL_SS = realTool('ss');
+const realSockets =
+  process.platform !== 'linux' || process.getuid?.() !== 0
+    ? 'needs Linux and root (binds port 596)'
+    : REAL_SS === null
+      ? 'needs ss (iproute2) to play the working tool'
+      : false;
+const ORIGINAL_PATH = process.env.PATH;
+
+/** Runs the engine with `dir` alone on PATH and records every snapshot and event. */
+function watchEngine(options: { intervalMs: number; maxBackoffMs?: number; toolTimeoutMs?: number }) {
+  const engine = new Engine({
+    ports: [PORT],
+    intervalMs: options.intervalMs,
+    maxBackoffMs: options.maxBackoffMs ?? 60_000,
+    scanner: createSystemScanner({ timeoutMs: options.toolTimeoutMs ?? 2000 }),
+    elevated: true,
+  });
+  const snapshots: { at: number; snapshot: Snapshot }[] = [];
+  const events: PortEvent[] = [];
+  engine.onScan((snapshot, batch) => {
+    snapshots.push({ at: Date.now(), snapshot });
+    events.push(...batch);
+  });
+  return { engine, snapshots, events };
+}
+
+function sees(snapshot: Snapshot, holder: Holder): boolean {
+  return snapshot.sockets.some((s) => s.pid === holder.pid && s.localPort === PORT);
+}
+
+/** Runs the CLI as a user would, with its own PATH. */
+function cli(args: string[], path: string): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
+    child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+describe('no usable socket source: blind with the reason, never clear', { skip: realSockets }, () => {
+  let dir: ToolDir;
+  let holder: Holder;
+  const marker = `ghostport-hung-ss-${process.pid}`;
+
+  before(async () => {
+    holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]], extraArgs: ['sources-marker'] });
+  });
+  afterEach(() => {
+    process.env.PATH = ORIGINAL_PATH;
+    killMarked(marker);
+    dir?.remove();
+  });
+  after(killAllHolders);
+
+  test('PATH without ss and netstat: the engine is blind (no events) until ss appears, then sees the listener', async () => {
+    dir = toolDir();
+    process.env.PATH = dir.path;
+    const { engine, snapshots, events } = watchEngine({ intervalMs: 50 });
+    engine.start();
+    try {
+      await waitFor(() => snapshots.length >= 3, 10_000, 10);
+      for (const { snapshot } of snapshots) {
+        assert.equal(snapshot.health, 'blind');
+        assert.deepEqual(snapshot.sockets, []);
+        assert.equal(snapshot.issues[0]?.code, 'no-socket-source');
+        assert.match(snapshot.issues[0]?.message ?? '', /neither ss nor netstat/);
+      }
+      assert.equal(events.length, 0, 'cannot see is not "gone": no events while blind');
+      assert.equal(engine.status.running, true);
+      dir.link('ss');
+      const back = await waitFor(() => snapshots.find((s) => sees(s.snapshot, holder)), 10_000, 10);
+      assert.equal(back.snapshot.health, 'ok');
+      assert.equal(events.filter((e) => e.socket.pid === holder.pid && e.type === 'appeared').length, 1);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  test('an ss that fails: reported with its message, retried with growing backoff, recovered when ss works', async () => {
+    dir = toolDir();
+    dir.script('ss', `echo 'Cannot open netlink socket: Permission denied' >&2; exit 1`);
+    process.env.PATH = dir.path;
+    const { engine, snapshots, events } = watchEngine({ intervalMs: 40, maxBackoffMs: 400 });
+    engine.start();
+    try {
+      await waitFor(() => snapshots.length >= 5, 15_000, 10);
+      const failed = snapshots.slice(0, 5);
+      for (const { snapshot } of failed) {
+        assert.equal(snapshot.health, 'blind');
+        assert.equal(snapshot.issues[0]?.code, 'scan-failed');
+        assert.match(snapshot.issues[0]?.message ?? '', /Cannot open netlink socket/);
+      }
+      assert.ok(engine.status.consecutiveFailures >= 5);
+      const gaps = failed.slice(1).map((s, i) => s.at - failed[i]!.at);
+      // 40 ms doubling: 80, 160, 320, 400 (capped); allow for timer slack but demand growth.
+      assert.ok(gaps[3]! > gaps[0]! * 2, `backoff grows: gaps ${gaps.join(', ')} ms`);
+      assert.ok(gaps[3]! <= 400 + 300, `backoff is capped: gaps ${gaps.join(', ')} ms`);
+      assert.equal(events.length, 0);
+      dir.script('ss', `exec ${REAL_SS} "$@"`);
+      const back = await waitFor(() => snapshots.find((s) => sees(s.snapshot, holder)), 10_000, 10);
+      assert.equal(back.snapshot.health, 'ok');
+      assert.equal(engine.status.consecutiveFailures, 0);
+      assert.equal(engine.status.lastError, null);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  test('an ss that prints garbage: never an empty green result', async () => {
+    dir = toolDir();
+    dir.script('ss', `printf 'Segmentation fault\\n\\x1b[2J%s\\n' "$(printf 'x%.0s' {1..300})"; exit 0`);
+    process.env.PATH = dir.path;
+    const { engine } = watchEngine({ intervalMs: 60_000 });
+    const garbage = await engine.scanNow();
+    assert.equal(garbage.health, 'blind');
+    assert.deepEqual(garbage.sockets, []);
+    assert.equal(garbage.issues[0]?.code, 'scan-failed');
+    assert.match(garbage.issues[0]?.message ?? '', /cannot read/);
+    assert.doesNotMatch(garbage.issues[0]?.message ?? '', /\x1b/, 'tool output is quoted escaped');
+    // Readable rows plus an unreadable line: what can be read is shown, flagged as partial.
+    dir.script('ss', `${REAL_SS} "$@"; echo 'tcp LISTEN 0 0 garbage'`);
+    const partial = await engine.scanNow();
+    assert.ok(sees(partial, holder));
+    assert.equal(partial.health, 'degraded');
+    assert.ok(partial.issues.some((i) => i.code === 'partial-socket-source' && /cannot read/.test(i.message)));
+  });
+
+  test('an ss that hangs: every run is killed with its children at the timeout, none pile up, the loop recovers', { timeout: 60_000 }, async () => {
+    dir = toolDir();
+    dir.script('ss', markedSleep(marker, 60));
+    process.env.PATH = dir.path;
+    const { engine, snapshots } = watchEngine({ intervalMs: 20, maxBackoffMs: 100, toolTimeoutMs: 500 });
+    engine.start();
+    try {
+      await waitFor(() => snapshots.length >= 6, 20_000, 10);
+      for (const { snapshot } of snapshots.slice(0, 6)) {
+        assert.equal(snapshot.health, 'blind');
+        assert.match(snapshot.issues[0]?.message ?? '', /ss did not answer within 500 ms/);
+      }
+      // Six hung runs, each a script with a sleeping child: at most the one in flight remains.
+      assert.ok(markedProcesses(marker).length <= 1, `hung children left behind: ${markedProcesses(marker).length}`);
+      dir.script('ss', `exec ${REAL_SS} "$@"`);
+      // On a loaded machine the first scans back may still be slow (degraded); it settles to ok.
+      await waitFor(() => snapshots.find((s) => sees(s.snapshot, holder) && s.snapshot.health === 'ok'), 15_000, 10);
+    } finally {
+      await engine.stop();
+    }
+    await waitFor(() => markedProcesses(marker).length === 0, 2000, 20);
+  });
+
+  test("systeminformation's own query hangs: at most one is ever in flight, and ss alone keeps the listener in sight", { timeout: 60_000 }, async () => {
+    // No netstat: systeminformation falls back to `ss -tunap | grep`, which this ss answers by hanging;
+    // Ghostport's own (kernel-filtered, -H) calls get the real ss.
+    dir = toolDir();
+    dir.script('ss', `if [ "$1" = "-H" ]; then exec ${REAL_SS} "$@"; fi\n${markedSleep(marker, 60)}`);
+    process.env.PATH = dir.path;
+    const { engine, snapshots } = watchEngine({ intervalMs: 30, toolTimeoutMs: 1500 });
+    engine.start();
+    try {
+      await waitFor(() => snapshots.length >= 8, 20_000, 10);
+      for (const { snapshot } of snapshots.slice(0, 8)) {
+        assert.ok(sees(snapshot, holder), `the listener stays visible (health ${snapshot.health}: ${snapshot.issues.map((i) => i.message).join('; ')})`);
+        assert.equal(snapshot.health, 'degraded');
+        assert.ok(snapshot.issues.some((i) => i.code === 'partial-socket-source' && /systeminformation/.test(i.message)));
+      }
+      assert.equal(markedProcesses(marker).length, 1, 'exactly one hung query, however many scans');
+    } finally {
+      await engine.stop();
+    }
+    // Releasing the hung query lets systeminformation answer again.
+    process.env.PATH = ORIGINAL_PATH;
+    killMarked(marker);
+    const engine2 = new Engine({ ports: [PORT], scanner: createSystemScanner({ timeoutMs: 2000 }), elevated: true });
+    const healthy = await waitFor(async () => {
+      const s = await engine2.scanNow();
+      return s.health === 'ok' ? s : null;
+    }, 10_000, 100);
+    assert.ok(sees(healthy, holder));
+  });
+});
+
+describe('the CLI with a broken ss: exit 2, never "clear"', { skip: realSockets }, () => {
+  let dir: ToolDir;
+  const marker = `ghostport-cli-hung-ss-${process.pid}`;
+  before(async () => {
+    await startHolder({ tcpListen: [['127.0.0.1', PORT]] });
+  });
+  afterEach(() => {
+    killMarked(marker);
+    dir?.remove();
+  });
+  after(killAllHolders);
+
+  const cases: [string, string, RegExp][] = [
+    ['fails', `echo 'ss: netlink: Operation not permitted' >&2; exit 1`, /netlink: Operation not permitted/],
+    ['prints garbage', `echo '<<<garbage>>>'; exit 0`, /cannot read/],
+  ];
+  for (const [what, body, reason] of cases) {
+    test(`ss ${what}: scan --json says blind with the reason, and the table says unknown`, async () => {
+      dir = toolDir();
+      dir.link('netstat');
+      dir.script('ss', body);
+      const json = await cli(['scan', '--json'], dir.path);
+      assert.equal(json.status, 2, json.stderr);
+      const doc = JSON.parse(json.stdout) as { health: string; sockets: unknown[]; issues: { code: string; message: string }[] };
+      assert.equal(doc.health, 'blind');
+      assert.deepEqual(doc.sockets, []);
+      assert.equal(doc.issues[0]?.code, 'scan-failed');
+      assert.match(doc.issues[0]?.message ?? '', reason);
+      const table = await cli(['scan'], dir.path);
+      assert.equal(table.status, 2);
+      assert.doesNotMatch(table.stdout, /: clear\./);
+      assert.match(table.stdout, /Cannot see sockets on port 596: the result is unknown, not clear/);
+    });
+  }
+
+  test('ss hangs: scan gives up at the tool timeout with exit 2 and leaves no process behind', { timeout: 60_000 }, async () => {
+    dir = toolDir();
+    dir.link('netstat');
+    dir.script('ss', markedSleep(marker, 60));
+    const r = await cli(['scan', '--json'], dir.path);
+    assert.equal(r.status, 2, r.stderr);
+    assert.ok(r.ms < 30_000, `bounded: took ${r.ms} ms`);
+    assert.match(JSON.parse(r.stdout).issues[0].message, /ss did not answer within 10000 ms/);
+    assert.equal(markedProcesses(marker).length, 0, 'the hung ss and its child were killed');
+  });
+});
+
+describe('engine watchdog', () => {
+  test('a scan that never settles is failed at the bound; the loop goes on and recovers', async () => {
+    let calls = 0;
+    const scanner: Scanner = {
+      scan(): Promise<RawScan> {
+        calls++;
+        if (calls <= 2) return new Promise(() => undefined);
+        return Promise.resolve({ sockets: [], health: 'ok', issues: [], reused: false });
+      },
+    };
+    const engine = new Engine({ scanner, intervalMs: 10, elevated: true, scanTimeoutMs: 100 });
+    const health: string[] = [];
+    engine.onScan((s) => health.push(`${s.health}${s.issues[0] ? `: ${s.issues[0].message}` : ''}`));
+    engine.start();
+    try {
+      await waitFor(() => health.length >= 3, 5000, 5);
+      assert.match(health[0]!, /^blind: The last scan failed: the scan did not finish within 100 ms/);
+      assert.match(health[1]!, /^blind/);
+      assert.equal(health[2], 'ok');
+      assert.equal(engine.status.consecutiveFailures, 0);
+    } finally {
+      await engine.stop();
+    }
+  });
+});
