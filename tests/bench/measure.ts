@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { readChildrenCpuMs } from './proc-stat.ts';
-import { median, percentile } from './stats.ts';
+import { median, percentile, round } from './stats.ts';
 import type { Expectation, Method, MethodName, PortState } from './methods.ts';
 
 /** Timing of one method at one socket count. */
@@ -86,10 +86,10 @@ export async function timeMethods(
     method: t.method.name,
     port596,
     samples: t.wall.length,
-    medianMs: median(t.wall),
-    p90Ms: percentile(t.wall, 90),
-    cpuMsPerScan: t.cpuMs / t.wall.length,
-    childCpuMsPerScan: t.childMs / t.wall.length,
+    medianMs: round(median(t.wall), 3),
+    p90Ms: round(percentile(t.wall, 90), 3),
+    cpuMsPerScan: round(t.cpuMs / t.wall.length, 3),
+    childCpuMsPerScan: round(t.childMs / t.wall.length, 3),
     wrongAnswers: t.wrong,
   }));
 }

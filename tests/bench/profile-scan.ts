@@ -8,8 +8,8 @@
  * - ss-spawn: the scanner's probe today, `ss -H -tuane <filter>` spawned from Node.
  * - proc-net: /proc/net/{tcp,tcp6,udp,udp6} read in-process, only lines on the port parsed.
  * - ss-coprocess: a long-lived `sh` that runs the same ss per request (no fork of the Node process).
- * - netlink-coprocess: a long-lived sock_diag client (python3 prototype) with the same kernel
- *   filter as ss: no process is started per poll at all.
+ * - netlink-coprocess: a long-lived sock_diag client (python3 prototype; skipped without python3)
+ *   with the same kernel filter as ss: no process is started per poll at all.
  * - spawn-true: spawning /bin/true from Node, the floor of any spawned probe.
  * Owner lookup (something new on 596):
  * - full-scan-now: a fresh system scanner (systeminformation and `ss -tuanpe` in parallel).
@@ -17,7 +17,7 @@
  * - inode-walk-newest / -oldest: the probe's inodes looked up in /proc/PID/fd, newest (highest)
  *   pid first and stopping once every inode is found; oldest first shows the worst case.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -115,9 +115,12 @@ function candidates(): { list: Candidate[]; helpers: ChildProcess[] } {
     parseSsOutput(text).sockets.some((s) => s.state !== 'TIME_WAIT'),
   );
   // TCP state 6 is TIME_WAIT: a leftover, not something on the port.
-  const nl = coprocess('netlink-coprocess', 'python3', ['-c', NETLINK_HELPER, String(PORT)], (text) =>
-    text.split('\n').some((line) => line.trim() !== '' && line.split(' ')[2] !== '6'),
-  );
+  const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
+  const nl = hasPython
+    ? coprocess('netlink-coprocess', 'python3', ['-c', NETLINK_HELPER, String(PORT)], (text) =>
+        text.split('\n').some((line) => line.trim() !== '' && line.split(' ')[2] !== '6'),
+      )
+    : null;
   const list: Candidate[] = [
     {
       name: 'ss-spawn',
@@ -137,7 +140,7 @@ function candidates(): { list: Candidate[]; helpers: ChildProcess[] } {
       },
     },
     co.candidate,
-    nl.candidate,
+    ...(nl ? [nl.candidate] : []),
     {
       name: 'spawn-true',
       step: 'probe',
@@ -177,7 +180,7 @@ function candidates(): { list: Candidate[]; helpers: ChildProcess[] } {
       }),
     ),
   ];
-  return { list, helpers: [co.child, nl.child] };
+  return { list, helpers: nl ? [co.child, nl.child] : [co.child] };
 }
 
 interface Timing {
