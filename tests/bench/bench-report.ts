@@ -102,28 +102,14 @@ export interface BenchReport {
   readonly proposal?: ProposalReport;
 }
 
-/** Fills in each row's ratios to Ghostport's rows at the same socket count. */
-export function addRatios(rows: readonly Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>[]): RunRow[] {
-  return rows.map((row) => {
-    const steady = rows.find((r) => r.sockets === row.sockets && r.method === 'ghostport-steady');
-    const found = rows.find((r) => r.sockets === row.sockets && r.method === 'ghostport-found');
-    return {
-      ...row,
-      medianVsSteady: steady ? roundOrNull(ratio(row.medianMs, steady.medianMs)) : null,
-      medianVsFound: found ? roundOrNull(ratio(row.medianMs, found.medianMs)) : null,
-      cpuVsSteady: steady ? roundOrNull(ratio(row.cpuMsPerScan, steady.cpuMsPerScan)) : null,
-    };
-  });
-}
+/** A row before its ratios are known. */
+export type UnratedRow = Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>;
 
-/** Ratios of the proposal's rows: each proposal row against the product row it would replace, at the same socket count. */
-export function addProposalRatios(
-  proposalRows: readonly Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>[],
-  all: readonly Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>[],
-): RunRow[] {
-  return proposalRows.map((row) => {
-    const steady = all.find((r) => r.sockets === row.sockets && r.method === 'ghostport-steady');
-    const found = all.find((r) => r.sockets === row.sockets && r.method === 'ghostport-found');
+/** Fills in each row's ratios to Ghostport's rows at the same socket count, found in `reference` (by default the rows themselves). */
+export function addRatios(rows: readonly UnratedRow[], reference: readonly UnratedRow[] = rows): RunRow[] {
+  return rows.map((row) => {
+    const steady = reference.find((r) => r.sockets === row.sockets && r.method === 'ghostport-steady');
+    const found = reference.find((r) => r.sockets === row.sockets && r.method === 'ghostport-found');
     return {
       ...row,
       medianVsSteady: steady ? roundOrNull(ratio(row.medianMs, steady.medianMs)) : null,

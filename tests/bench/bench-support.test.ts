@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addRatios, evaluateTargets, formatReport } from './bench-report.ts';
-import type { BenchReport, RunRow } from './bench-report.ts';
+import type { BenchReport, UnratedRow } from './bench-report.ts';
 import { spawnNodeChild, stopAllChildren } from './child-link.ts';
 import type { MethodName, PortState } from './methods.ts';
 import { readCpuTimes, readRssMb } from './proc-stat.ts';
@@ -49,7 +49,7 @@ describe('stats', () => {
   });
 });
 
-function row(sockets: number, method: MethodName, medianMs: number, cpuMsPerScan: number, port596: PortState = 'held'): Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'> {
+function row(sockets: number, method: MethodName, medianMs: number, cpuMsPerScan: number, port596: PortState = 'held'): UnratedRow {
   return { sockets, method, medianMs, p90Ms: medianMs * 1.2, cpuMsPerScan, port596, samples: 20, childCpuMsPerScan: cpuMsPerScan / 2, wrongAnswers: 0 };
 }
 

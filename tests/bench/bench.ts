@@ -20,8 +20,8 @@ import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.t
 import { ChildLink, killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
 import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
 import type { ChildMessage } from './child-link.ts';
-import { addProposalRatios, addRatios, evaluateTargets, formatReport } from './bench-report.ts';
-import type { BenchReport, LatencyResult, MemoryResult, PollResult, ProposalReport, RunRow } from './bench-report.ts';
+import { addRatios, evaluateTargets, formatReport } from './bench-report.ts';
+import type { BenchReport, LatencyResult, MemoryResult, PollResult, ProposalReport, RunRow, UnratedRow } from './bench-report.ts';
 import { clearMethods, heldMethods, proposalMethods } from './methods.ts';
 import { DEFAULT_BUDGET, timeMethods } from './measure.ts';
 import type { Budget } from './measure.ts';
@@ -104,7 +104,7 @@ async function measureScans(
   warnings: string[],
   errors: string[],
 ): Promise<RunRow[]> {
-  const rows: Omit<RunRow, 'medianVsSteady' | 'medianVsFound' | 'cpuVsSteady'>[] = [];
+  const rows: UnratedRow[] = [];
   for (const sockets of [...options.sockets].sort((a, b) => a - b)) {
     const grown = await farm.request(`grow ${sockets}`, 'grown', 120_000);
     progress(`${String(grown['sockets'])} unrelated sockets open; timing with ${PORT} clear`);
@@ -125,8 +125,9 @@ async function measureScans(
       rows.push({ sockets, ...t });
     }
   }
+  // The proposal's rows are compared with the product's rows they would replace.
   return addRatios(rows.filter((r) => !r.method.startsWith('proposal-'))).concat(
-    addProposalRatios(rows.filter((r) => r.method.startsWith('proposal-')), rows),
+    addRatios(rows.filter((r) => r.method.startsWith('proposal-')), rows),
   );
 }
 
