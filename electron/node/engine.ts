@@ -188,9 +188,15 @@ export class Engine {
   #runScan(): Promise<Snapshot> {
     if (this.#inFlight) return this.#inFlight;
     this.#clearTimer();
+    const startedAt = Date.now();
     const run = this.#scanOnce().finally(() => {
       this.#inFlight = null;
-      const delay = this.#failures === 0 ? this.#intervalMs : Math.min(this.#intervalMs * 2 ** this.#failures, this.#maxBackoffMs);
+      // Fixed rate: the next poll is due one interval after this one STARTED, so a socket is
+      // seen at most one interval plus one scan after it appears.
+      const delay =
+        this.#failures === 0
+          ? Math.max(0, startedAt + this.#intervalMs - Date.now())
+          : Math.min(this.#intervalMs * 2 ** this.#failures, this.#maxBackoffMs);
       this.#schedule(delay);
       this.#emitStatus();
     });
@@ -209,7 +215,9 @@ export class Engine {
         if (raw.health === 'blind') return { raw, built: null };
         const previous = this.#snapshot && this.#snapshot.health !== 'blind' ? this.#snapshot : null;
         const reusable = raw.reused && previous !== null && sameList(previous.ports, ports);
-        const built = reusable ? { sockets: previous.sockets, lingering: previous.lingering } : await this.#capture(raw, ports);
+        // Unchanged live sockets keep the owners captured when they were first seen; the
+        // ownerless leftovers (TIME_WAIT) are refreshed from the probe, with nothing to look up.
+        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(raw, ports) } : await this.#capture(raw, ports);
         return { raw, built };
       });
       const { raw, built } = seen;
@@ -312,7 +320,7 @@ export class Engine {
         const side: 'local' | 'remote' = portSet.has(r.localPort) ? 'local' : 'remote';
         const watchedPort = side === 'local' ? r.localPort : (r.remotePort ?? r.localPort);
         if (isLingering(r)) {
-          lingering.push(this.#toSocket(r, null, null, side, watchedPort, now, 'A leftover of a closed connection: the kernel holds it, no process does.'));
+          lingering.push(this.#toLeftover(r, side, watchedPort, now));
           return;
         }
         let startedAt: string | null = null;
@@ -337,6 +345,22 @@ export class Engine {
     sockets.sort(compareSockets);
     lingering.sort(compareSockets);
     return { sockets, lingering };
+  }
+
+  #leftovers(raw: RawScan, ports: readonly number[]): PortSocket[] {
+    const portSet = new Set(ports);
+    const now = new Date().toISOString();
+    return raw.sockets
+      .filter(isLingering)
+      .map((r) => {
+        const side = portSet.has(r.localPort) ? 'local' : 'remote';
+        return this.#toLeftover(r, side, side === 'local' ? r.localPort : (r.remotePort ?? r.localPort), now);
+      })
+      .sort(compareSockets);
+  }
+
+  #toLeftover(r: RawSocket, side: 'local' | 'remote', watchedPort: number, now: string): PortSocket {
+    return this.#toSocket(r, null, null, side, watchedPort, now, 'A leftover of a closed connection: the kernel holds it, no process does.');
   }
 
   #unknownReason(r: RawSocket, info: ProcessInfo | null): string | undefined {

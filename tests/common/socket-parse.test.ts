@@ -13,7 +13,7 @@ import {
   parseSsLine,
   parseSsOutput,
 } from '../../electron/common/socket-parse.ts';
-import { mergeSources, ssArgs } from '../../electron/node/scanner.ts';
+import { ssArgs } from '../../electron/node/scanner.ts';
 
 // Lines as `ss -H -tuanpe` printed them on Debian 12 (iproute2 6.1).
 const SAMPLE = `udp UNCONN 0      0        0.0.0.0:596     0.0.0.0:*     users:(("nc",pid=4711,fd=3)) ino:7104 sk:1 cgroup:/ <->
@@ -125,27 +125,11 @@ describe('normalization and merging', () => {
     assert.equal(normalizeAddress('[FE80::1]'), 'fe80::1');
   });
 
-  test('systeminformation rows (netstat backend, string ports) match ss rows for the same socket', () => {
+  test('systeminformation rows (netstat backend, string ports) key the same as ss rows for the same socket', () => {
     const si = fromSiConnection({ protocol: 'tcp6', localAddress: '::', localPort: '596', peerAddress: '::', peerPort: '*', state: 'LISTEN', pid: 20, process: 'my' });
     const [ss] = parseSsOutput('tcp LISTEN 0 128 [::]:596 [::]:* users:(("my server",pid=20,fd=3)) ino:7103 sk:5 <->').sockets;
     assert.ok(si && ss);
     assert.equal(endpointKey(si), endpointKey(ss));
-    const merged = mergeSources([si], [ss]);
-    assert.equal(merged.length, 1);
-    assert.equal(merged[0]!.inode, 7103, "ss's fields win");
-  });
-
-  test('a netstat row with a truncated IPv6 address does not duplicate its ss twin', () => {
-    const [ss] = parseSsOutput('tcp ESTAB 0 0 [2001:db8:aaaa:bbbb:cccc:dddd:eeee:1]:596 [2001:db8::2]:40000 users:(("x",pid=7,fd=3)) ino:5 sk:1 <->').sockets;
-    const si = fromSiConnection({ protocol: 'tcp6', localAddress: '2001:db8:aaaa:bbbb:cccc:d', localPort: '596', peerAddress: '2001:db8::2', peerPort: '40000', state: 'ESTABLISHED', pid: 7 });
-    assert.ok(ss && si);
-    assert.equal(mergeSources([si], [ss]).length, 1);
-  });
-
-  test('what only systeminformation reports is kept', () => {
-    const si = fromSiConnection({ protocol: 'tcp', localAddress: '10.0.0.1', localPort: '596', peerAddress: '10.0.0.2', peerPort: '5000', state: 'ESTABLISHED', pid: 9 });
-    assert.ok(si);
-    assert.equal(mergeSources([si], []).length, 1);
   });
 
   test('the kernel filter covers every watched port on both sides', () => {

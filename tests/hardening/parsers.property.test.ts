@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fromSiConnection, parseSsLine, parseSsOutput, type SiConnection } from '../../electron/common/socket-parse.ts';
 import { diffSockets } from '../../electron/common/socket-identity.ts';
+import { FlapTracker } from '../../electron/common/flap-control.ts';
 import { parseCliArgs, type CliCommand } from '../../electron/common/cli-args.ts';
-import { mergeSources } from '../../electron/node/scanner.ts';
 import type { PortSocket } from '../../electron/common/model.ts';
 
 // Pids a hostile name tries to claim, all below the range real owners are drawn from.
@@ -152,33 +152,6 @@ describe('systeminformation rows', () => {
       { numRuns: 3000 },
     );
   });
-
-  test('merging never loses an ss row, and never replaces a pid ss reported', () => {
-    const raw = fc.record({ lp: port, rp: fc.option(port), pid: fc.option(realPid) }).map(({ lp, rp, pid }) => ({
-      protocol: 'tcp' as const,
-      family: 4 as const,
-      localAddress: '127.0.0.1',
-      localPort: lp,
-      remoteAddress: rp === null ? null : '127.0.0.1',
-      remotePort: rp,
-      state: 'ESTABLISHED',
-      pid,
-      pids: pid === null ? [] : [pid],
-      inode: null,
-      uid: null,
-    }));
-    fc.assert(
-      fc.property(fc.array(raw, { maxLength: 8 }), fc.array(raw, { maxLength: 8 }), (siRows, ssRows) => {
-        const merged = mergeSources(siRows, ssRows);
-        for (const row of ssRows) {
-          const twin = merged.find((m) => m.localPort === row.localPort && m.remotePort === row.remotePort);
-          assert.ok(twin, 'every ss row survives');
-          if (row.pid !== null) assert.ok(merged.some((m) => m.localPort === row.localPort && m.remotePort === row.remotePort && m.pid === row.pid));
-        }
-      }),
-      { numRuns: 1500 },
-    );
-  });
 });
 
 describe('snapshot diff', () => {
@@ -227,6 +200,40 @@ describe('snapshot diff', () => {
         for (const [id, n] of net) if (n !== 0) assert.ok(ac.appeared.some((s) => s.id === id) || ac.disappeared.some((s) => s.id === id));
       }),
       { numRuns: 1500 },
+    );
+  });
+});
+
+describe('flap control', () => {
+  const listener = (name: string | null): PortSocket => ({
+    id: 'x',
+    protocol: 'tcp',
+    family: 4,
+    localAddress: '127.0.0.13',
+    localPort: 596,
+    remoteAddress: null,
+    remotePort: null,
+    state: 'LISTEN',
+    pid: name ? 4711 : null,
+    process: name ? { pid: 4711, name, path: null, command: name, user: 'root', parentPid: 1, startedAt: null } : null,
+    watchedPort: 596,
+    side: 'local',
+    firstSeenAt: '2026-11-27T10:00:00.000Z',
+  });
+
+  test('a listener whose owner a scan missed, or that is relaunched under another name, flaps as one endpoint', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.constantFrom('node', 'nc', null)), { minLength: 1, maxLength: 60 }), (steps) => {
+        const options = { threshold: 4, windowMs: 60_000, maxEndpoints: 100 };
+        const mixed = new FlapTracker(options);
+        const steady = new FlapTracker(options);
+        let now = 0;
+        for (const [gap, name] of steps) {
+          now += gap;
+          assert.equal(mixed.recordTransition(listener(name), now), steady.recordTransition(listener('node'), now));
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 });
