@@ -68,12 +68,16 @@ export class History {
   readonly #issues: HealthIssue[] = [];
   #inMemory: boolean;
   #pin: { seq: number; until: number } | null = null;
+  /** The highest sequence number handed out, so a move to memory continues it rather than reusing 1, 2... */
+  #lastSeq: number;
 
   private constructor(db: DatabaseSync, path: string | null) {
     this.#db = db;
     this.#path = path;
     this.#inMemory = path === null;
     this.#insert = prepareInsert(db);
+    const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    this.#lastSeq = Number(row?.seq ?? 0);
   }
 
   /** Opens (or creates) the history; never throws for a bad store, it recovers and reports. */
@@ -150,6 +154,7 @@ export class History {
         out.push({ ...e, seq: Number(result.lastInsertRowid) });
       }
       this.#db.exec('COMMIT');
+      this.#lastSeq = Math.max(this.#lastSeq, ...out.map((e) => e.seq));
     } catch (error) {
       try {
         this.#db.exec('ROLLBACK');
@@ -170,6 +175,8 @@ export class History {
       // Closing a database whose disk is full may fail too; the memory store replaces it anyway.
     }
     this.#db = openDatabase(':memory:', 0);
+    // Sequence numbers identify events to the window and to `watch --json` readers: never reuse one.
+    this.#db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES ('events', ?)").run(this.#lastSeq);
     this.#insert = prepareInsert(this.#db);
     this.#inMemory = true;
     this.#issues.push({

@@ -9,7 +9,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
-const { runCli } = await import('./main.ts');
+const { runCli, flushOutput } = await import('./main.ts');
 process.exitCode = await runCli(process.argv.slice(2));
-// `watch` resolves only after SIGINT/SIGTERM; exit promptly rather than wait for stray handles.
+// `watch` resolves only after SIGINT/SIGTERM; exit promptly rather than wait for stray handles,
+// but only once stdout has taken everything (a pipe to a slow reader would be cut at 64 KB).
+await flushOutput();
 process.exit(process.exitCode);

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCliArgs, USAGE, type CliCommand } from '../../common/cli-args.ts';
-import type { PortEvent, PortSocket, Snapshot } from '../../common/model.ts';
+import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '../../common/model.ts';
 import { toEventJson, toScanJson } from '../../common/socket-format.ts';
-import { describeEndpoint, describeOwner, displayText, formatEndpoint, describePorts } from '../../common/display-text.ts';
+import { describeEndpoint, describeOwner, displayText, escapeUnsafe, formatEndpoint, describePorts } from '../../common/display-text.ts';
 import { Engine } from '../engine.ts';
 import { History } from '../history.ts';
 import { resolveDataDir } from '../data-dir.ts';
@@ -17,13 +17,31 @@ export interface CliIo {
   readonly err: (text: string) => void;
 }
 
+// A reader that went away (`ghostport history | head`) is not an error: stop writing, finish
+// quietly, and end `watch` as if interrupted. Anything else on stdout stays fatal.
+let stdoutClosed = false;
+const closedListeners = new Set<() => void>();
+let stdoutGuarded = false;
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutClosed = true;
+    for (const listener of closedListeners) listener();
+  });
+}
+
 const defaultIo: CliIo = {
-  out: (text) => process.stdout.write(text),
+  out: (text) => {
+    if (!stdoutClosed) process.stdout.write(text);
+  },
   err: (text) => process.stderr.write(text),
 };
 
 /** Runs the CLI and resolves with the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  if (io === defaultIo) guardStdout();
   const parsed = parseCliArgs(argv);
   if (!parsed.ok) {
     io.err(`ghostport: ${parsed.reason}\nRun "ghostport help" for usage.\n`);
@@ -60,7 +78,7 @@ async function scan(cmd: Extract<CliCommand, { command: 'scan' }>, io: CliIo): P
   const snapshot = await engine.scanNow();
   if (cmd.json) io.out(`${JSON.stringify(toScanJson(snapshot))}\n`);
   else io.out(formatSnapshot(snapshot));
-  for (const issue of snapshot.issues) io.err(`ghostport: ${issue.message}${issue.hint ? ` ${issue.hint}` : ''}\n`);
+  for (const issue of snapshot.issues) io.err(formatIssue(issue));
   if (snapshot.health === 'blind') return 2;
   return snapshot.sockets.length > 0 ? 1 : 0;
 }
@@ -102,6 +120,11 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** One line on stderr for a health issue; escaped, since messages may quote tool output or paths. */
+export function formatIssue(issue: HealthIssue): string {
+  return `ghostport: ${escapeUnsafe(issue.message)}${issue.hint ? ` ${escapeUnsafe(issue.hint)}` : ''}\n`;
+}
+
 /** One human-readable line for an event. */
 export function formatEvent(e: PortEvent): string {
   const verb = e.type === 'appeared' ? '+ appeared   ' : '- disappeared';
@@ -111,15 +134,23 @@ export function formatEvent(e: PortEvent): string {
 
 async function watch(cmd: Extract<CliCommand, { command: 'watch' }>, io: CliIo): Promise<number> {
   const history = cmd.noHistory ? null : History.open({ dataDir: resolveDataDir(cmd.dataDir) });
-  for (const issue of history?.issues ?? []) io.err(`ghostport: ${issue.message}\n`);
+  let historyIssuesShown = 0;
+  const showHistoryIssues = () => {
+    const issues = history?.issues ?? [];
+    for (const issue of issues.slice(historyIssuesShown)) io.err(formatIssue(issue));
+    historyIssuesShown = issues.length;
+  };
+  showHistoryIssues();
   const engine = new Engine({ ports: cmd.ports, intervalMs: cmd.intervalMs, history });
   let lastHealth = '';
   engine.onScan((snapshot, events) => {
     for (const e of events) io.out(cmd.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
+    // A write that failed (full disk) moved the history to memory: say so the moment it happens.
+    showHistoryIssues();
     const health = `${snapshot.health}:${snapshot.issues.map((i) => i.code).join(',')}`;
     if (health !== lastHealth) {
       lastHealth = health;
-      for (const issue of snapshot.issues) io.err(`ghostport: ${issue.message}${issue.hint ? ` ${issue.hint}` : ''}\n`);
+      for (const issue of snapshot.issues) io.err(formatIssue(issue));
     }
   });
   io.err(`ghostport: watching ${describePorts(cmd.ports)} every ${cmd.intervalMs} ms${history?.path ? `, recording to ${history.path}` : ''}. Ctrl-C stops.\n`);
@@ -128,6 +159,7 @@ async function watch(cmd: Extract<CliCommand, { command: 'watch' }>, io: CliIo):
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    if (io === defaultIo) closedListeners.add(stop);
   });
   await engine.stop();
   history?.close();
@@ -136,10 +168,11 @@ async function watch(cmd: Extract<CliCommand, { command: 'watch' }>, io: CliIo):
 
 async function history(cmd: Extract<CliCommand, { command: 'history' }>, io: CliIo): Promise<number> {
   const store = History.open({ dataDir: resolveDataDir(cmd.dataDir) });
-  for (const issue of store.issues) io.err(`ghostport: ${issue.message}\n`);
+  for (const issue of store.issues) io.err(formatIssue(issue));
   let count = 0;
   try {
     for (const e of store.iterate({ ...(cmd.since ? { since: cmd.since } : {}), ...(cmd.ports.length ? { ports: [...cmd.ports] } : {}) })) {
+      if (stdoutClosed && io === defaultIo) break;
       io.out(cmd.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
       count++;
     }
@@ -150,9 +183,27 @@ async function history(cmd: Extract<CliCommand, { command: 'history' }>, io: Cli
   return 0;
 }
 
+/**
+ * Resolves once stdout and stderr have handed everything written so far to the OS. Writes to a
+ * pipe are asynchronous in Node, and process.exit() drops what is still queued.
+ */
+export function flushOutput(): Promise<void> {
+  const flush = (stream: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => {
+      if (stream.destroyed || !stream.writable) return resolve();
+      // A reader that went away (EPIPE) ends the wait too.
+      stream.once('error', () => resolve());
+      stream.write('', () => resolve());
+    });
+  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => undefined);
+}
+
 if (import.meta.main) {
   runCli(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    async (code) => {
+      await flushOutput();
+      process.exit(code);
+    },
     (error: unknown) => {
       process.stderr.write(`ghostport: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(2);
