@@ -3,9 +3,11 @@
  *
  * - The engine emits at most one event per socket identity per scan, and delivers each scan's
  *   events together as one batch (so ten new sockets are one batch, never ten wake-ups).
- * - Transitions are counted per *endpoint* (protocol, side, watched port, the address on the
- *   watched side, and the program name), so a program that is relaunched on every attempt
- *   still counts as one endpoint.
+ * - Transitions are counted per *endpoint*: protocol, side, watched port and the address on the
+ *   watched side; for connections to a remote watched port also the program name (so curl and
+ *   wget talking to the same server are two endpoints). A program relaunched on every attempt
+ *   still counts as one endpoint, and so does a listener whose owner one scan could not see
+ *   (it was born while ss was reading the owners): that blip does not reset the count.
  * - When an endpoint has more than `threshold` transitions within `windowMs`, its further
  *   events are marked `flapping: true` until it has been quiet for `windowMs`. Flapping events
  *   are still recorded in the history (nothing is lost) but must not be notified one by one:
@@ -27,8 +29,8 @@ export const DEFAULT_FLAP_OPTIONS: FlapOptions = { threshold: 4, windowMs: 60_00
 
 /** The endpoint a socket's transitions are counted under. */
 export function flapKey(s: PortSocket): string {
-  const address = s.side === 'local' ? s.localAddress : (s.remoteAddress ?? '*');
-  return `${s.protocol}|${s.side}|${s.watchedPort}|${address}|${s.process?.name ?? '?'}`;
+  if (s.side === 'local') return `${s.protocol}|local|${s.watchedPort}|${s.localAddress}`;
+  return `${s.protocol}|remote|${s.watchedPort}|${s.remoteAddress ?? '*'}|${s.process?.name ?? '?'}`;
 }
 
 /** Counts transitions per endpoint and says whether an endpoint is flapping. */
