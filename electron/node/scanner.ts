@@ -10,7 +10,8 @@
  * answers directly:
  * - the steady-state probe, every poll: /proc/net read in this process while the socket tables
  *   are small (no child process at all), and the kernel-filtered `ss` without owners when they
- *   are large (the kernel skips every socket not on a watched port);
+ *   are large (the kernel skips every socket not on a watched port), run from one long-lived
+ *   small shell rather than a fork of the engine per poll;
  * - the owner lookup, only when the probe's set changes: the kernel-filtered `ss -p`.
  */
 import si from 'systeminformation';
@@ -27,6 +28,7 @@ import { runCommand, COMMAND_TIMEOUT_MS } from './run-command.ts';
 import { escapeUnsafe } from '../common/display-text.ts';
 import { isLingering } from '../common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
+import { ShellCoprocess } from './shell-coprocess.ts';
 
 /** What one scan saw, before owners are captured. */
 export interface RawScan {
@@ -48,9 +50,17 @@ export function ssArgs(ports: readonly number[], withOwners: boolean): string[] 
   return [withOwners ? '-H -tuanpe' : '-H -tuane', `( ${filter} )`].flatMap((a, i) => (i === 0 ? a.split(' ') : [a]));
 }
 
+// The probe's ss runs in one long-lived small shell: forking the engine every poll costs more
+// than ss itself (see shell-coprocess.ts).
+const probeShell = new ShellCoprocess();
+
 /** Runs the filtered ss; `null` when ss is not installed. Throws when it fails or prints only what cannot be read. */
-async function runSs(ports: readonly number[], withOwners: boolean, timeoutMs: number): Promise<SsRows | null> {
-  const result = await runCommand('ss', ssArgs(ports, withOwners), { timeoutMs });
+async function runSs(ports: readonly number[], withOwners: boolean, timeoutMs: number, viaShell = false): Promise<SsRows | null> {
+  const args = ssArgs(ports, withOwners);
+  let result = viaShell ? await probeShell.run('ss', args, timeoutMs) : await runCommand('ss', args, { timeoutMs });
+  // Whatever went wrong in the shell (short of a hang), ask once more directly: its error
+  // message is the real one.
+  if (viaShell && result.kind === 'failed' && !result.message.includes('did not answer')) result = await runCommand('ss', args, { timeoutMs });
   if (result.kind === 'missing') return null;
   if (result.kind === 'failed') throw new Error(result.message);
   const portSet = new Set(ports);
@@ -145,7 +155,7 @@ function createLinuxScanner(timeoutMs: number): Scanner {
         // /proc/net unreadable (hardened /proc): ss below.
       }
     }
-    const ss = await runSs(ports, false, timeoutMs);
+    const ss = await runSs(ports, false, timeoutMs, true);
     return ss === null || ss.skipped > 0 ? null : ss.rows;
   };
   return {

@@ -25,7 +25,7 @@ import type { BenchReport, LatencyResult, MemoryResult, PollResult, ProposalRepo
 import { clearMethods, heldMethods, proposalMethods } from './methods.ts';
 import { DEFAULT_BUDGET, timeMethods } from './measure.ts';
 import type { Budget } from './measure.ts';
-import { readCpuTimes, readRssMb } from './proc-stat.ts';
+import { readCpuTimes, readDescendantsCpuMs, readRssMb } from './proc-stat.ts';
 import { median, percentile, round } from './stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -134,10 +134,11 @@ async function measureScans(
 async function measurePoll(driver: ChildLink, sockets: number, options: Options, warnings: string[]): Promise<PollResult> {
   progress(`poll loop: ${options.pollSeconds} s at ${DEFAULT_INTERVAL_MS} ms with ${sockets} sockets, ${PORT} clear`);
   await driver.request('stats', 'stats', 10_000); // resets the driver's scan-time window
-  const before = readCpuTimes(driver.pid);
+  // The engine's own CPU plus all it started, the long-lived probe shell and its ss included.
+  const before = { selfMs: readCpuTimes(driver.pid).selfMs, childrenMs: readDescendantsCpuMs(driver.pid) };
   const started = performance.now();
   await sleep(options.pollSeconds * 1000);
-  const after = readCpuTimes(driver.pid);
+  const after = { selfMs: readCpuTimes(driver.pid).selfMs, childrenMs: readDescendantsCpuMs(driver.pid) };
   const seconds = (performance.now() - started) / 1000;
   const stats = await driver.request('stats', 'stats', 10_000);
   const cpuMs = after.selfMs + after.childrenMs - (before.selfMs + before.childrenMs);

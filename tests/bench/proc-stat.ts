@@ -4,7 +4,7 @@
  * they are reaped) and for the engine child (its poll loop including every `ss` it runs).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** CPU time of a process in milliseconds, its own and that of its reaped children. */
 export interface CpuTimes {
@@ -37,9 +37,50 @@ export function readCpuTimes(pid: number | 'self'): CpuTimes {
   return { selfMs: (num(14) + num(15)) * tick, childrenMs: (num(16) + num(17)) * tick };
 }
 
-/** Children's CPU of this process so far, in milliseconds (reaped children only). */
+/** Pids of a process's live children (every thread's list). */
+function liveChildren(pid: number | 'self'): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU of everything a process started, in milliseconds: its reaped children, plus every LIVE
+ * descendant's own and reaped CPU. Long-lived helpers (the engine's probe shell and the ss it
+ * runs) are counted as they go, not only once they exit.
+ */
+export function readDescendantsCpuMs(pid: number | 'self'): number {
+  let total = readCpuTimes(pid).childrenMs;
+  const stack = liveChildren(pid);
+  while (stack.length > 0) {
+    const child = stack.pop()!;
+    try {
+      const t = readCpuTimes(child);
+      total += t.selfMs + t.childrenMs;
+      stack.push(...liveChildren(child));
+    } catch {
+      // Exited meanwhile: its CPU moves to its parent's reaped children.
+    }
+  }
+  return total;
+}
+
+/** Own CPU plus that of everything it started (see readDescendantsCpuMs), in milliseconds. */
+export function readTreeCpuMs(pid: number | 'self'): number {
+  return readCpuTimes(pid).selfMs + readDescendantsCpuMs(pid);
+}
+
+/** CPU of everything this process started, reaped or still running, in milliseconds. */
 export function readChildrenCpuMs(): number {
-  return readCpuTimes('self').childrenMs;
+  return readDescendantsCpuMs('self');
 }
 
 /** Resident set size of a pid in megabytes (VmRSS), or null when it has gone. */

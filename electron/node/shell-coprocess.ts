@@ -1,0 +1,106 @@
+/**
+ * A long-lived `/bin/sh` that runs the poll's probe command (`ss` without owners), one at a time.
+ * Forking the engine — a Node process of 100 MB or so — for every poll costs more than `ss`
+ * itself (about 20 ms of CPU against 3-5 ms on our 2-core benchmark machine); a small shell forks
+ * cheaply. Used only for commands whose output holds no untrusted text (no process names), and
+ * bounded like every child: a command that does not answer in time kills the shell, which is
+ * started afresh on the next call.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { CommandResult } from './run-command.ts';
+
+/** Quotes one argument for the POSIX shell. */
+export function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** One shell, many commands. */
+export class ShellCoprocess {
+  #child: ChildProcessWithoutNullStreams | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #marker = `__ghostport_${randomBytes(12).toString('hex')}__`;
+
+  /** The shell's pid, or null while none runs (for the benchmark's CPU accounting). */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  /** Runs `file args...` in the shell; never rejects. */
+  run(file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
+    const next = this.#queue.then(() => this.#runNow(file, args, timeoutMs));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stops the shell. */
+  dispose(): void {
+    const child = this.#child;
+    this.#child = null;
+    if (child?.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  #shell(): ChildProcessWithoutNullStreams {
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return this.#child;
+    // Its own process group, so a hung command dies with the shell.
+    const child = spawn('/bin/sh', [], { stdio: 'pipe', detached: true, env: { ...process.env, LC_ALL: 'C' } });
+    child.on('error', () => undefined);
+    child.stdin.on('error', () => undefined);
+    // Never keep the process alive for the shell's sake.
+    child.unref();
+    // The stdio pipes are sockets underneath; unref them too.
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+    child.stderr.resume();
+    this.#child = child;
+    return child;
+  }
+
+  #runNow(file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = this.#shell();
+    } catch (error) {
+      return Promise.resolve({ kind: 'failed', message: `cannot start /bin/sh: ${String(error)}` });
+    }
+    return new Promise<CommandResult>((resolve) => {
+      let out = '';
+      const endTag = `\n${this.#marker} `;
+      const finish = (result: CommandResult) => {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.off('exit', onExit);
+        resolve(result);
+      };
+      const onData = (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        const at = out.lastIndexOf(endTag);
+        if (at < 0) return;
+        const tail = out.slice(at + endTag.length);
+        const newline = tail.indexOf('\n');
+        if (newline < 0) return;
+        const code = Number(tail.slice(0, newline));
+        const stdout = out.slice(0, at);
+        if (code === 0) finish({ kind: 'ok', stdout });
+        else if (code === 127) finish({ kind: 'missing', message: `${file} not found on PATH` });
+        else finish({ kind: 'failed', message: `${file} exited with status ${code}` });
+      };
+      const onExit = () => finish({ kind: 'failed', message: 'the shell running the probe exited' });
+      const timer = setTimeout(() => {
+        this.dispose();
+        finish({ kind: 'failed', message: `${file} did not answer within ${timeoutMs} ms` });
+      }, timeoutMs);
+      child.stdout.on('data', onData);
+      child.once('exit', onExit);
+      const command = [file, ...args].map(shellQuote).join(' ');
+      // The shell outlives changes to our PATH: look the tool up where a fresh spawn would.
+      const path = `export PATH=${shellQuote(process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')}; `;
+      child.stdin.write(`${path}${command} 2>/dev/null </dev/null; printf '\\n%s %d\\n' '${this.#marker}' "$?"\n`);
+    });
+  }
+}
