@@ -15,7 +15,7 @@ import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, PortSocket, Pro
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../common/model.ts';
 import { diffSockets, isLingering, socketIdentity } from '../common/socket-identity.ts';
 import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '../common/flap-control.ts';
-import type { RawSocket } from '../common/socket-parse.ts';
+import { endpointKey, type RawSocket } from '../common/socket-parse.ts';
 import { createSystemScanner, type RawScan, type Scanner } from './scanner.ts';
 import { readProcessInfo, readStartTime } from './process-info.ts';
 
@@ -36,6 +36,11 @@ export interface EngineOptions {
   readonly maxBackoffMs?: number;
   /** Bound on one whole scan (tools, owners): a scan that hangs longer counts as failed. */
   readonly scanTimeoutMs?: number;
+  /**
+   * Spread of each poll's start around the interval, as a fraction of it (default 0.2: ±20 %).
+   * Polls on an exact beat never see a socket that comes and goes on the same beat.
+   */
+  readonly jitter?: number;
 }
 
 /** Listener of completed scans. */
@@ -45,6 +50,7 @@ const MAX_BACKOFF_MS = 60_000;
 // Every tool the scanner runs is bounded (10 s each, see run-command.ts); this catches the rest,
 // e.g. a /proc read stuck on a process in uninterruptible sleep.
 const SCAN_TIMEOUT_MS = 45_000;
+const DEFAULT_JITTER = 0.2;
 
 /** True when this process can see every process's sockets. */
 export function isElevated(): boolean {
@@ -62,6 +68,7 @@ export class Engine {
   readonly #elevated: boolean;
   readonly #maxBackoffMs: number;
   readonly #scanTimeoutMs: number;
+  readonly #jitter: number;
   readonly #scanListeners = new Set<ScanListener>();
   readonly #statusListeners = new Set<(status: EngineStatus) => void>();
   #snapshot: Snapshot | null = null;
@@ -84,6 +91,7 @@ export class Engine {
     this.#elevated = options.elevated ?? isElevated();
     this.#maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.#scanTimeoutMs = options.scanTimeoutMs ?? SCAN_TIMEOUT_MS;
+    this.#jitter = Math.min(Math.max(options.jitter ?? DEFAULT_JITTER, 0), 0.5);
   }
 
   /** The latest snapshot, or null before the first scan. */
@@ -192,10 +200,12 @@ export class Engine {
     const run = this.#scanOnce().finally(() => {
       this.#inFlight = null;
       // Fixed rate: the next poll is due one interval after this one STARTED, so a socket is
-      // seen at most one interval plus one scan after it appears.
+      // seen at most one interval plus one scan after it appears; jittered, so that something
+      // timed to the beat (up while Ghostport is not looking) cannot stay out of sight.
+      const interval = this.#intervalMs * (1 + this.#jitter * (2 * Math.random() - 1));
       const delay =
         this.#failures === 0
-          ? Math.max(0, startedAt + this.#intervalMs - Date.now())
+          ? Math.max(0, startedAt + interval - Date.now())
           : Math.min(this.#intervalMs * 2 ** this.#failures, this.#maxBackoffMs);
       this.#schedule(delay);
       this.#emitStatus();
@@ -316,7 +326,8 @@ export class Engine {
     const sockets: PortSocket[] = [];
     const lingering: PortSocket[] = [];
     await Promise.all(
-      raw.sockets.map(async (r) => {
+      // A socket table dump taken while sockets come and go may list one twice: count it once.
+      uniqueRows(raw.sockets).map(async (r) => {
         const side: 'local' | 'remote' = portSet.has(r.localPort) ? 'local' : 'remote';
         const watchedPort = side === 'local' ? r.localPort : (r.remotePort ?? r.localPort);
         if (isLingering(r)) {
@@ -408,6 +419,16 @@ export class Engine {
       }
     }
   }
+}
+
+function uniqueRows(rows: readonly RawSocket[]): RawSocket[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => {
+    const key = `${endpointKey(r)}|${r.state}|${r.inode ?? ''}|${r.pids.join(',')}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function normalizePorts(ports: readonly number[]): readonly number[] {

@@ -270,6 +270,38 @@ describe('engine loop, where the subject is the loop itself (scripted scanner)',
     };
   };
 
+  test('polls are not on an exact beat: their spacing spreads around the interval (no aliasing with periodic sockets)', { timeout: 30_000 }, async () => {
+    // A listener flapping every 50 ms against polls every 100 ms on the beat was seen in 0 of 50
+    // polls: fixed-rate polling can lock onto the phase where it is down.
+    const starts: number[] = [];
+    const scanner: Scanner = {
+      async scan() {
+        starts.push(performance.now());
+        return { sockets: [], health: 'ok', issues: [], reused: false };
+      },
+    };
+    const engine = new Engine({ scanner, intervalMs: 100, elevated: true });
+    engine.start();
+    try {
+      await waitFor(() => starts.length >= 40, 20_000, 5);
+    } finally {
+      await engine.stop();
+    }
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    assert.ok(Math.abs(mean - 100) < 15, `the mean spacing stays the interval: ${mean.toFixed(1)} ms`);
+    assert.ok(Math.max(...gaps) - Math.min(...gaps) > 20, `spacing spreads: ${Math.min(...gaps).toFixed(1)}..${Math.max(...gaps).toFixed(1)} ms`);
+  });
+
+  test('a row the socket table lists twice is one socket and one event', async () => {
+    const engine = new Engine({ scanner: playing([7, 7]), elevated: true });
+    const events: PortEvent[] = [];
+    engine.onScan((_, batch) => events.push(...batch));
+    const snapshot = await engine.scanNow();
+    assert.equal(snapshot.sockets.length, 1);
+    assert.equal(events.length, 1);
+  });
+
   test('closed and reopened between scans (a new inode): gone and new, as before', async () => {
     const engine = new Engine({ scanner: playing([100], [101]), elevated: true });
     const events: PortEvent[] = [];
