@@ -44,12 +44,12 @@ const keep = [];
   }
   process.stdout.write('ready\n');
 })().catch((e) => { process.stdout.write('error ' + e.message + '\n'); process.exit(3); });
-setInterval(() => {}, 1 << 30);
+process.stdin.on('end', () => process.exit(0)).resume();
 `;
 
 /** Starts a child that opens 500 sockets on port 596 (250 TCP listeners, 250 UDP binds). */
 async function startFlood(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', FLOOD], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', FLOOD], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (c: Buffer) => resolve(String(c).trim()));
     child.once('exit', (code) => reject(new Error(`flood exited with ${code}`)));

@@ -11,7 +11,7 @@ import { killAllHolders, startHolder, type Holder } from '../helpers/port-holder
 import { realTool } from './support/tools.ts';
 
 const BIN = 'electron/node/cli/ghostport.mjs';
-const CLIENT = `const c = require('node:net').connect(596, '127.0.0.1', () => process.stdout.write('ready\\n')); c.on('error', (e) => { console.error(e.message); process.exit(3); }); setInterval(() => {}, 1 << 30);`;
+const CLIENT = `const c = require('node:net').connect(596, '127.0.0.1', () => process.stdout.write('ready\\n')); c.on('error', (e) => { console.error(e.message); process.exit(3); }); process.stdin.on('end', () => process.exit(0)).resume();`;
 const SETPRIV = realTool('setpriv');
 
 function readableByNobody(): boolean {
@@ -52,7 +52,7 @@ describe('ghostport scan as nobody', { skip }, () => {
   before(async () => {
     rootOwned = await startHolder({ tcpListen: [['127.0.0.1', 596]] });
     // Started as nobody (a process that merely dropped to nobody is not dumpable: its fds stay root's).
-    client = spawn(SETPRIV!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '-e', CLIENT], { stdio: ['ignore', 'pipe', 'inherit'] });
+    client = spawn(SETPRIV!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '-e', CLIENT], { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       client.stdout!.on('data', (c: Buffer) => (String(c).includes('ready') ? resolve() : undefined));
       client.once('exit', (code) => reject(new Error(`client exited with ${code}`)));

@@ -31,6 +31,8 @@ setInterval(() => {
   }
 }, periodMs);
 process.on('SIGUSR2', () => process.stdout.write('toggles ' + toggles + '\n'));
+// Dies with the test that started it, however that one ends.
+process.stdin.on('end', () => process.exit(0)).resume();
 process.stdout.write('ready\n');
 `;
 
@@ -45,7 +47,7 @@ const live = new Set<Churn>();
 
 /** Starts a child that binds and unbinds `host`:596 every `periodMs`. */
 export async function startChurn(host: string, periodMs: number, protocol: 'tcp' | 'udp' = 'tcp'): Promise<Churn> {
-  const child = spawn(process.execPath, ['-e', CHILD, host, String(periodMs), protocol], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', CHILD, host, String(periodMs), protocol], { stdio: ['pipe', 'pipe', 'inherit'] });
   const churn: Churn = {
     pid: child.pid!,
     child,

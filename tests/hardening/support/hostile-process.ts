@@ -30,8 +30,8 @@ if proto == 'tcp':
     s.listen()
 sys.stdout.write('ready\n')
 sys.stdout.flush()
-while True:
-    time.sleep(3600)
+# Dies with the test that started it, however that one ends.
+sys.stdin.read()
 `;
 
 /** What the hostile process looks like. */
@@ -84,7 +84,7 @@ export async function startHostile(spec: HostileSpec): Promise<Hostile> {
       HOSTILE_COMM: Buffer.from(bytes(spec.comm ?? '')).toString('hex'),
       HOSTILE_BIND: `${spec.host} ${spec.port} ${spec.protocol ?? 'tcp'}`,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const hostile: Hostile = {
     pid: child.pid!,
