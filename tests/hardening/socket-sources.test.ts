@@ -7,7 +7,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Engine } from '../../electron/node/engine.ts';
-import { createSystemScanner, type RawScan, type Scanner } from '../../electron/node/scanner.ts';
+import { createSystemScanner, PROC_NET_MAX_SOCKETS, type RawScan, type Scanner } from '../../electron/node/scanner.ts';
+import { socketTableSize } from '../../electron/node/proc-net.ts';
 import type { PortEvent, Snapshot } from '../../electron/common/model.ts';
 import { killAllHolders, startHolder, waitFor, type Holder } from '../helpers/port-holder.ts';
 import { killMarked, markedProcesses, markedSleep, realTool, toolDir, type ToolDir } from './support/tools.ts';
@@ -171,6 +172,34 @@ describe('no usable socket source: blind with the reason, never clear', { skip: 
       await engine.stop();
     }
     await waitFor(() => markedProcesses(marker).length === 0, 2000, 20);
+  });
+
+  test('a large socket table (the probe runs ss in a long-lived shell): a hanging ss is bounded there too', { timeout: 90_000 }, async () => {
+    // Past PROC_NET_MAX_SOCKETS the probe is ss, run from the scanner's shell coprocess.
+    const noise = await startHolder({ noisePairs: Math.ceil(PROC_NET_MAX_SOCKETS / 2) + 200, fdLimit: PROC_NET_MAX_SOCKETS * 2 + 1000 });
+    try {
+      assert.ok((socketTableSize() ?? 0) > PROC_NET_MAX_SOCKETS, 'the table is large enough for the ss probe');
+      dir = toolDir();
+      dir.script('ss', markedSleep(marker, 60));
+      process.env.PATH = dir.path;
+      const { engine, snapshots } = watchEngine({ intervalMs: 20, maxBackoffMs: 100, toolTimeoutMs: 500 });
+      engine.start();
+      try {
+        await waitFor(() => snapshots.length >= 5, 30_000, 10);
+        for (const { snapshot } of snapshots.slice(0, 5)) {
+          assert.equal(snapshot.health, 'blind');
+          assert.match(snapshot.issues[0]?.message ?? '', /ss did not answer within 500 ms/);
+        }
+        assert.ok(markedProcesses(marker).length <= 1, `hung children left behind: ${markedProcesses(marker).length}`);
+        dir.script('ss', `exec ${REAL_SS} "$@"`);
+        await waitFor(() => snapshots.find((s) => sees(s.snapshot, holder) && s.snapshot.health === 'ok'), 20_000, 10);
+      } finally {
+        await engine.stop();
+      }
+      await waitFor(() => markedProcesses(marker).length === 0, 2000, 20);
+    } finally {
+      await noise.kill();
+    }
   });
 
   test("systeminformation's own query hangs (no ss, netstat stuck): at most one in flight, reported, and it recovers", { timeout: 60_000 }, async () => {
