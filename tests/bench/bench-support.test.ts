@@ -15,7 +15,8 @@ import type { BenchReport, UnratedRow } from './bench-report.ts';
 import { spawnNodeChild, stopAllChildren } from './child-link.ts';
 import type { MethodName, PortState } from './methods.ts';
 import { readCpuTimes, readRssMb } from './proc-stat.ts';
-import { createProposedScanner, decodeProcNetAddress, findSocketOwners, readProcNet } from './proposed-scanner.ts';
+import { createProposedScanner, findSocketOwners } from './proposed-scanner.ts';
+import { readProcNet } from '../../electron/node/proc-net.ts';
 import { runCommand } from '../../electron/node/run-command.ts';
 import { ssArgs } from '../../electron/node/scanner.ts';
 import { parseSsOutput } from '../../electron/common/socket-parse.ts';
@@ -161,16 +162,16 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const rows = readProcNet([port]).filter((r) => r.state === '0A'); // 0A = LISTEN
+      const rows = readProcNet([port]).filter((r) => r.state === 'LISTEN');
       assert.equal(rows.length, 1);
-      const inode = rows[0]!.inode;
+      const inode = rows[0]!.inode ?? 0;
       assert.ok(inode > 0);
       assert.equal(findSocketOwners(new Set([inode]), 'newest').get(inode), process.pid);
       assert.equal(findSocketOwners(new Set([inode]), 'oldest').get(inode), process.pid);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-    assert.deepEqual(readProcNet([port]).filter((r) => r.state === '0A'), []);
+    assert.deepEqual(readProcNet([port]).filter((r) => r.state === 'LISTEN'), []);
   });
 
   test('CPU and RSS readers see this process work and hold memory', () => {
@@ -186,14 +187,6 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
 });
 
 describe('proposed scanner', () => {
-  test('decodes /proc/net addresses as ss prints them', () => {
-    assert.equal(decodeProcNetAddress('0100007F'), '127.0.0.1');
-    assert.equal(decodeProcNetAddress('00000000000000000000000001000000'), '::1');
-    assert.equal(decodeProcNetAddress('0000000000000000FFFF00000100007F'), '127.0.0.1');
-    assert.equal(decodeProcNetAddress('00000000000000000000000000000000'), '::');
-    assert.equal(decodeProcNetAddress('B80D0120000000000000000001000000'), '2001:db8::1');
-  });
-
   test('sees the same sockets and owners as ss, on every kind of socket', { skip: linuxRoot }, async () => {
     const port = await freePort();
     const servers: Server[] = [];

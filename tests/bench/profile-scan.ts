@@ -27,7 +27,8 @@ import { runCommand } from '../../electron/node/run-command.ts';
 import { createSystemScanner, ssArgs } from '../../electron/node/scanner.ts';
 import { killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
 import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
-import { findSocketOwners, readProcNet } from './proposed-scanner.ts';
+import { findSocketOwners } from './proposed-scanner.ts';
+import { readProcNet } from '../../electron/node/proc-net.ts';
 import { readChildrenCpuMs, readCpuTimes, readRssMb } from './proc-stat.ts';
 import { median, percentile, round } from './stats.ts';
 
@@ -135,7 +136,7 @@ function candidates(): { list: Candidate[]; helpers: ChildProcess[] } {
       name: 'proc-net',
       step: 'probe',
       async run(holderPid) {
-        const live = readProcNet([PORT]).filter((r) => r.state !== '06'); // 06 = TIME_WAIT
+        const live = readProcNet([PORT]).filter((r) => r.state !== 'TIME_WAIT');
         return holderPid === null ? live.length === 0 : live.length > 0;
       },
     },
