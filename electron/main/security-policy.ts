@@ -25,6 +25,8 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
     webviewTag: false,
     experimentalFeatures: false,
     enableBlinkFeatures: '',
+    // Middle-click (auxclick) can open links outside the navigation handlers (Electron checklist).
+    disableBlinkFeatures: 'Auxclick',
     navigateOnDragDrop: false,
     safeDialogs: true,
     spellcheck: false,
