@@ -37,7 +37,8 @@ export interface EngineOptions {
   /** Bound on one whole scan (tools, owners): a scan that hangs longer counts as failed. */
   readonly scanTimeoutMs?: number;
   /**
-   * Spread of each poll's start around the interval, as a fraction of it (default 0.2: ±20 %).
+   * How much earlier than the interval each poll may start, as a fraction of it (default 0.2:
+   * up to 20 % early, never late, so the detection bound of one interval holds).
    * Polls on an exact beat never see a socket that comes and goes on the same beat.
    */
   readonly jitter?: number;
@@ -200,9 +201,10 @@ export class Engine {
     const run = this.#scanOnce().finally(() => {
       this.#inFlight = null;
       // Fixed rate: the next poll is due one interval after this one STARTED, so a socket is
-      // seen at most one interval plus one scan after it appears; jittered, so that something
-      // timed to the beat (up while Ghostport is not looking) cannot stay out of sight.
-      const interval = this.#intervalMs * (1 + this.#jitter * (2 * Math.random() - 1));
+      // seen at most one interval plus one scan after it appears. Jittered, and only ever EARLIER
+      // (by up to `jitter` of the interval), so that something timed to the beat (up while
+      // Ghostport is not looking) cannot stay out of sight, without loosening that bound.
+      const interval = this.#intervalMs * (1 - this.#jitter * Math.random());
       const delay =
         this.#failures === 0
           ? Math.max(0, startedAt + interval - Date.now())

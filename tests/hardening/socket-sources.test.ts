@@ -287,7 +287,7 @@ describe('engine loop, where the subject is the loop itself (scripted scanner)',
     };
   };
 
-  test('polls are not on an exact beat: their spacing spreads around the interval (no aliasing with periodic sockets)', { timeout: 30_000 }, async () => {
+  test('polls are not on an exact beat: their spacing spreads below the interval, never above it (no aliasing, latency bound kept)', { timeout: 30_000 }, async () => {
     // A listener flapping every 50 ms against polls every 100 ms on the beat was seen in 0 of 50
     // polls: fixed-rate polling can lock onto the phase where it is down.
     const starts: number[] = [];
@@ -306,8 +306,10 @@ describe('engine loop, where the subject is the loop itself (scripted scanner)',
     }
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
-    assert.ok(Math.abs(mean - 100) < 15, `the mean spacing stays the interval: ${mean.toFixed(1)} ms`);
-    assert.ok(Math.max(...gaps) - Math.min(...gaps) > 20, `spacing spreads: ${Math.min(...gaps).toFixed(1)}..${Math.max(...gaps).toFixed(1)} ms`);
+    assert.ok(mean > 80 && mean < 100, `the mean spacing is a little under the interval: ${mean.toFixed(1)} ms`);
+    assert.ok(Math.max(...gaps) - Math.min(...gaps) > 10, `spacing spreads: ${Math.min(...gaps).toFixed(1)}..${Math.max(...gaps).toFixed(1)} ms`);
+    // Timers fire a little late, never early; 15 ms covers that on a loaded 2-core machine.
+    assert.ok(Math.max(...gaps) < 115, `no gap exceeds the interval: ${Math.max(...gaps).toFixed(1)} ms`);
   });
 
   test('a row the socket table lists twice is one socket and one event', async () => {
