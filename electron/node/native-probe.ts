@@ -1,0 +1,177 @@
+/**
+ * The Linux poll's cheapest probe: a small C helper (native/ghostport-diag.c) that stays alive
+ * and answers each request over a NETLINK_SOCK_DIAG socket it keeps open, with the kernel
+ * filtering by port. No process is started per poll (the shell+ss path forks and execs ss each
+ * time). Built by electron/build/build-native.ts; when the binary is missing, `find()` returns
+ * null and the caller uses the shell+ss path. Bounded like every child: a request that does not
+ * answer in time kills the helper, and the next call starts a fresh one.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { normalizeAddress, type RawSocket } from '../common/socket-parse.ts';
+
+/** Where the built helper lives, relative to this file (electron/node/ → repo or app root). */
+export function defaultHelperPath(): string {
+  return fileURLToPath(new URL('../../dist/native/ghostport-diag', import.meta.url));
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses one row of the helper's answer, or returns null. */
+export function parseDiagRow(line: string): RawSocket | null {
+  const f = line.split(' ');
+  if (f.length !== 9) return null;
+  const [proto, fam, state, local, lport, remote, rport, inode, uid] = f as [string, string, string, string, string, string, string, string, string];
+  if ((proto !== 'tcp' && proto !== 'udp') || (fam !== '4' && fam !== '6') || !/^[A-Z][A-Z0-9_]*$/.test(state)) return null;
+  const num = (text: string): number | null => (/^\d{1,10}$/.test(text) ? Number(text) : null);
+  const localPort = num(lport);
+  if (localPort === null || localPort < 1 || localPort > 65535) return null;
+  const remotePort = rport === '*' ? null : num(rport);
+  if (rport !== '*' && (remotePort === null || remotePort < 1 || remotePort > 65535)) return null;
+  return {
+    protocol: proto,
+    family: fam === '4' ? 4 : 6,
+    localAddress: normalizeAddress(local),
+    localPort,
+    remoteAddress: remotePort === null || remote === '*' ? null : normalizeAddress(remote),
+    remotePort,
+    state,
+    pid: null,
+    pids: [],
+    inode: num(inode),
+    uid: num(uid),
+  };
+}
+
+/** One helper, many probes. */
+export class NativeProbe {
+  readonly #path: string;
+  readonly #args: readonly string[];
+  #child: ChildProcessWithoutNullStreams | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(path: string, args: readonly string[] = []) {
+    this.#path = path;
+    this.#args = args;
+  }
+
+  /** The helper from GHOSTPORT_DIAG or dist/native/, or null when it is not there (use ss). */
+  static find(): NativeProbe | null {
+    if (process.platform !== 'linux') return null;
+    const env = process.env.GHOSTPORT_DIAG;
+    const path = env && env.trim() !== '' ? env : defaultHelperPath();
+    return executable(path) ? new NativeProbe(path) : null;
+  }
+
+  /** The live helper's pid, or null while none runs (for the benchmark's CPU accounting). */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  /**
+   * The sockets whose local or remote port is watched. Rejects when the helper reports an error,
+   * dies or does not answer in time: the caller then falls back to ss.
+   */
+  probe(ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
+    const next = this.#queue.then(() => this.#probeNow(ports, timeoutMs));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stops the helper. */
+  dispose(): void {
+    const child = this.#child;
+    this.#child = null;
+    if (child?.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  #helper(): ChildProcessWithoutNullStreams {
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return this.#child;
+    // Its own process group, so a kill reaches it whatever it does.
+    const child = spawn(this.#path, [...this.#args], { stdio: 'pipe', detached: true, env: { LC_ALL: 'C' } });
+    child.on('error', () => undefined);
+    child.stdin.on('error', () => undefined);
+    // Never keep the process alive for the helper's sake; its stdio pipes are sockets, unref them too.
+    child.unref();
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+    child.stderr.resume();
+    this.#child = child;
+    return child;
+  }
+
+  #probeNow(ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
+    if (ports.length === 0) return Promise.resolve([]);
+    if (!ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) return Promise.reject(new Error(`invalid ports: ${ports.join(',')}`));
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = this.#helper();
+    } catch (error) {
+      return Promise.reject(new Error(`cannot start ${this.#path}: ${String(error)}`));
+    }
+    return new Promise<RawSocket[]>((resolve, reject) => {
+      let buffer = '';
+      const rows: RawSocket[] = [];
+      let lines = 0;
+      let bad = '';
+      const done = (error: Error | null) => {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.off('exit', onExit);
+        child.off('error', onError);
+        if (error) reject(error);
+        else resolve(rows);
+      };
+      const onData = (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          if (line.startsWith('END ')) {
+            const count = Number(line.slice(4));
+            if (buffer !== '' || count !== lines || bad !== '') {
+              // Out of step with the helper: start a fresh one rather than misread the next answer.
+              this.dispose();
+              done(new Error(bad !== '' ? `ghostport-diag printed an unreadable row: "${bad.slice(0, 80)}"` : 'ghostport-diag answer out of step'));
+            } else {
+              done(null);
+            }
+            return;
+          }
+          if (line.startsWith('ERR ')) {
+            done(new Error(`ghostport-diag: ${line.slice(4)}`));
+            return;
+          }
+          lines++;
+          const row = parseDiagRow(line);
+          if (row) rows.push(row);
+          else if (bad === '') bad = line;
+        }
+      };
+      const onExit = () => done(new Error('ghostport-diag exited'));
+      const onError = (error: Error) => done(new Error(`ghostport-diag: ${error.message}`));
+      const timer = setTimeout(() => {
+        this.dispose();
+        done(new Error(`ghostport-diag did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      child.stdout.on('data', onData);
+      child.once('exit', onExit);
+      child.once('error', onError);
+      child.stdin.write(`${ports.join(',')}\n`);
+    });
+  }
+}

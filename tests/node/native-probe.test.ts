@@ -1,0 +1,173 @@
+/**
+ * The netlink probe helper: built from source, it reports exactly the sockets on port 596 that
+ * `ss` reports (real sockets held by a child process), stays one process across probes, and is
+ * bounded: an error or a hang rejects (the scanner then falls back to ss) and the next probe
+ * works again.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildNative } from '../../electron/build/build-native.ts';
+import { NativeProbe, parseDiagRow } from '../../electron/node/native-probe.ts';
+import { ssArgs } from '../../electron/node/scanner.ts';
+import { parseSsOutput, type RawSocket } from '../../electron/common/socket-parse.ts';
+import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const built = buildNative(root);
+const isRoot = process.getuid?.() === 0;
+const skipBuild = built.ok ? false : `helper not built: ${built.message}`;
+const skipReal = skipBuild || (isRoot ? false : 'binding port 596 needs root');
+
+const probes: NativeProbe[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'ghostport-diag-'));
+after(async () => {
+  for (const p of probes) p.dispose();
+  await killAllHolders();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function found(): NativeProbe {
+  const probe = NativeProbe.find();
+  assert.ok(probe, 'NativeProbe.find() finds the built helper');
+  probes.push(probe);
+  return probe;
+}
+
+/** The fields both sources report, one string per socket, sorted. */
+function comparable(rows: readonly RawSocket[]): string[] {
+  return rows
+    .filter((r) => r.state !== 'TIME_WAIT')
+    .map((r) => [r.protocol, r.family, r.state, r.localAddress, r.localPort, r.remoteAddress ?? '*', r.remotePort ?? '*', r.inode].join(' '))
+    .sort();
+}
+
+function ssRows(): RawSocket[] {
+  const text = execFileSync('ss', ssArgs([596], false), { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const parsed = parseSsOutput(text);
+  assert.equal(parsed.skipped, 0);
+  return parsed.sockets;
+}
+
+test('the build reports what it did', () => {
+  if (!built.ok) process.stdout.write(`# SKIPPED native probe tests: ${built.message}\n`);
+  assert.match(built.message, /^build-native: /);
+});
+
+test('rows parse into raw sockets, unreadable rows do not', () => {
+  assert.deepEqual(parseDiagRow('tcp 6 ESTABLISHED ::ffff:127.0.0.1 596 ::FFFF:10.0.0.2 40000 123 0'), {
+    protocol: 'tcp',
+    family: 6,
+    localAddress: '127.0.0.1',
+    localPort: 596,
+    remoteAddress: '10.0.0.2',
+    remotePort: 40000,
+    state: 'ESTABLISHED',
+    pid: null,
+    pids: [],
+    inode: 123,
+    uid: 0,
+  });
+  assert.equal(parseDiagRow('udp 4 UNCONN 0.0.0.0 596 * * 7 65534')?.remotePort, null);
+  for (const bad of ['', 'END 0', 'tcp 4 LISTEN 0.0.0.0 0 * * 1 0', 'sctp 4 LISTEN 0.0.0.0 596 * * 1 0', 'tcp 4 LISTEN 0.0.0.0 596 * * 1']) {
+    assert.equal(parseDiagRow(bad), null, bad);
+  }
+});
+
+describeReal();
+
+function describeReal(): void {
+  let holders: { tcp: number; client: number } | null = null;
+  before(async () => {
+    if (skipReal) return;
+    const server = await startHolder({
+      tcpListen: [
+        ['0.0.0.0', 596],
+        ['::', 596, true],
+      ],
+      udpBind: [
+        ['0.0.0.0', 596],
+        ['::', 596, true],
+      ],
+    });
+    const client = await startHolder({ tcpConnect: [['127.0.0.1', 596]] });
+    holders = { tcp: server.pid, client: client.pid };
+  });
+
+  test('reports the same sockets on 596 as ss: listeners v4/v6, UDP v4/v6, a client and the accepted side', { skip: skipReal }, async () => {
+    assert.ok(holders);
+    const probe = found();
+    // Sockets are stable here (no TIME_WAIT expected), but allow the accepted side a moment to appear.
+    let mine: string[] = [];
+    let theirs: string[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      mine = comparable(await probe.probe([596], 5000));
+      theirs = comparable(ssRows());
+      if (mine.join('\n') === theirs.join('\n')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(mine, theirs);
+    const expected = ['tcp 4 LISTEN 0.0.0.0 596', 'tcp 6 LISTEN :: 596', 'udp 4 UNCONN 0.0.0.0 596', 'udp 6 UNCONN :: 596'];
+    for (const e of expected) assert.ok(mine.some((row) => row.startsWith(`${e} `)), `${e} in\n${mine.join('\n')}`);
+    assert.equal(mine.filter((row) => row.startsWith('tcp 4 ESTABLISHED 127.0.0.1 ')).length, 2, 'the client and the accepted side');
+  });
+
+  test('one helper serves every probe, and concurrent probes each get their answer', { skip: skipReal }, async () => {
+    const probe = found();
+    await probe.probe([596], 5000);
+    const pid = probe.pid;
+    assert.ok(pid);
+    // Ports 1 and 3: below the ephemeral range, and nothing here binds them.
+    const answers = await Promise.all([[596], [1], [596, 1], [3]].map((ports) => probe.probe(ports, 5000)));
+    assert.equal(probe.pid, pid);
+    assert.ok(answers[0]!.length >= 6);
+    assert.equal(answers[1]!.length, 0);
+    assert.equal(answers[2]!.length, answers[0]!.length);
+    assert.equal(answers[3]!.length, 0);
+  });
+
+  test('the kernel filter changes nothing: the same rows with and without it', { skip: skipReal }, async () => {
+    const filtered = new NativeProbe(join(root, 'dist/native/ghostport-diag'));
+    const unfiltered = new NativeProbe(join(root, 'dist/native/ghostport-diag'), ['--no-bytecode']);
+    probes.push(filtered, unfiltered);
+    assert.deepEqual(comparable(await filtered.probe([596, 22, 53], 5000)), comparable(await unfiltered.probe([596, 22, 53], 5000)));
+  });
+}
+
+test('an error answer rejects, a hang is bounded, and the next probe gets a fresh helper', { skip: skipBuild }, async () => {
+  const fake = join(dir, 'fake-diag');
+  // Answers ERR once, then hangs on the next request.
+  writeFileSync(fake, '#!/bin/sh\nread line; echo "ERR netlink recv: No buffer space available"\nread line; sleep 30\n');
+  chmodSync(fake, 0o755);
+  const saved = process.env.GHOSTPORT_DIAG;
+  process.env.GHOSTPORT_DIAG = fake;
+  try {
+    const probe = found();
+    await assert.rejects(probe.probe([596], 5000), /No buffer space/);
+    const first = probe.pid;
+    const started = Date.now();
+    await assert.rejects(probe.probe([596], 300), /did not answer within 300 ms/);
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(probe.pid, null, 'the hung helper is gone');
+    await assert.rejects(probe.probe([596], 5000), /No buffer space/);
+    assert.notEqual(probe.pid, first);
+  } finally {
+    if (saved === undefined) delete process.env.GHOSTPORT_DIAG;
+    else process.env.GHOSTPORT_DIAG = saved;
+  }
+});
+
+test('find() returns null when the helper is not there', () => {
+  const saved = process.env.GHOSTPORT_DIAG;
+  process.env.GHOSTPORT_DIAG = join(dir, 'no-such-helper');
+  try {
+    assert.equal(NativeProbe.find(), null);
+  } finally {
+    if (saved === undefined) delete process.env.GHOSTPORT_DIAG;
+    else process.env.GHOSTPORT_DIAG = saved;
+  }
+});
