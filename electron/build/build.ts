@@ -1,13 +1,15 @@
 /**
  * `npm run build`: bundles the main process (ES module, dependencies left to node_modules) and
  * the preload (CommonJS, self-contained: a sandboxed preload can require nothing but
- * `electron`), then builds the window with Vite when its config exists. Output in dist/.
+ * `electron`), compiles the Linux netlink probe helper where a C compiler exists, then builds
+ * the window with Vite when its config exists. Output in dist/.
  */
 import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildNative } from './build-native.ts';
 
 /** esbuild options for the main process bundle. */
 export function mainBuildOptions(root: string): BuildOptions {
@@ -54,6 +56,12 @@ export async function buildAll(root: string): Promise<boolean> {
   } catch (error) {
     process.stderr.write(`build: bundling failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return false;
+  }
+  // The Linux poll's netlink helper; without a C compiler the scanner falls back to ss.
+  const native = buildNative(root);
+  if (!native.ok) {
+    process.stderr.write(`build: ${native.message}\n`);
+    if (!native.skipped) return false;
   }
   const viteConfig = join(root, 'renderer', 'vite.config.ts');
   if (existsSync(viteConfig)) {

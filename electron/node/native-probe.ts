@@ -13,7 +13,9 @@ import { normalizeAddress, type RawSocket } from '../common/socket-parse.ts';
 
 /** Where the built helper lives, relative to this file (electron/node/ → repo or app root). */
 export function defaultHelperPath(): string {
-  return fileURLToPath(new URL('../../dist/native/ghostport-diag', import.meta.url));
+  const path = fileURLToPath(new URL('../../dist/native/ghostport-diag', import.meta.url));
+  // Packaged, the helper is unpacked beside the asar archive: a binary inside it cannot run.
+  return path.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
 }
 
 function executable(path: string): boolean {
