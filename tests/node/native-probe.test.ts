@@ -136,6 +136,15 @@ function describeReal(): void {
     probes.push(filtered, unfiltered);
     assert.deepEqual(comparable(await filtered.probe([596, 22, 53], 5000)), comparable(await unfiltered.probe([596, 22, 53], 5000)));
   });
+
+  test('one TCP walk for both families (TCPDIAG_GETSOCK) gives the same rows as one per family', { skip: skipReal }, async () => {
+    const combined = new NativeProbe(join(root, 'dist/native/ghostport-diag'));
+    const perFamily = new NativeProbe(join(root, 'dist/native/ghostport-diag'), ['--no-compat']);
+    probes.push(combined, perFamily);
+    const rows = comparable(await combined.probe([596], 5000));
+    assert.ok(rows.some((r) => r.startsWith('tcp 4')) && rows.some((r) => r.startsWith('tcp 6')), `both families: ${rows.join(' / ')}`);
+    assert.deepEqual(rows, comparable(await perFamily.probe([596], 5000)));
+  });
 }
 
 test('an error answer rejects, a hang is bounded, and the next probe gets a fresh helper', { skip: skipBuild }, async () => {

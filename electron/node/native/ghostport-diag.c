@@ -15,6 +15,11 @@
  * checked again here, so the bytecode can only save work, never add rows. If the kernel refuses
  * the bytecode, the helper dumps unfiltered from then on. `--no-bytecode` forces that (tests).
  *
+ * TCP goes through the older TCPDIAG_GETSOCK request, whose dump covers IPv4 and IPv6 in ONE walk
+ * of the kernel's TCP table (SOCK_DIAG_BY_FAMILY walks it once per family, and that walk is
+ * nearly all of a probe's cost: every slot of the table, whatever the filter). If the kernel
+ * refuses it, TCP is dumped per family from then on. `--no-compat` forces that (tests).
+ *
  * C99, libc and Linux headers only. Build: cc -O2 -Wall -o ghostport-diag ghostport-diag.c
  */
 #ifndef _GNU_SOURCE
@@ -40,6 +45,7 @@
 static int nl_fd = -1;
 static uint32_t nl_seq = 0;
 static int use_bytecode = 1;
+static int use_compat = 1;
 static unsigned char recv_buf[RECV_BUF] __attribute__((aligned(8)));
 
 static const char *tcp_state_name(unsigned state) {
@@ -132,30 +138,38 @@ static void format_addr(int family, const uint32_t *raw, char *out, size_t size)
 }
 
 /*
- * One dump of one family and protocol. Returns 0 and adds to *rows, or -1 with *err set.
+ * One dump of one family and protocol; family 0 means TCP of both families through the older
+ * TCPDIAG_GETSOCK request (see the top). Returns 0 and adds to *rows, or -1 with *err set.
  */
 static int dump(FILE *out, int family, int protocol, const unsigned short *ports, int nports, int *rows, int *code, char *err, size_t errsize) {
-  struct {
+  const int compat = family == 0;
+  union {
     struct nlmsghdr nlh;
-    struct inet_diag_req_v2 req;
-    struct rtattr rta;
-    struct inet_diag_bc_op ops[MAX_PORTS * 2 * 5];
+    unsigned char bytes[NLMSG_SPACE(sizeof(struct inet_diag_req)) + RTA_SPACE(sizeof(struct inet_diag_bc_op) * MAX_PORTS * 2 * 5)];
   } msg;
   memset(&msg, 0, sizeof msg);
-  size_t len = NLMSG_LENGTH(sizeof msg.req);
+  size_t len = NLMSG_LENGTH(compat ? sizeof(struct inet_diag_req) : sizeof(struct inet_diag_req_v2));
+  if (compat) {
+    struct inet_diag_req *req = NLMSG_DATA(&msg.nlh);
+    req->idiag_states = 0xffffffffu;
+  } else {
+    struct inet_diag_req_v2 *req = NLMSG_DATA(&msg.nlh);
+    req->sdiag_family = (unsigned char)family;
+    req->sdiag_protocol = (unsigned char)protocol;
+    req->idiag_states = 0xffffffffu;
+  }
   if (use_bytecode) {
-    int bclen = build_bytecode(ports, nports, msg.ops);
-    msg.rta.rta_type = INET_DIAG_REQ_BYTECODE;
-    msg.rta.rta_len = (unsigned short)RTA_LENGTH(bclen);
-    len += RTA_SPACE(bclen);
+    /* The filter attribute follows the request, whichever of the two it is. */
+    struct rtattr *rta = (struct rtattr *)(msg.bytes + NLMSG_ALIGN(len));
+    int bclen = build_bytecode(ports, nports, (struct inet_diag_bc_op *)RTA_DATA(rta));
+    rta->rta_type = INET_DIAG_REQ_BYTECODE;
+    rta->rta_len = (unsigned short)RTA_LENGTH(bclen);
+    len = NLMSG_ALIGN(len) + RTA_SPACE(bclen);
   }
   msg.nlh.nlmsg_len = (uint32_t)len;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_type = compat ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
   msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   msg.nlh.nlmsg_seq = ++nl_seq;
-  msg.req.sdiag_family = (unsigned char)family;
-  msg.req.sdiag_protocol = (unsigned char)protocol;
-  msg.req.idiag_states = 0xffffffffu;
 
   struct sockaddr_nl kernel;
   memset(&kernel, 0, sizeof kernel);
@@ -170,7 +184,7 @@ static int dump(FILE *out, int family, int protocol, const unsigned short *ports
   }
 
   const char *proto = protocol == IPPROTO_TCP ? "tcp" : "udp";
-  const char *fam = family == AF_INET ? "4" : "6";
+  const char *fam = compat ? "" : family == AF_INET ? "4" : "6";
   for (;;) {
     ssize_t got = recv(nl_fd, recv_buf, sizeof recv_buf, 0);
     if (got < 0) {
@@ -195,7 +209,7 @@ static int dump(FILE *out, int family, int protocol, const unsigned short *ports
         snprintf(err, errsize, "netlink %s%s dump: %s", proto, fam, strerror(*code));
         return -1;
       }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+      if (h->nlmsg_type != (compat ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY)) continue;
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
       const struct inet_diag_msg *m = NLMSG_DATA(h);
       unsigned short sport = ntohs(m->id.idiag_sport);
@@ -267,8 +281,16 @@ static void answer(char *line) {
   int code = 0;
   char err[256];
   int failed = 0;
-  for (int i = 0; i < 4 && !failed; i++)
-    failed = dump(out, families[i / 2], protocols[i % 2], ports, nports, &rows, &code, err, sizeof err) != 0;
+  int tcp_compat_failed = 0;
+  if (use_compat) {
+    failed = dump(out, 0, IPPROTO_TCP, ports, nports, &rows, &code, err, sizeof err) != 0;
+    tcp_compat_failed = failed;
+    for (int i = 0; i < 2 && !failed; i++)
+      failed = dump(out, families[i], IPPROTO_UDP, ports, nports, &rows, &code, err, sizeof err) != 0;
+  } else {
+    for (int i = 0; i < 4 && !failed; i++)
+      failed = dump(out, families[i / 2], protocols[i % 2], ports, nports, &rows, &code, err, sizeof err) != 0;
+  }
   fclose(out);
   if (!failed) {
     fwrite(text, 1, size, stdout);
@@ -280,6 +302,12 @@ static void answer(char *line) {
   /* The socket may hold the rest of a broken dump: start afresh next time. */
   close(nl_fd);
   nl_fd = -1;
+  if (tcp_compat_failed && (code == EINVAL || code == ENOENT || code == EOPNOTSUPP)) {
+    /* The kernel does not take the older request: one TCP dump per family from now on. */
+    use_compat = 0;
+    answer(line);
+    return;
+  }
   if (use_bytecode && code == EINVAL) {
     /* The kernel refused the filter: dump unfiltered from now on, and answer this request so. */
     use_bytecode = 0;
@@ -292,8 +320,9 @@ static void answer(char *line) {
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--no-bytecode") == 0) use_bytecode = 0;
+    else if (strcmp(argv[i], "--no-compat") == 0) use_compat = 0;
     else {
-      fprintf(stderr, "usage: %s [--no-bytecode]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--no-bytecode] [--no-compat]\n", argv[0]);
       return 2;
     }
   }
