@@ -6,7 +6,8 @@
  * null and the caller uses the shell+ss path. Bounded like every child: a request that does not
  * answer in time kills the helper, and the next call starts a fresh one.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { HelperProcess } from './helper-process.ts';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { normalizeAddress, type RawSocket } from '../common/socket-parse.ts';
@@ -55,14 +56,11 @@ export function parseDiagRow(line: string): RawSocket | null {
 
 /** One helper, many probes. */
 export class NativeProbe {
-  readonly #path: string;
-  readonly #args: readonly string[];
-  #child: ChildProcessWithoutNullStreams | null = null;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #helper: HelperProcess;
 
   constructor(path: string, args: readonly string[] = []) {
-    this.#path = path;
-    this.#args = args;
+    // Only what it needs in its environment: it reads no variable.
+    this.#helper = new HelperProcess(path, args, () => ({ LC_ALL: 'C' }));
   }
 
   /** The helper from GHOSTPORT_DIAG or dist/native/, or null when it is not there (use ss). */
@@ -75,7 +73,7 @@ export class NativeProbe {
 
   /** The live helper's pid, or null while none runs (for the benchmark's CPU accounting). */
   get pid(): number | null {
-    return this.#child?.pid ?? null;
+    return this.#helper.pid;
   }
 
   /**
@@ -83,47 +81,17 @@ export class NativeProbe {
    * dies or does not answer in time: the caller then falls back to ss.
    */
   probe(ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
-    const next = this.#queue.then(() => this.#probeNow(ports, timeoutMs));
-    this.#queue = next.catch(() => undefined);
-    return next;
+    if (ports.length === 0) return Promise.resolve([]);
+    if (!ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) return Promise.reject(new Error(`invalid ports: ${ports.join(',')}`));
+    return this.#helper.serialize((child) => this.#probeNow(child, ports, timeoutMs));
   }
 
   /** Stops the helper. */
   dispose(): void {
-    const child = this.#child;
-    this.#child = null;
-    if (child?.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    this.#helper.kill();
   }
 
-  #helper(): ChildProcessWithoutNullStreams {
-    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return this.#child;
-    // Its own process group, so a kill reaches it whatever it does.
-    const child = spawn(this.#path, [...this.#args], { stdio: 'pipe', detached: true, env: { LC_ALL: 'C' } });
-    child.on('error', () => undefined);
-    child.stdin.on('error', () => undefined);
-    // Never keep the process alive for the helper's sake; its stdio pipes are sockets, unref them too.
-    child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
-    child.stderr.resume();
-    this.#child = child;
-    return child;
-  }
-
-  #probeNow(ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
-    if (ports.length === 0) return Promise.resolve([]);
-    if (!ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) return Promise.reject(new Error(`invalid ports: ${ports.join(',')}`));
-    let child: ChildProcessWithoutNullStreams;
-    try {
-      child = this.#helper();
-    } catch (error) {
-      return Promise.reject(new Error(`cannot start ${this.#path}: ${String(error)}`));
-    }
+  #probeNow(child: ChildProcessWithoutNullStreams, ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
     return new Promise<RawSocket[]>((resolve, reject) => {
       let buffer = '';
       const rows: RawSocket[] = [];

@@ -6,9 +6,10 @@
  * bounded like every child: a command that does not answer in time kills the shell, which is
  * started afresh on the next call.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { CommandResult } from './run-command.ts';
+import { HelperProcess } from './helper-process.ts';
 
 /** Quotes one argument for the POSIX shell. */
 export function shellQuote(arg: string): string {
@@ -17,57 +18,27 @@ export function shellQuote(arg: string): string {
 
 /** One shell, many commands. */
 export class ShellCoprocess {
-  #child: ChildProcessWithoutNullStreams | null = null;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #shell = new HelperProcess('/bin/sh', [], () => ({ ...process.env, LC_ALL: 'C' }));
   readonly #marker = `__ghostport_${randomBytes(12).toString('hex')}__`;
 
   /** The shell's pid, or null while none runs (for the benchmark's CPU accounting). */
   get pid(): number | null {
-    return this.#child?.pid ?? null;
+    return this.#shell.pid;
   }
 
   /** Runs `file args...` in the shell; never rejects. */
   run(file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
-    const next = this.#queue.then(() => this.#runNow(file, args, timeoutMs));
-    this.#queue = next.catch(() => undefined);
-    return next;
+    return this.#shell
+      .serialize((child) => this.#runNow(child, file, args, timeoutMs))
+      .catch((error: unknown) => ({ kind: 'failed', message: `cannot start /bin/sh: ${String(error)}` }) as const);
   }
 
   /** Stops the shell. */
   dispose(): void {
-    const child = this.#child;
-    this.#child = null;
-    if (child?.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    this.#shell.kill();
   }
 
-  #shell(): ChildProcessWithoutNullStreams {
-    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return this.#child;
-    // Its own process group, so a hung command dies with the shell.
-    const child = spawn('/bin/sh', [], { stdio: 'pipe', detached: true, env: { ...process.env, LC_ALL: 'C' } });
-    child.on('error', () => undefined);
-    child.stdin.on('error', () => undefined);
-    // Never keep the process alive for the shell's sake.
-    child.unref();
-    // The stdio pipes are sockets underneath; unref them too.
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
-    child.stderr.resume();
-    this.#child = child;
-    return child;
-  }
-
-  #runNow(file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
-    let child: ChildProcessWithoutNullStreams;
-    try {
-      child = this.#shell();
-    } catch (error) {
-      return Promise.resolve({ kind: 'failed', message: `cannot start /bin/sh: ${String(error)}` });
-    }
+  #runNow(child: ChildProcessWithoutNullStreams, file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {
     return new Promise<CommandResult>((resolve) => {
       let out = '';
       const endTag = `\n${this.#marker} `;
