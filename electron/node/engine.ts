@@ -229,7 +229,7 @@ export class Engine {
         const reusable = raw.reused && previous !== null && sameList(previous.ports, ports);
         // Unchanged live sockets keep the owners captured when they were first seen; the
         // ownerless leftovers (TIME_WAIT) are refreshed from the probe, with nothing to look up.
-        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(raw, ports) } : await this.#capture(raw, ports);
+        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), new Date().toISOString()) } : await this.#capture(raw, ports);
         return { raw, built };
       });
       const { raw, built } = seen;
@@ -326,54 +326,46 @@ export class Engine {
     const infos = new Map<number, Promise<ProcessInfo | null>>();
     const now = new Date().toISOString();
     const sockets: PortSocket[] = [];
-    const lingering: PortSocket[] = [];
+    // A socket table dump taken while sockets come and go may list one twice: count it once.
+    const rows = uniqueRows(raw.sockets);
+    const lingering = this.#leftovers(rows, portSet, now);
     await Promise.all(
-      // A socket table dump taken while sockets come and go may list one twice: count it once.
-      uniqueRows(raw.sockets).map(async (r) => {
-        const side: 'local' | 'remote' = portSet.has(r.localPort) ? 'local' : 'remote';
-        const watchedPort = side === 'local' ? r.localPort : (r.remotePort ?? r.localPort);
-        if (isLingering(r)) {
-          lingering.push(this.#toLeftover(r, side, watchedPort, now));
-          return;
-        }
-        let startedAt: string | null = null;
-        if (r.pid !== null) {
-          if (!startTimes.has(r.pid)) startTimes.set(r.pid, readStartTime(r.pid));
-          startedAt = await startTimes.get(r.pid)!;
-        }
-        const id = socketIdentity(r, startedAt);
-        const known = previous.get(id);
-        if (known) {
-          sockets.push({ ...known, state: r.state });
-          return;
-        }
-        let info: ProcessInfo | null = null;
-        if (r.pid !== null) {
-          if (!infos.has(r.pid)) infos.set(r.pid, readProcessInfo(r.pid));
-          info = await infos.get(r.pid)!;
-        }
-        sockets.push(this.#toSocket(r, info, id, side, watchedPort, now, this.#unknownReason(r, info)));
-      }),
+      rows
+        .filter((r) => !isLingering(r))
+        .map(async (r) => {
+          const { side, watchedPort } = watchedSide(r, portSet);
+          let startedAt: string | null = null;
+          if (r.pid !== null) {
+            if (!startTimes.has(r.pid)) startTimes.set(r.pid, readStartTime(r.pid));
+            startedAt = await startTimes.get(r.pid)!;
+          }
+          const id = socketIdentity(r, startedAt);
+          const known = previous.get(id);
+          if (known) {
+            sockets.push({ ...known, state: r.state });
+            return;
+          }
+          let info: ProcessInfo | null = null;
+          if (r.pid !== null) {
+            if (!infos.has(r.pid)) infos.set(r.pid, readProcessInfo(r.pid));
+            info = await infos.get(r.pid)!;
+          }
+          sockets.push(this.#toSocket(r, info, id, side, watchedPort, now, this.#unknownReason(r, info)));
+        }),
     );
     sockets.sort(compareSockets);
-    lingering.sort(compareSockets);
     return { sockets, lingering };
   }
 
-  #leftovers(raw: RawScan, ports: readonly number[]): PortSocket[] {
-    const portSet = new Set(ports);
-    const now = new Date().toISOString();
-    return raw.sockets
+  /** The ownerless kernel leftovers among the rows (TIME_WAIT...): nothing to look up for them. */
+  #leftovers(rows: readonly RawSocket[], portSet: ReadonlySet<number>, now: string): PortSocket[] {
+    return rows
       .filter(isLingering)
       .map((r) => {
-        const side = portSet.has(r.localPort) ? 'local' : 'remote';
-        return this.#toLeftover(r, side, side === 'local' ? r.localPort : (r.remotePort ?? r.localPort), now);
+        const { side, watchedPort } = watchedSide(r, portSet);
+        return this.#toSocket(r, null, null, side, watchedPort, now, 'A leftover of a closed connection: the kernel holds it, no process does.');
       })
       .sort(compareSockets);
-  }
-
-  #toLeftover(r: RawSocket, side: 'local' | 'remote', watchedPort: number, now: string): PortSocket {
-    return this.#toSocket(r, null, null, side, watchedPort, now, 'A leftover of a closed connection: the kernel holds it, no process does.');
   }
 
   #unknownReason(r: RawSocket, info: ProcessInfo | null): string | undefined {
@@ -431,6 +423,11 @@ function uniqueRows(rows: readonly RawSocket[]): RawSocket[] {
     seen.add(key);
     return true;
   });
+}
+
+/** Which side of the socket is on a watched port, and which port that is (local wins). */
+function watchedSide(r: RawSocket, portSet: ReadonlySet<number>): { side: 'local' | 'remote'; watchedPort: number } {
+  return portSet.has(r.localPort) ? { side: 'local', watchedPort: r.localPort } : { side: 'remote', watchedPort: r.remotePort ?? r.localPort };
 }
 
 function normalizePorts(ports: readonly number[]): readonly number[] {
