@@ -36,11 +36,6 @@ export function displayText(text: string | null | undefined, max = 200): string 
   return truncateText(escapeUnsafe(text), max);
 }
 
-/** Escaped and shortened untrusted text (alias kept for the tray and notification policies). */
-export function cleanText(text: string | null | undefined, max = 200): string {
-  return displayText(text, max);
-}
-
 /** "port 596" or "ports 596, 8080". */
 export function describePorts(ports: readonly number[]): string {
   if (ports.length === 1) return `port ${ports[0]}`;

@@ -39,10 +39,8 @@ export interface ProcessInfo {
   readonly memoryBytes?: number | null;
 }
 
-/** One socket whose local or remote port is watched. */
-export interface PortSocket {
-  /** Stable identity: protocol, endpoints, owner pid and owner start time (and inode where known). */
-  readonly id: string;
+/** What every source, and every shape of a socket, says of it: protocol, family, endpoints, state. */
+export interface SocketEndpoints {
   readonly protocol: Protocol;
   readonly family: Family;
   readonly localAddress: string;
@@ -51,6 +49,12 @@ export interface PortSocket {
   readonly remotePort: number | null;
   /** Upper case, as netstat names them: LISTEN, ESTABLISHED, TIME_WAIT...; unconnected UDP is UNCONN. */
   readonly state: string;
+}
+
+/** One socket whose local or remote port is watched. */
+export interface PortSocket extends SocketEndpoints {
+  /** Stable identity: protocol, endpoints, owner pid and owner start time (and inode where known). */
+  readonly id: string;
   readonly pid: number | null;
   readonly process: ProcessInfo | null;
   /** Why the owner is unknown, when it is (e.g. not elevated). */

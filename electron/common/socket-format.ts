@@ -3,7 +3,7 @@
  * contract of `ghostport scan --json`/`watch --json`/`history --json`) and short descriptions.
  * Pure.
  */
-import type { PortEvent, PortSocket, ProcessInfo, Snapshot } from './model.ts';
+import type { PortEvent, PortSocket, ProcessInfo, Snapshot, SocketEndpoints } from './model.ts';
 
 /** The JSON shape of a process in the CLI's output. */
 export interface ProcessJson {
@@ -19,14 +19,7 @@ export interface ProcessJson {
 }
 
 /** The JSON shape of a socket in the CLI's output. */
-export interface SocketJson {
-  readonly protocol: 'tcp' | 'udp';
-  readonly family: 4 | 6;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly remoteAddress: string | null;
-  readonly remotePort: number | null;
-  readonly state: string;
+export interface SocketJson extends SocketEndpoints {
   readonly pid: number | null;
   readonly process: ProcessJson | null;
   readonly ownerUnknownReason?: string;

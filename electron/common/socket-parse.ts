@@ -3,17 +3,10 @@
  * with addresses, ports and states normalized so that rows from different sources compare equal.
  * Pure: property-tested in tests/common/socket-parse.test.ts.
  */
-import type { Family, Protocol } from './model.ts';
+import type { Family, Protocol, SocketEndpoints } from './model.ts';
 
 /** A socket as a source reports it, before owners are looked up. */
-export interface RawSocket {
-  readonly protocol: Protocol;
-  readonly family: Family;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly remoteAddress: string | null;
-  readonly remotePort: number | null;
-  readonly state: string;
+export interface RawSocket extends SocketEndpoints {
   /** Owner pid where the source knows it. */
   readonly pid: number | null;
   /** Every pid holding the socket (forked servers share one listener). */

@@ -5,7 +5,7 @@
  */
 import { isAllowlisted } from './allowlist.ts';
 import type { AllowlistMatchOptions } from './allowlist.ts';
-import { cleanText, describeEndpoint, describeOwnerShort, describePorts } from './display-text.ts';
+import { displayText, describeEndpoint, describeOwnerShort, describePorts } from './display-text.ts';
 import type { AppState, OpenTarget } from './ipc-contract.ts';
 import type { PortSocket } from './model.ts';
 import { openTargetForSocket } from './open-target.ts';
@@ -126,7 +126,7 @@ function describeState(app: AppState, state: TrayState, options: TrayModelOption
     case 'paused':
       return `Monitoring paused: ${where} not watched`;
     case 'error':
-      return `Scanning ${where} fails: ${cleanText(app.status.lastError ?? 'unknown error', 80)}`;
+      return `Scanning ${where} fails: ${displayText(app.status.lastError ?? 'unknown error', 80)}`;
     case 'alert': {
       const sockets = alertingSockets(app, options);
       const owners = [...new Set(sockets.map(describeOwnerShort))];
@@ -136,9 +136,9 @@ function describeState(app: AppState, state: TrayState, options: TrayModelOption
     case 'degraded':
       if (!app.snapshot) return `Starting: first scan of ${where} pending`;
       if (app.snapshot.health === 'blind') {
-        return `Cannot see sockets on ${where}${firstIssue ? `: ${cleanText(firstIssue.message, 90)}` : ''}`;
+        return `Cannot see sockets on ${where}${firstIssue ? `: ${displayText(firstIssue.message, 90)}` : ''}`;
       }
-      return `${Where} clear as far as visible: ${firstIssue ? cleanText(firstIssue.message, 90) : 'some details are hidden'}`;
+      return `${Where} clear as far as visible: ${firstIssue ? displayText(firstIssue.message, 90) : 'some details are hidden'}`;
     case 'clear': {
       const allowlisted = app.snapshot?.sockets.length ?? 0;
       return allowlisted > 0 ? `${Where} clear (${allowlisted} allowlisted)` : `${Where} clear`;
