@@ -1,9 +1,10 @@
 /**
  * Playwright for the browser tests of the renderer (tests/renderer/*.spec.ts) and the Electron
- * tests. One worker, no parallelism: the tests bind the real port 596. Debian's Chromium
- * (`apt-get install chromium`), because `npx playwright install` cannot download here.
+ * tests. One worker, no parallelism: the tests bind the real port 596. The browser comes from npm
+ * (tests/support/test-browser.ts), because `npx playwright install` cannot download here.
  */
 import { defineConfig } from '@playwright/test';
+import { resolveTestBrowser, TEST_BROWSER_ARGS } from './support/test-browser.ts';
 
 export default defineConfig({
   testDir: '.',
@@ -19,8 +20,8 @@ export default defineConfig({
   use: {
     browserName: 'chromium',
     launchOptions: {
-      executablePath: process.env.GHOSTPORT_CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      executablePath: await resolveTestBrowser(),
+      args: [...TEST_BROWSER_ARGS],
     },
     // Traces off: engineers share this checkout and a concurrent run empties the output folder under a live trace.
     trace: 'off',

@@ -15,10 +15,8 @@ import type { Page } from '@playwright/test';
 import { startWindowRig } from '../renderer/support/window-rig.ts';
 import { openWindow } from '../renderer/support/window-page.ts';
 import { seedHistory } from '../renderer/support/seed-history.ts';
+import { resolveTestBrowser, TEST_BROWSER_ARGS } from '../support/test-browser.ts';
 import { percentile, round } from './stats.ts';
-
-const CHROMIUM = process.env.GHOSTPORT_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
@@ -129,7 +127,7 @@ async function main(): Promise<void> {
     // The engine is not started: this measures the window over the history, not scanning.
     const rig = await startWindowRig({ dataDir: dir, start: false });
     cleanup.push(() => rig.close());
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: await resolveTestBrowser(), args: [...TEST_BROWSER_ARGS] });
     cleanup.push(() => browser.close());
     const win = await openWindow(browser, rig, { viewport: { width: 1100, height: 800 } });
     await win.page.getByRole('tab', { name: 'History' }).waitFor();
