@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import type { Page } from '@playwright/test';
-import { startWindowRig } from '../renderer/support/window-rig.ts';
-import { openWindow } from '../renderer/support/window-page.ts';
-import { seedHistory } from '../renderer/support/seed-history.ts';
+import { startWindowRig } from '../support/window-rig.ts';
+import { openWindow } from '../support/window-page.ts';
+import { seedHistory } from '../support/seed-history.ts';
 import { resolveTestBrowser, TEST_BROWSER_ARGS } from '../support/test-browser.ts';
 import { percentile, round } from './stats.ts';
 

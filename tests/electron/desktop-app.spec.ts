@@ -21,9 +21,9 @@ import type { AppState } from '../../electron/common/ipc-contract.ts';
 import type { NotificationSpec } from '../../electron/common/notification-policy.ts';
 import type { TrayModel } from '../../electron/common/tray-model.ts';
 import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
-import { killAllHolders, startHolder, waitFor } from '../helpers/port-holder.ts';
-import { ensureDisplay } from './support/display.ts';
-import type { Display } from './support/display.ts';
+import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
+import { ensureDisplay } from '../support/display.ts';
+import type { Display } from '../support/display.ts';
 
 const ROOT = process.cwd();
 // A packaged test build (see electron/build/electron-builder.config.cjs) instead of the dev app.

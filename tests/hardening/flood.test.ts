@@ -17,8 +17,8 @@ import { History } from '../../electron/node/history.ts';
 import { INITIAL_NOTIFIER_STATE, planNotifications, type NotificationSpec } from '../../electron/common/notification-policy.ts';
 import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
 import type { PortEvent } from '../../electron/common/model.ts';
-import { killAllChurn, startChurn } from './support/churn.ts';
-import { killAllWatchers, startWatcher, type EventLine, type Watcher } from './support/watcher.ts';
+import { killAllChurn, startChurn } from '../support/churn.ts';
+import { killAllWatchers, startWatcher, type EventLine, type Watcher } from '../support/watcher.ts';
 
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';
 const dirs: string[] = [];

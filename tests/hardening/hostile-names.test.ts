@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { History } from '../../electron/node/history.ts';
 import { chooseName } from '../../electron/node/process-info.ts';
-import { decode, killAllHostile, PYTHON, startHostile, type Hostile, type HostileSpec } from './support/hostile-process.ts';
+import { decode, killAllHostile, PYTHON, startHostile, type Hostile, type HostileSpec } from '../support/hostile-bytes.ts';
 
 const BIN = 'electron/node/cli/ghostport.mjs';
 const skip =

@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { killAllHolders, startHolder, type Holder } from '../helpers/port-holder.ts';
-import { realTool } from './support/tools.ts';
+import { killAllHolders, startHolder, type Holder } from '../support/port-holder.ts';
+import { realTool } from '../support/tools.ts';
 
 const BIN = 'electron/node/cli/ghostport.mjs';
 const CLIENT = `const c = require('node:net').connect(596, '127.0.0.1', () => process.stdout.write('ready\\n')); c.on('error', (e) => { console.error(e.message); process.exit(3); }); process.stdin.on('end', () => process.exit(0)).resume();`;

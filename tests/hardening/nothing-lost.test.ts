@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { History, HISTORY_FILE } from '../../electron/node/history.ts';
 import type { PortEvent } from '../../electron/common/model.ts';
-import { killAllChurn, startChurn } from './support/churn.ts';
-import { BIN, killAllWatchers, startWatcher, type EventLine, type Watcher } from './support/watcher.ts';
+import { killAllChurn, startChurn } from '../support/churn.ts';
+import { BIN, killAllWatchers, startWatcher, type EventLine, type Watcher } from '../support/watcher.ts';
 
 const linuxRoot = process.platform === 'linux' && process.getuid?.() === 0;
 const realSockets = linuxRoot ? false : 'needs Linux and root (binds port 596)';

@@ -10,8 +10,8 @@ import { Engine } from '../../electron/node/engine.ts';
 import { createSystemScanner, PROC_NET_MAX_SOCKETS, type RawScan, type Scanner } from '../../electron/node/scanner.ts';
 import { socketTableSize } from '../../electron/node/proc-net.ts';
 import type { PortEvent, Snapshot } from '../../electron/common/model.ts';
-import { killAllHolders, startHolder, waitFor, type Holder } from '../helpers/port-holder.ts';
-import { killMarked, markedProcesses, markedSleep, realTool, toolDir, type ToolDir } from './support/tools.ts';
+import { killAllHolders, startHolder, waitFor, type Holder } from '../support/port-holder.ts';
+import { killMarked, markedProcesses, markedSleep, realTool, toolDir, type ToolDir } from '../support/tools.ts';
 
 const PORT = 596;
 const BIN = 'electron/node/cli/ghostport.mjs';

@@ -18,8 +18,8 @@ import { SettingsStore } from '../../electron/node/settings-store.ts';
 import type { AppState, ProcessRef, Result } from '../../electron/common/ipc-contract.ts';
 import type { PortEvent, ProcessInfo } from '../../electron/common/model.ts';
 import { CSV_COLUMNS } from '../../electron/common/export-format.ts';
-import { killAllHolders, startHolder, waitFor } from '../helpers/port-holder.ts';
-import type { Holder } from '../helpers/port-holder.ts';
+import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
+import type { Holder } from '../support/port-holder.ts';
 
 const PORT = 596;
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';

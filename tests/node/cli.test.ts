@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const BIN = 'electron/node/cli/ghostport.mjs';
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';

@@ -9,7 +9,7 @@ import { Engine } from '../../electron/node/engine.ts';
 import type { RawScan, Scanner } from '../../electron/node/scanner.ts';
 import type { PortEvent } from '../../electron/common/model.ts';
 import type { RawSocket } from '../../electron/common/socket-parse.ts';
-import { killAllHolders, startHolder, waitFor } from '../helpers/port-holder.ts';
+import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
 
 const PORT = 596;
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { History, HISTORY_FILE } from '../../electron/node/history.ts';
 import type { PortEvent, PortSocket } from '../../electron/common/model.ts';
-import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -15,7 +15,7 @@ import { buildNative } from '../../electron/build/build-native.ts';
 import { NativeProbe, parseDiagRow } from '../../electron/node/native-probe.ts';
 import { ssArgs } from '../../electron/node/scanner.ts';
 import { parseSsOutput, type RawSocket } from '../../electron/common/socket-parse.ts';
-import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const built = buildNative(root);

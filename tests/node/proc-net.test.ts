@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { decodeProcNetAddress, readProcNet, socketTableSize } from '../../electron/node/proc-net.ts';
 import { parseSsOutput, endpointKey } from '../../electron/common/socket-parse.ts';
 import { ssArgs } from '../../electron/node/scanner.ts';
-import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';
 after(killAllHolders);

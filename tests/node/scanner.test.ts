@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import si from 'systeminformation';
 import { Engine } from '../../electron/node/engine.ts';
 import type { PortSocket } from '../../electron/common/model.ts';
-import { killAllHolders, startHolder } from '../helpers/port-holder.ts';
+import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const PORT = 596;
 const linux = process.platform === 'linux';

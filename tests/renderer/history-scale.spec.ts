@@ -8,11 +8,11 @@ import { test, expect } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWindowRig } from './support/window-rig.ts';
-import type { WindowRig } from './support/window-rig.ts';
-import { openWindow } from './support/window-page.ts';
-import type { WindowPage } from './support/window-page.ts';
-import { seedHistory, syntheticEvent } from './support/seed-history.ts';
+import { startWindowRig } from '../support/window-rig.ts';
+import type { WindowRig } from '../support/window-rig.ts';
+import { openWindow } from '../support/window-page.ts';
+import type { WindowPage } from '../support/window-page.ts';
+import { seedHistory, syntheticEvent } from '../support/seed-history.ts';
 
 const EVENTS = 5000;
 

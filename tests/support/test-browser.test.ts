@@ -16,7 +16,7 @@ test('the npm Chromium launches and renders with no system browser on the PATH',
     await page.setContent('<p id="x">rendered</p>');
     console.log(JSON.stringify({ path, text: await page.textContent('#x') }));
     await browser.close();`;
-  const env = { ...process.env, PATH: '/nonexistent' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: '/nonexistent' };
   delete env.GHOSTPORT_CHROMIUM;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 110_000 });
   assert.equal(run.status, 0, run.stderr);

@@ -13,7 +13,7 @@ import { serveRenderer, TEST_ENTRY_URL } from './serve-renderer.ts';
 import type { ServedRequests } from './serve-renderer.ts';
 
 /** Where the screenshots of the key states go. */
-export const SCREENSHOT_DIR = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../artifacts/screenshots/', import.meta.url));
 
 /** An open window and what it did. */
 export interface WindowPage {

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the built renderer lands. */
-export const RENDERER_DIST = fileURLToPath(new URL('../../../dist/renderer/', import.meta.url));
+export const RENDERER_DIST = fileURLToPath(new URL('../../dist/renderer/', import.meta.url));
 
 let built = false;
 
