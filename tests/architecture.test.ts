@@ -6,8 +6,6 @@
  * - renderer: React and electron/common only (its vite.config.ts is build tooling, run by Node).
  * - `electron` itself is imported only in electron/main and electron/preload.
  * - Raw `ipcMain`/`ipcRenderer` appear only in electron/main/ipc.ts and electron/preload/preload.ts.
- * - No import cycles among the product's modules (type-only imports included: a cycle of types is
- *   still two files that cannot be understood, or moved, one without the other).
  * The checker is tested on synthetic violations first, so a broken checker cannot pass vacuously.
  */
 import { test } from 'node:test';
@@ -87,36 +85,6 @@ function violations(sources: readonly Source[]): string[] {
   return found;
 }
 
-/** Each import cycle among these files, as `a -> b -> a` (relative imports only). */
-function cycles(sources: readonly Source[]): string[] {
-  const known = new Set(sources.map((s) => s.path));
-  const edges = new Map<string, string[]>();
-  for (const source of sources) {
-    const targets = importsOf(source)
-      .filter((specifier) => specifier.startsWith('.'))
-      .map((specifier) => relative(ROOT, resolve(ROOT, dirname(source.path), specifier)).split(sep).join('/'))
-      .filter((target) => known.has(target));
-    edges.set(source.path, targets);
-  }
-  const found: string[] = [];
-  const done = new Set<string>();
-  const stack: string[] = [];
-  const visit = (path: string): void => {
-    const at = stack.indexOf(path);
-    if (at >= 0) {
-      found.push([...stack.slice(at), path].join(' -> '));
-      return;
-    }
-    if (done.has(path)) return;
-    stack.push(path);
-    for (const target of edges.get(path) ?? []) visit(target);
-    stack.pop();
-    done.add(path);
-  };
-  for (const path of [...edges.keys()].sort()) visit(path);
-  return found;
-}
-
 function collect(dir: string): Source[] {
   const out: Source[] = [];
   const walk = (abs: string) => {
@@ -164,31 +132,6 @@ test('the checker catches each kind of violation', () => {
     ]),
     [],
   );
-});
-
-test('the cycle finder finds direct, long and type-only cycles, and passes a tree', () => {
-  assert.deepEqual(
-    cycles([
-      { path: 'electron/common/a.ts', text: "import type { B } from './b.ts';" },
-      { path: 'electron/common/b.ts', text: "import { a } from './a.ts';" },
-      { path: 'electron/node/c.ts', text: "import { d } from './d.ts';" },
-      { path: 'electron/node/d.ts', text: "export { e } from './e.ts';" },
-      { path: 'electron/node/e.ts', text: "import { c } from './c.ts';" },
-    ]),
-    ['electron/common/a.ts -> electron/common/b.ts -> electron/common/a.ts', 'electron/node/c.ts -> electron/node/d.ts -> electron/node/e.ts -> electron/node/c.ts'],
-  );
-  assert.deepEqual(
-    cycles([
-      { path: 'electron/common/a.ts', text: "import { b } from './b.ts';\nimport { c } from './c.ts';" },
-      { path: 'electron/common/b.ts', text: "import { c } from './c.ts';" },
-      { path: 'electron/common/c.ts', text: 'export const c = 1;' },
-    ]),
-    [],
-  );
-});
-
-test('the product has no import cycles', () => {
-  assert.deepEqual(cycles([...collect('electron'), ...collect('renderer')]), []);
 });
 
 test('the repository follows the import direction', () => {
