@@ -140,3 +140,40 @@ test('the repository follows the import direction', () => {
   assert.ok(sources.length > 50, `scanned ${sources.length} files`);
   assert.deepEqual(violations(sources), []);
 });
+
+/** Import cycles among our own modules (type-only imports included), each as "a -> b -> a". */
+function cycles(sources: readonly Source[]): string[] {
+  const paths = new Set(sources.map((s) => s.path));
+  const edges = new Map(
+    sources.map((source) => [
+      source.path,
+      importsOf(source)
+        .filter((specifier) => specifier.startsWith('.'))
+        .map((specifier) => relative(ROOT, resolve(ROOT, dirname(source.path), specifier)).split(sep).join('/'))
+        .filter((target) => paths.has(target)),
+    ]),
+  );
+  const found: string[] = [];
+  const done = new Set<string>();
+  const visit = (path: string, stack: string[]) => {
+    const at = stack.indexOf(path);
+    if (at >= 0) return void found.push([...stack.slice(at), path].join(' -> '));
+    if (done.has(path)) return;
+    for (const target of edges.get(path) ?? []) visit(target, [...stack, path]);
+    done.add(path);
+  };
+  for (const path of paths) visit(path, []);
+  return found;
+}
+
+test('no module imports itself back, directly or through others', () => {
+  assert.deepEqual(
+    cycles([
+      { path: 'electron/common/a.ts', text: "import type { B } from './b.ts';" },
+      { path: 'electron/common/b.ts', text: "import { a } from './a.ts';" },
+      { path: 'electron/common/c.ts', text: "import { a } from './a.ts';" },
+    ]),
+    ['electron/common/a.ts -> electron/common/b.ts -> electron/common/a.ts'],
+  );
+  assert.deepEqual(cycles([...collect('electron'), ...collect('renderer')]), []);
+});

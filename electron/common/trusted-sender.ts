@@ -23,8 +23,3 @@ export function senderRejection(facts: SenderFacts, trustedWebContentsIds: Reado
   if (!isAppUrl(facts.frameUrl)) return "the sending page is not on Ghostport's own origin";
   return null;
 }
-
-/** True when the sender is the app's own window, top frame, own origin. */
-export function isTrustedSender(facts: SenderFacts, trustedWebContentsIds: ReadonlySet<number>): boolean {
-  return senderRejection(facts, trustedWebContentsIds) === null;
-}

@@ -89,21 +89,21 @@ export function setupTray(deps: TrayDeps): TrayHandle {
         deps.quit();
         return;
       case 'scan-now':
-        failure = messageOf(await service.handle('monitor:scan-now', []));
+        failure = messageOf(await service.requests.scanNow());
         break;
       case 'pause':
-        failure = messageOf(await service.handle('monitor:pause', []));
+        failure = messageOf(await service.requests.pauseMonitoring());
         break;
       case 'resume':
-        failure = messageOf(await service.handle('monitor:resume', []));
+        failure = messageOf(await service.requests.resumeMonitoring());
         break;
       case 'set-notifications': {
         const notifications = { ...service.getState().settings.notifications, enabled: command.enabled };
-        failure = messageOf(await service.handle('settings:set', [{ notifications }]));
+        failure = messageOf(await service.requests.updateSettings({ notifications }));
         break;
       }
       case 'set-start-at-login':
-        failure = messageOf(await service.handle('settings:set', [{ startAtLogin: command.enabled }]));
+        failure = messageOf(await service.requests.updateSettings({ startAtLogin: command.enabled }));
         break;
     }
     // A checkbox flips itself when clicked: re-render from the real state either way.

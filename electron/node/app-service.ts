@@ -1,5 +1,5 @@
 /**
- * The one implementation of every request in the IPC contract (`invokeChannels`), and of the
+ * The one implementation of every request in the request table (`REQUESTS`), and of the
  * state and event streams the window subscribes to. Electron-free: the main process's IPC
  * handlers are "check sender -> `invoke(channel, rawArgs)`", and the browser tests bridge the
  * very same service to Chromium. Native UI (dialogs, the file manager, login items) comes in
@@ -12,9 +12,8 @@ import { addAllowlistEntry, isProcessAllowlisted, removeAllowlistEntry } from '.
 import type { AllowlistMatchOptions } from '../common/allowlist.ts';
 import { displayText } from '../common/display-text.ts';
 import { csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../common/export-format.ts';
-import type { HistoryQuery } from '../common/history-query.ts';
-import { fail, invokeChannels, ok, parseInvokeArgs } from '../common/ipc-contract.ts';
-import type { AppState, ExportRequest, InvokeChannel, InvokeResults, ProcessDetails, ProcessRef, Result } from '../common/ipc-contract.ts';
+import { fail, ok, parseRequestArgs, requestOfChannel, REQUESTS } from '../common/ipc-contract.ts';
+import type { AppState, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '../common/ipc-contract.ts';
 import type { HealthIssue, PortEvent, ProcessInfo } from '../common/model.ts';
 import { sameProcess } from '../common/open-target.ts';
 import { applySettingsPatch } from '../common/settings.ts';
@@ -79,15 +78,15 @@ export interface AppServiceDeps {
   readonly environment: AppServiceEnvironment;
 }
 
-/** Arguments of a request channel after validation. */
-export type InvokeArgs<C extends InvokeChannel> = Extract<ReturnType<typeof parseInvokeArgs<C>>, { ok: true }>['args'];
-
 /** The app's request handlers and its state and event streams. */
 export interface AppService {
-  /** Validates raw arguments and runs the request: what an IPC handler calls after checking the sender. */
-  invoke(channel: string, rawArgs: unknown): Promise<Result<unknown>>;
-  /** Runs a request whose arguments are already validated. */
-  handle<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<Result<InvokeResults[C]>>;
+  /**
+   * Validates raw arguments and runs the request named by its channel: what every transport calls
+   * (the IPC handler after checking the sender, the service's socket with `access: 'read'`).
+   */
+  invoke(channel: string, rawArgs: unknown, access?: 'read' | 'control'): Promise<Result<unknown>>;
+  /** Every request, arguments already validated (the tray's menu calls these). */
+  readonly requests: Requests;
   /** The state the window draws (also what `state:get` answers). */
   getState(): AppState;
   /** Subscribes to state changes (coalesced: at most one call per tick); returns the unsubscribe. */
@@ -99,6 +98,8 @@ export interface AppService {
   /** Unsubscribes from the engine and settings. */
   dispose(): void;
 }
+
+type AnyRequest = (...args: unknown[]) => Promise<Result<unknown>>;
 
 const PROCESS_OPERATIONS: ProcessOperations = {
   readProcessInfo,
@@ -301,63 +302,47 @@ export function createAppService(deps: AppServiceDeps): AppService {
     return updateSettings({ allowlist });
   }
 
-  async function run<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<Result<InvokeResults[C]>> {
-    // Each case narrows `args` by hand: TypeScript cannot correlate C with the switch.
-    const a = args as unknown[];
-    const answer = async (): Promise<Result<unknown>> => {
-      switch (channel) {
-        case 'state:get':
-          return ok(getState());
-        case 'history:query':
-          return ok(history.query(a[0] as HistoryQuery));
-        case 'history:timeline':
-          return ok(history.timeline(a[0] as InvokeArgs<'history:timeline'>[0]));
-        case 'history:export':
-          return exportHistory(a[0] as ExportRequest);
-        case 'settings:set':
-          return updateSettings(a[0] as SettingsPatch);
-        case 'monitor:scan-now':
-          return ok(await engine.scanNow());
-        case 'monitor:pause':
-          engine.pause();
-          return ok(engine.status);
-        case 'monitor:resume':
-          engine.resume();
-          return ok(engine.status);
-        case 'process:details':
-          return processDetails(a[0] as ProcessRef);
-        case 'process:reveal':
-          return revealExecutable(a[0] as ProcessRef);
-        case 'process:end':
-          return endProcess(a[0] as ProcessRef);
-        case 'allowlist:add':
-          return changeAllowlist(a[0] as AllowlistEntry, true);
-        case 'allowlist:remove':
-          return changeAllowlist(a[0] as AllowlistEntry, false);
-        default:
-          return assertNever(channel as never);
-      }
-    };
-    try {
-      return (await answer()) as Result<InvokeResults[C]>;
-    } catch (error) {
-      console.error(`ghostport: ${channel} failed`, error);
-      return fail('internal', `Something went wrong (${channel}): ${messageOf(error)}`);
-    }
-  }
+  const requests: Requests = {
+    getState: async () => ok(getState()),
+    queryHistory: async (query) => ok(history.query(query)),
+    getTimeline: async (query) => ok(history.timeline(query)),
+    exportHistory,
+    updateSettings,
+    scanNow: async () => ok(await engine.scanNow()),
+    pauseMonitoring: async () => (engine.pause(), ok(engine.status)),
+    resumeMonitoring: async () => (engine.resume(), ok(engine.status)),
+    getProcessDetails: processDetails,
+    revealExecutable,
+    endProcess,
+    addToAllowlist: (entry) => changeAllowlist(entry, true),
+    removeFromAllowlist: (entry) => changeAllowlist(entry, false),
+  };
+  // An unexpected throw becomes `internal`, logged with its context, never a dead window.
+  const guarded = Object.fromEntries(
+    Object.entries(requests).map(([name, handler]) => [
+      name,
+      async (...args: unknown[]) => {
+        try {
+          return await (handler as unknown as AnyRequest)(...args);
+        } catch (error) {
+          const channel = REQUESTS[name as RequestName].channel;
+          console.error(`ghostport: ${channel} failed`, error);
+          return fail('internal', `Something went wrong (${channel}): ${messageOf(error)}`);
+        }
+      },
+    ]),
+  ) as unknown as Requests;
 
   return {
-    async invoke(channel, rawArgs) {
-      // Own keys only: `constructor` or `__proto__` must not reach the schema lookup.
-      if (typeof channel !== 'string' || !Object.hasOwn(invokeChannels, channel)) {
-        return fail('invalid-argument', `Unknown request ${JSON.stringify(String(channel)).slice(0, 80)}.`);
-      }
-      const typed = channel as InvokeChannel;
-      const parsed = parseInvokeArgs(typed, rawArgs);
-      if (!parsed.ok) return fail('invalid-argument', `Invalid ${typed} request: ${parsed.reason}`);
-      return run(typed, parsed.args as InvokeArgs<typeof typed>);
+    async invoke(channel, rawArgs, access = 'control') {
+      const name = requestOfChannel(channel);
+      if (name === null) return fail('invalid-argument', `Unknown request ${JSON.stringify(String(channel)).slice(0, 80)}.`);
+      if (access === 'read' && REQUESTS[name].access !== 'read') return fail('permission-denied', `${REQUESTS[name].channel} changes the monitor; this connection may only read.`);
+      const parsed = parseRequestArgs(name, rawArgs);
+      if (!parsed.ok) return fail('invalid-argument', `Invalid ${REQUESTS[name].channel} request: ${parsed.reason}`);
+      return (guarded[name] as unknown as AnyRequest)(...(parsed.args as unknown[]));
     },
-    handle: run,
+    requests: guarded,
     getState,
     onStateChanged(listener) {
       stateListeners.add(listener);
@@ -408,8 +393,4 @@ function safeCall(what: string, call: () => void): void {
   } catch (error) {
     console.error(`ghostport: a ${what} failed`, error);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled request ${String(value)}`);
 }

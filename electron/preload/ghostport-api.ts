@@ -1,11 +1,10 @@
 /**
- * Builds `window.ghostport` from the IPC contract: one named function per request, one
- * `onX(listener)` per push, generated from the contract's method maps (electron/common/ipc-api.ts) so
- * the preload cannot drift from the contract. Transport-agnostic (no Electron import): the preload passes
+ * Builds `window.ghostport` from the request table (electron/common/ipc-api.ts): one named
+ * function per request, one `onX(listener)` per push, so the preload cannot drift from the contract. Transport-agnostic (no Electron import): the preload passes
  * ipcRenderer-backed functions, tests pass their own.
  */
-import type { GhostportApi, OpenTarget, PushChannel, PushPayloads } from '../common/ipc-contract.ts';
-import { apiInvokeMethods as PRELOAD_INVOKE_METHODS, apiPushMethods as PRELOAD_PUSH_METHODS } from '../common/ipc-api.ts';
+import { PUSHES, REQUESTS } from '../common/ipc-api.ts';
+import type { GhostportApi, OpenTarget, PushChannel, PushPayloads } from '../common/ipc-api.ts';
 
 /** How the API talks to the main process. */
 export interface ApiTransport {
@@ -21,11 +20,11 @@ export interface ApiTransport {
 /** Creates the object the preload exposes as `window.ghostport`. */
 export function createGhostportApi(transport: ApiTransport): GhostportApi {
   const api: Record<string, unknown> = {};
-  for (const [method, channel] of Object.entries(PRELOAD_INVOKE_METHODS)) {
+  for (const [method, { channel }] of Object.entries(REQUESTS)) {
     // Only the declared arguments travel: a page cannot smuggle extra ones past the schema's arity check.
     api[method] = (...args: unknown[]) => transport.invoke(channel, args);
   }
-  for (const [method, channel] of Object.entries(PRELOAD_PUSH_METHODS)) {
+  for (const [method, { channel }] of Object.entries(PUSHES)) {
     api[method] = channel === 'window:open-target' ? bufferedOpenTarget(transport) : subscriber(transport, channel);
   }
   return Object.freeze(api) as unknown as GhostportApi;

@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTrustedSender, senderRejection } from '../../electron/common/trusted-sender.ts';
+import { senderRejection } from '../../electron/common/trusted-sender.ts';
+import type { SenderFacts } from '../../electron/common/trusted-sender.ts';
+
 import { appUrlToRelativePath, contentTypeFor, isAppUrl } from '../../electron/common/app-origin.ts';
 
+// What the dead isTrustedSender helper said, kept as the test's shorthand.
+const isTrustedSender = (facts: SenderFacts, ids: ReadonlySet<number>) => senderRejection(facts, ids) === null;
 const trusted = new Set([3]);
 const good = { webContentsId: 3, frameUrl: 'ghostport://app/index.html', isMainFrame: true };
 

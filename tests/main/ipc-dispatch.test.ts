@@ -14,7 +14,7 @@ import type { AppService } from '../../electron/node/app-service.ts';
 import { Engine } from '../../electron/node/engine.ts';
 import { History } from '../../electron/node/history.ts';
 import { SettingsStore } from '../../electron/node/settings-store.ts';
-import { invokeChannels } from '../../electron/common/ipc-contract.ts';
+import { REQUESTS } from '../../electron/common/ipc-contract.ts';
 import type { Result } from '../../electron/common/ipc-contract.ts';
 
 const TRUSTED = new Set([7]);
@@ -75,7 +75,7 @@ const forged: [string, IpcEventLike][] = [
 ];
 
 test('a forged sender is refused on every channel before the service runs', async () => {
-  for (const channel of Object.keys(invokeChannels)) {
+  for (const { channel } of Object.values(REQUESTS)) {
     for (const [what, event] of forged) {
       const result = await dispatchInvoke(counted, TRUSTED, event, channel, [{ pid: 4711, startedAt: null }]);
       assert.equal(code(result), 'forbidden-sender', `${channel} from ${what}`);

@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGhostportApi } from '../../electron/preload/ghostport-api.ts';
 import type { ApiTransport } from '../../electron/preload/ghostport-api.ts';
-import { apiInvokeMethods as PRELOAD_INVOKE_METHODS, apiPushMethods as PRELOAD_PUSH_METHODS } from '../../electron/common/ipc-api.ts';
-import { API_METHOD_NAMES, apiInvokeMethods, apiPushMethods } from '../../electron/common/ipc-contract.ts';
-import type { OpenTarget, PushChannel } from '../../electron/common/ipc-contract.ts';
+import { API_METHOD_NAMES, PUSHES, REQUESTS, requestOfChannel } from '../../electron/common/ipc-api.ts';
+import type { OpenTarget, PushChannel } from '../../electron/common/ipc-api.ts';
 
 function recordingTransport() {
   const invoked: { channel: string; args: readonly unknown[] }[] = [];
@@ -32,9 +31,11 @@ function recordingTransport() {
   return { transport, invoked, push, listeners };
 }
 
-test('the preload maps are the contract maps', () => {
-  assert.deepEqual(PRELOAD_INVOKE_METHODS, apiInvokeMethods);
-  assert.deepEqual(PRELOAD_PUSH_METHODS, apiPushMethods);
+test('every request and push has its own channel, and each channel names its request back', () => {
+  const channels = [...Object.values(REQUESTS), ...Object.values(PUSHES)].map((entry) => entry.channel);
+  assert.equal(new Set(channels).size, channels.length);
+  for (const [name, { channel }] of Object.entries(REQUESTS)) assert.equal(requestOfChannel(channel), name);
+  for (const unknown of ['__proto__', 'constructor', 'toString', 'getState', 'state:changed', 42]) assert.equal(requestOfChannel(unknown), null, String(unknown));
 });
 
 test('window.ghostport has exactly the API names, all functions, and is frozen', () => {
@@ -48,12 +49,12 @@ test('window.ghostport has exactly the API names, all functions, and is frozen',
 test('each request goes to its own channel with exactly its arguments', async () => {
   const { transport, invoked } = recordingTransport();
   const api = createGhostportApi(transport) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const [method, channel] of Object.entries(apiInvokeMethods)) {
+  for (const [method, { channel }] of Object.entries(REQUESTS)) {
     const answer = await api[method]!({ marker: method });
     assert.deepEqual(answer, { ok: true, value: channel });
     assert.deepEqual(invoked.at(-1), { channel, args: [{ marker: method }] });
   }
-  assert.equal(invoked.length, Object.keys(apiInvokeMethods).length);
+  assert.equal(invoked.length, Object.keys(REQUESTS).length);
 });
 
 test('subscriptions deliver the payload only, and unsubscribe stops them', () => {
