@@ -1,69 +1,103 @@
 /**
- * Allowlist matching: which sockets belong to programs the user chose not to be alerted about,
- * and how entries are added and removed. Pure.
+ * The one allowlist decision: is this process, on this port, one the user chose not to be
+ * alerted about? Used by the engine's service, the tray, the window, the notifications and the
+ * CLI, with the platform's path case rule. Also the precise choices offered when allowing from
+ * a socket, and how entries are added, removed and described. Pure.
  */
 import type { AllowlistEntry } from './settings.ts';
 import type { PortSocket, ProcessInfo } from './model.ts';
 
-/** Options for matching; Windows and macOS file systems are usually case-insensitive. */
-export interface AllowlistMatchOptions {
-  readonly caseInsensitivePaths?: boolean;
+/** Windows and macOS file systems are case-insensitive by default; Linux and the BSDs are not. */
+export function pathsIgnoreCase(platform: string): boolean {
+  return platform === 'win32' || platform === 'darwin';
 }
 
-/** True when the program text names a path rather than a bare process name. */
-export function isPathProgram(program: string): boolean {
-  return program.includes('/') || program.includes('\\');
+function samePath(a: string, b: string, platform: string): boolean {
+  return pathsIgnoreCase(platform) ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
-/**
- * True when an entry covers this process on this port. A path entry matches only the
- * executable's path (a bare name is easy to spoof: anyone can call their binary `sshd`);
- * a name entry matches the process name exactly. An unknown owner never matches.
- */
-export function entryMatches(
-  entry: AllowlistEntry,
-  process: ProcessInfo | null,
-  port: number,
-  options: AllowlistMatchOptions = {},
-): boolean {
-  if (!process) return false;
-  if (entry.port !== null && entry.port !== port) return false;
-  if (isPathProgram(entry.program)) {
-    if (process.path === null) return false;
-    return options.caseInsensitivePaths
-      ? entry.program.toLowerCase() === process.path.toLowerCase()
-      : entry.program === process.path;
+type Matcher<K extends AllowlistEntry['by']> = (entry: Extract<AllowlistEntry, { by: K }>, p: ProcessInfo, platform: string) => boolean;
+
+// A deleted or replaced executable, or a packaged file that no longer matches its package, is
+// never covered by a path or package entry: that is exactly what a responder must see.
+const MATCHERS: { readonly [K in AllowlistEntry['by']]: Matcher<K> } = {
+  hash: (e, p) => p.exeSha256 === e.sha256,
+  package: (e, p) => p.exeDeleted !== true && p.package?.manager === e.manager && p.package.name === e.name && p.package.modified === false,
+  path: (e, p, platform) =>
+    p.path !== null && p.exeDeleted !== true && samePath(e.path, p.path, platform) && e.argsPrefix.every((arg, i) => p.argv?.[i + 1] === arg),
+  user: (e, p) => p.user === e.user,
+  unit: (e, p) => p.unit === e.unit,
+  // Kept for entries made before version 2: a bare name is easy to spoof.
+  name: (e, p) => p.name === e.name,
+};
+
+/** True when one entry covers this process on this port. An unknown owner never matches. */
+export function entryMatches(entry: AllowlistEntry, process: ProcessInfo | null, port: number, platform: string): boolean {
+  if (!process || (entry.port !== null && entry.port !== port)) return false;
+  return (MATCHERS[entry.by] as Matcher<AllowlistEntry['by']>)(entry, process, platform);
+}
+
+/** THE decision: true when any entry covers the process on this port. */
+export function isAllowed(allowlist: readonly AllowlistEntry[], process: ProcessInfo | null, port: number, platform: string): boolean {
+  return allowlist.some((entry) => entryMatches(entry, process, port, platform));
+}
+
+/** The decision for a socket: its owner on its watched port. */
+export function isSocketAllowed(allowlist: readonly AllowlistEntry[], socket: PortSocket, platform: string): boolean {
+  return isAllowed(allowlist, socket.process, socket.watchedPort, platform);
+}
+
+/** The entries that cover a process on any of these ports (what "Alert me again" removes). */
+export function allowingEntries(allowlist: readonly AllowlistEntry[], process: ProcessInfo | null, ports: readonly number[], platform: string): AllowlistEntry[] {
+  return allowlist.filter((entry) => ports.some((port) => entryMatches(entry, process, port, platform)));
+}
+
+/** One precise way to allow a process, as the window offers it. */
+export interface AllowChoice {
+  readonly label: string;
+  readonly entry: AllowlistEntry;
+}
+
+/** The precise choices for allowing this process, narrowest first; each scoped to `port` (null: any watched port). */
+export function allowChoices(p: ProcessInfo, port: number | null): AllowChoice[] {
+  const choices: AllowChoice[] = [];
+  if (p.exeSha256) choices.push({ label: 'This exact binary (its SHA-256)', entry: { by: 'hash', sha256: p.exeSha256, port } });
+  if (p.path && p.exeDeleted !== true) {
+    const args = (p.argv ?? []).slice(1, 9);
+    if (args.length > 0) choices.push({ label: 'This program with these arguments', entry: { by: 'path', path: p.path, argsPrefix: args, port } });
+    choices.push({ label: 'This program, any arguments', entry: { by: 'path', path: p.path, argsPrefix: [], port } });
   }
-  return entry.program === process.name;
+  if (p.package && !p.package.modified && p.exeDeleted !== true) {
+    choices.push({ label: `Anything from package ${p.package.name}`, entry: { by: 'package', manager: p.package.manager, name: p.package.name, port } });
+  }
+  if (p.unit) choices.push({ label: `Anything in ${p.unit}`, entry: { by: 'unit', unit: p.unit, port } });
+  if (p.user) choices.push({ label: `Anything run by ${p.user}`, entry: { by: 'user', user: p.user, port } });
+  if (choices.length === 0) choices.push({ label: `Any process named ${p.name}`, entry: { by: 'name', name: p.name, port } });
+  return choices;
 }
 
-/** True when any entry covers the socket's owner on the socket's watched port. */
-export function isAllowlisted(
-  allowlist: readonly AllowlistEntry[],
-  socket: PortSocket,
-  options: AllowlistMatchOptions = {},
-): boolean {
-  return allowlist.some((entry) => entryMatches(entry, socket.process, socket.watchedPort, options));
+const DESCRIBE: { readonly [K in AllowlistEntry['by']]: (e: Extract<AllowlistEntry, { by: K }>) => string } = {
+  hash: (e) => `binary with SHA-256 ${e.sha256.slice(0, 16)}…`,
+  package: (e) => `anything from ${e.manager} package ${e.name}`,
+  path: (e) => (e.argsPrefix.length > 0 ? `${e.path} ${e.argsPrefix.join(' ')}…` : e.path),
+  user: (e) => `anything run by user ${e.user}`,
+  unit: (e) => `anything in ${e.unit}`,
+  name: (e) => `any process named ${e.name}`,
+};
+
+/** What the entry allows, in words, without its port (untrusted parts unescaped: escape before display). */
+export function describeAllowed(entry: AllowlistEntry): string {
+  return (DESCRIBE[entry.by] as (e: AllowlistEntry) => string)(entry);
 }
 
-/** True when any entry covers the process on any of the given ports. */
-export function isProcessAllowlisted(
-  allowlist: readonly AllowlistEntry[],
-  process: ProcessInfo,
-  ports: readonly number[],
-  options: AllowlistMatchOptions = {},
-): boolean {
-  return ports.some((port) => allowlist.some((entry) => entryMatches(entry, process, port, options)));
-}
-
-/** The entry that allowlists a process: by executable path when known (harder to spoof), else by name. */
-export function allowlistEntryFor(process: ProcessInfo, port: number | null): AllowlistEntry {
-  return { program: process.path ?? process.name, port };
+/** The entry in words, with its port. */
+export function describeEntry(entry: AllowlistEntry): string {
+  return `${describeAllowed(entry)}, ${entry.port === null ? 'any watched port' : `port ${entry.port}`}`;
 }
 
 /** True when two entries are the same rule. */
 export function sameEntry(a: AllowlistEntry, b: AllowlistEntry): boolean {
-  return a.program === b.program && a.port === b.port;
+  return JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
 }
 
 /** The allowlist with the entry added (unchanged when already present). */

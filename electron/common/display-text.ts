@@ -1,33 +1,74 @@
 /**
  * Makes untrusted text (process names, command lines, paths) safe to show in a terminal, a
- * notification or a table: control characters, line breaks and bidirectional overrides become
- * visible escapes, so a hostile name can neither spoof a line nor reorder what is shown.
+ * notification, a menu or the window: control, format and invisible characters become visible
+ * escapes, so a hostile name can neither spoof a line nor reorder what is shown.
  * Also the short descriptions of sockets and owners shared by the CLI, tray, notifications and
  * window. Pure; the window relies on React's escaping for markup and on this for invisibles.
  */
 
 import type { PortSocket } from './model.ts';
 
-// C0/C1 controls, DEL, and Unicode's invisible formatting characters that can spoof text:
-// bidi embeddings/overrides/isolates, zero-width characters, line/paragraph separators, BOM.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
+/** A run of untrusted text that is either shown as is or stands for one hidden character. */
+export interface VisibleSegment {
+  readonly text: string;
+  /** True when `text` is a marker standing for an invisible or control character. */
+  readonly hidden: boolean;
+}
+
+// Every character of Unicode's control (Cc), format (Cf: bidi controls, zero-widths, soft hyphen,
+// BOM, tags), line and paragraph separator (Zl, Zp) and surrogate (Cs: lone halves) categories,
+// plus the Hangul fillers: letters that render blank, a known trick for invisible names.
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0]/gu;
 
 const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** Replaces every unsafe character with a visible escape (`\n`, `\x1b`, `\u202e`). */
-export function escapeUnsafe(text: string): string {
-  return text.replace(UNSAFE, (c) => {
-    const named = NAMED[c];
-    if (named) return named;
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+/**
+ * The visible escape for one hidden character (`\n`, `\x1b`, `\u202e`, `\u{e0041}`): plain ASCII,
+ * so it renders in every font and terminal. The window styles it distinctly, so a literal
+ * backslash typed in a command line cannot pass for one.
+ */
+export function markerFor(char: string): string {
+  const named = NAMED[char];
+  if (named) return named;
+  const code = char.codePointAt(0) ?? 0;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\u{${code.toString(16)}}`;
 }
 
-/** Shortens text to at most `max` characters (after escaping), marking the cut with an ellipsis. */
+/**
+ * The one text escaper of Ghostport (CLI, tray, notifications, window): replaces every hidden
+ * character with its visible escape.
+ */
+export function escapeUnsafe(text: string): string {
+  return text.replace(HIDDEN, markerFor);
+}
+
+/** Untrusted text split into plain runs and markers for hidden characters (the window styles the markers). */
+export function toVisibleSegments(raw: string): readonly VisibleSegment[] {
+  const segments: VisibleSegment[] = [];
+  let last = 0;
+  for (const match of raw.matchAll(HIDDEN)) {
+    if (match.index > last) segments.push({ text: raw.slice(last, match.index), hidden: false });
+    segments.push({ text: markerFor(match[0]), hidden: true });
+    last = match.index + match[0].length;
+  }
+  if (last < raw.length) segments.push({ text: raw.slice(last), hidden: false });
+  return segments;
+}
+
+/** True when the text holds anything that `escapeUnsafe` would replace. */
+export function hasHiddenCharacters(raw: string): boolean {
+  return raw.search(HIDDEN) >= 0;
+}
+
+/** Shortens text to at most `max` UTF-16 units, marking the cut with an ellipsis; never splits a surrogate pair. */
 export function truncateText(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, Math.max(0, max - 1))}…`;
+  let cut = Math.max(0, max - 1);
+  const unit = text.charCodeAt(cut - 1);
+  if (unit >= 0xd800 && unit <= 0xdbff) cut -= 1;
+  return `${text.slice(0, cut)}…`;
 }
 
 /** Escaped and shortened: what a one-line display of untrusted text should use. */

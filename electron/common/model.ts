@@ -37,6 +37,64 @@ export interface ProcessInfo {
   readonly cpuPercent?: number | null;
   /** Resident memory in bytes, where cheap. */
   readonly memoryBytes?: number | null;
+  // Evidence captured at detection (Linux; elsewhere null, never guessed). Optional: events
+  // recorded before they existed lack them. Why a field is null is in `reasons`.
+  /** Working directory of the process. */
+  readonly cwd?: string | null;
+  /** True when the executable was deleted or replaced after the process started. */
+  readonly exeDeleted?: boolean | null;
+  /** SHA-256 (hex) of the running executable, read through /proc/PID/exe. */
+  readonly exeSha256?: string | null;
+  /** The distribution package that installed the executable; null when it belongs to none (see `reasons.package`). */
+  readonly package?: PackageInfo | null;
+  /** systemd unit or session scope, e.g. `ssh.service`, `session-3.scope`. */
+  readonly unit?: string | null;
+  /** The container the process runs in, from its cgroup path. */
+  readonly container?: ContainerInfo | null;
+  /** Network namespace inode (`net:[N]`), the process's view of the network. */
+  readonly netns?: number | null;
+  /** Parents from the nearest up to init, as they were at detection (depth-limited). */
+  readonly ancestry?: readonly AncestorInfo[];
+  /** The process's other sockets at detection, summarised. */
+  readonly otherSockets?: OtherSockets | null;
+  /** How long the process had been running when it was captured, in seconds. */
+  readonly uptimeSeconds?: number | null;
+  /** Why evidence fields are null, keyed by field name (e.g. `exeSha256: "over the 256 MiB limit"`). */
+  readonly reasons?: Readonly<Record<string, string>>;
+}
+
+/** The package that owns an executable. */
+export interface PackageInfo {
+  readonly manager: 'dpkg' | 'rpm';
+  readonly name: string;
+  readonly version: string | null;
+  /** True when the file on disk differs from what the package installed. */
+  readonly modified: boolean | null;
+}
+
+/** A container runtime and the container's id, as the cgroup path names them. */
+export interface ContainerInfo {
+  readonly runtime: string;
+  readonly id: string;
+}
+
+/** One parent in a process's ancestry. */
+export interface AncestorInfo {
+  readonly pid: number;
+  readonly name: string;
+  readonly command: string;
+  readonly user: string | null;
+  readonly startedAt: string | null;
+}
+
+/** A short summary of a process's other sockets. */
+export interface OtherSockets {
+  /** Its listening (TCP) and bound (UDP) endpoints, e.g. `tcp 0.0.0.0:22` (at most 16). */
+  readonly listening: readonly string[];
+  /** The remote ends it is connected to, e.g. `tcp 203.0.113.9:443` (at most 16). */
+  readonly peers: readonly string[];
+  /** How many sockets it had in all (the lists may be cut). */
+  readonly total: number;
 }
 
 /** What every source, and every shape of a socket, says of it: protocol, family, endpoints, state. */

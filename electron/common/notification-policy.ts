@@ -13,8 +13,7 @@
  * 5. At most `maxPerWindow` notifications per `windowMs`. What the limit holds back is counted
  *    and announced in one summary when the window allows (`retryAt` says when to ask again).
  */
-import { isAllowlisted } from './allowlist.ts';
-import type { AllowlistMatchOptions } from './allowlist.ts';
+import { isSocketAllowed } from './allowlist.ts';
 import { describeEndpoint, describeOwner, describeOwnerShort, describePorts, isListening, whyItMatters } from './display-text.ts';
 import { flapKey } from './flap-control.ts';
 import type { OpenTarget } from './ipc-contract.ts';
@@ -85,7 +84,8 @@ export interface NotificationContext {
   readonly settings: Pick<Settings, 'notifications' | 'allowlist'>;
   readonly now: number;
   readonly limits?: NotificationLimits;
-  readonly allowlistOptions?: AllowlistMatchOptions;
+  /** `process.platform`: decides the allowlist's path case rule. */
+  readonly platform: string;
 }
 
 /** Decides the notifications for one batch of events (pass an empty batch at `retryAt`). */
@@ -102,7 +102,7 @@ export function planNotifications(state: NotifierState, events: readonly PortEve
   const wanted = events.filter(
     (e) =>
       (e.type === 'appeared' ? prefs.onAppeared : prefs.onDisappeared) &&
-      !isAllowlisted(context.settings.allowlist, e.socket, context.allowlistOptions),
+      !isSocketAllowed(context.settings.allowlist, e.socket, context.platform),
   );
   const ordinary = wanted.filter((e) => !e.flapping);
   const flapAnnouncedAt = { ...state.flapAnnouncedAt };

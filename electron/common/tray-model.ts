@@ -3,8 +3,7 @@
  * "which state", "which words" and "which items" are unit-tested; the Electron adapter only
  * turns this model into a Tray and a Menu (and can skip the work when the model is unchanged).
  */
-import { isAllowlisted } from './allowlist.ts';
-import type { AllowlistMatchOptions } from './allowlist.ts';
+import { isSocketAllowed } from './allowlist.ts';
 import { displayText, describeEndpoint, describeOwnerShort, describePorts } from './display-text.ts';
 import type { AppState, OpenTarget } from './ipc-contract.ts';
 import type { PortSocket } from './model.ts';
@@ -53,7 +52,6 @@ export const TOOLTIP_MAX = 127;
 export interface TrayModelOptions {
   /** Most sockets listed in the menu before "N more…". */
   readonly maxMenuSockets?: number;
-  readonly allowlistOptions?: AllowlistMatchOptions;
 }
 
 /** The tray's state for an app state. */
@@ -75,7 +73,7 @@ export function buildTrayModel(app: AppState, options: TrayModelOptions = {}): T
   const sockets = app.snapshot?.sockets ?? [];
   const menu: TrayMenuItem[] = [{ kind: 'label', label: menuLabel(line) }];
   for (const socket of sockets.slice(0, maxSockets)) {
-    const allowlisted = isAllowlisted(app.settings.allowlist, socket, options.allowlistOptions);
+    const allowlisted = isSocketAllowed(app.settings.allowlist, socket, app.platform);
     menu.push({
       kind: 'action',
       label: menuLabel(`${describeOwnerShort(socket)} · ${describeEndpoint(socket)}${allowlisted ? ' (allowlisted)' : ''}`),
@@ -114,7 +112,7 @@ export function buildTrayModel(app: AppState, options: TrayModelOptions = {}): T
 
 /** Sockets that make the tray alert: live on a watched port and not allowlisted. */
 export function alertingSockets(app: AppState, options: TrayModelOptions = {}): readonly PortSocket[] {
-  return (app.snapshot?.sockets ?? []).filter((s) => !isAllowlisted(app.settings.allowlist, s, options.allowlistOptions));
+  return (app.snapshot?.sockets ?? []).filter((s) => !isSocketAllowed(app.settings.allowlist, s, app.platform));
 }
 
 function describeState(app: AppState, state: TrayState, options: TrayModelOptions): string {

@@ -30,7 +30,6 @@ export interface NotifierHandle {
 
 /** Starts notifying about events. */
 export function setupNotifier(deps: NotifierDeps): NotifierHandle {
-  const allowlistOptions = { caseInsensitivePaths: process.platform === 'win32' || process.platform === 'darwin' };
   let state: NotifierState = INITIAL_NOTIFIER_STATE;
   let retry: NodeJS.Timeout | null = null;
   const live: { spec: NotificationSpec; notification: Notification }[] = [];
@@ -62,7 +61,7 @@ export function setupNotifier(deps: NotifierDeps): NotifierHandle {
 
   const plan = (events: readonly PortEvent[]) => {
     if (!Notification.isSupported()) return;
-    const result = planNotifications(state, events, { settings: deps.service.getState().settings, now: Date.now(), allowlistOptions });
+    const result = planNotifications(state, events, { settings: deps.service.getState().settings, now: Date.now(), platform: process.platform });
     state = result.state;
     for (const spec of result.notifications) show(spec);
     if (retry) clearTimeout(retry);

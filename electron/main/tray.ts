@@ -33,7 +33,6 @@ export interface TrayHandle {
 /** Creates the tray and keeps it in step with the app state. */
 export function setupTray(deps: TrayDeps): TrayHandle {
   const variant = trayIconVariant(process.platform);
-  const allowlistOptions = { caseInsensitivePaths: process.platform === 'win32' || process.platform === 'darwin' };
   const icons = new Map<TrayState, NativeImage>();
   const iconFor = (state: TrayState): NativeImage => {
     let image = icons.get(state);
@@ -46,13 +45,13 @@ export function setupTray(deps: TrayDeps): TrayHandle {
     return image;
   };
 
-  let model = buildTrayModel(deps.service.getState(), { allowlistOptions });
+  let model = buildTrayModel(deps.service.getState());
   let shownKey = '';
   const tray = new Tray(iconFor(model.state));
   tray.on('click', () => deps.window.show());
 
   const render = (state: AppState) => {
-    const next = buildTrayModel(state, { allowlistOptions });
+    const next = buildTrayModel(state);
     const key = JSON.stringify(next);
     if (key === shownKey) return;
     if (next.state !== model.state || shownKey === '') tray.setImage(iconFor(next.state));

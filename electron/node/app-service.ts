@@ -8,8 +8,7 @@
  * Expected failures are values (`Result`); an unexpected throw becomes `internal`, logged with
  * its context, so the window shows "something went wrong" instead of dying.
  */
-import { addAllowlistEntry, isProcessAllowlisted, removeAllowlistEntry } from '../common/allowlist.ts';
-import type { AllowlistMatchOptions } from '../common/allowlist.ts';
+import { addAllowlistEntry, allowingEntries, removeAllowlistEntry } from '../common/allowlist.ts';
 import { displayText } from '../common/display-text.ts';
 import { csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../common/export-format.ts';
 import { fail, ok, parseRequestArgs, requestOfChannel, REQUESTS } from '../common/ipc-contract.ts';
@@ -115,7 +114,6 @@ export function createAppService(deps: AppServiceDeps): AppService {
   const elevated = environment.elevated ?? isElevated();
   const processes = environment.processes ?? PROCESS_OPERATIONS;
   const endWaitMs = environment.endWaitMs ?? 3000;
-  const matchOptions: AllowlistMatchOptions = { caseInsensitivePaths: platform === 'win32' || platform === 'darwin' };
   const stateListeners = new Set<(state: AppState) => void>();
   const eventListeners = new Set<(events: readonly PortEvent[]) => void>();
   const notices = new Map<HealthIssue['code'], HealthIssue>();
@@ -213,7 +211,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
       live,
       parents: running ? await processes.readParentChain(ref.pid) : [],
       sockets: (engine.snapshot?.sockets ?? []).filter((s) => s.process !== null && sameProcess(s.process, ref)),
-      allowlisted: isProcessAllowlisted(settings.allowlist, captured, settings.ports, matchOptions),
+      allowlisted: allowingEntries(settings.allowlist, captured, settings.ports, platform).length > 0,
     });
   }
 

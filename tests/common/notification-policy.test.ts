@@ -10,7 +10,7 @@ import { makeEvent, makeProcess, makeSocket } from './desktop-fixtures.ts';
 const T0 = 1_800_000_000_000;
 
 function context(now: number, overrides: Partial<NotificationContext['settings']> = {}): NotificationContext {
-  return { now, settings: { notifications: DEFAULT_SETTINGS.notifications, allowlist: [], ...overrides } };
+  return { now, platform: 'linux', settings: { notifications: DEFAULT_SETTINGS.notifications, allowlist: [], ...overrides } };
 }
 
 function socketOf(pid: number, name: string, port = 596) {
@@ -64,7 +64,7 @@ test('disappearances notify only when the user asked for them', () => {
 test('the allowlist silences known programs but not others in the same batch', () => {
   const known = makeEvent({ socket: socketOf(1, 'sshd') });
   const unknown = makeEvent({ socket: socketOf(2, 'nc') });
-  const plan = planNotifications(INITIAL_NOTIFIER_STATE, [known, unknown], context(T0, { allowlist: [{ program: '/usr/bin/sshd', port: 596 }] }));
+  const plan = planNotifications(INITIAL_NOTIFIER_STATE, [known, unknown], context(T0, { allowlist: [{ by: 'path', path: '/usr/bin/sshd', argsPrefix: [], port: 596 }] }));
   assert.equal(plan.notifications.length, 1);
   assert.equal(plan.notifications[0]?.kind, 'single');
   assert.match(plan.notifications[0]?.body ?? '', /^nc \(pid 2/);

@@ -29,7 +29,7 @@ test('sockets on the port alert and are named with their pids', () => {
 });
 
 test('allowlisted sockets do not alert but are still listed in the menu', () => {
-  const app = makeAppState({ snapshot: makeSnapshot({ sockets: [nc] }), settings: { allowlist: [{ program: '/usr/bin/nc', port: null }] } });
+  const app = makeAppState({ snapshot: makeSnapshot({ sockets: [nc] }), settings: { allowlist: [{ by: 'path', path: '/usr/bin/nc', argsPrefix: [], port: null }] } });
   const model = buildTrayModel(app);
   assert.equal(model.state, 'clear');
   assert.equal(model.tooltip, 'Port 596 clear (1 allowlisted)');

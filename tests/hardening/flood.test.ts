@@ -74,7 +74,7 @@ function notificationsFor(events: readonly EventLine[], stored: ReadonlyMap<numb
   let state = INITIAL_NOTIFIER_STATE;
   const shown: NotificationSpec[] = [];
   for (const [at, batch] of batches) {
-    const plan = planNotifications(state, batch, { settings: DEFAULT_SETTINGS, now: Date.parse(at) });
+    const plan = planNotifications(state, batch, { settings: DEFAULT_SETTINGS, now: Date.parse(at), platform: 'linux' });
     state = plan.state;
     shown.push(...plan.notifications);
   }

@@ -143,7 +143,7 @@ describe('app service: requests without sockets', () => {
       ['settings:set', [{ evil: true }]],
       ['history:query', [{ limit: 1e9 }]],
       ['history:export', [{ query: {}, format: 'xlsx' }]],
-      ['allowlist:add', [{ program: '', port: null }]],
+      ['allowlist:add', [{ by: 'name', name: '', port: null }]],
       ['state:get', ['extra']],
     ];
     for (const [channel, args] of malformed) {
@@ -203,7 +203,7 @@ describe('app service: requests without sockets', () => {
   });
 
   test('allowlist add is idempotent and remove removes it', async () => {
-    const entry = { program: '/usr/bin/nc', port: PORT };
+    const entry = { by: 'path' as const, path: '/usr/bin/nc', argsPrefix: [], port: PORT };
     value(await rig.service.invoke('allowlist:add', [entry]));
     const twice = value(await rig.service.invoke('allowlist:add', [entry])) as { allowlist: unknown[] };
     assert.deepEqual(twice.allowlist, [entry]);
@@ -288,10 +288,10 @@ describe('app service on real sockets', { skip: realSockets }, () => {
     assert.equal(details.parents[0]?.pid, process.pid, 'the holder was started by this test');
     assert.deepEqual(details.sockets.map((s) => s.localAddress), [address]);
     assert.equal(details.allowlisted, false);
-    value(await rig.service.invoke('allowlist:add', [{ program: info.path!, port: PORT }]));
+    value(await rig.service.invoke('allowlist:add', [{ by: 'path', path: info.path!, argsPrefix: [], port: PORT }]));
     const again = value(await rig.service.invoke('process:details', [refOf(info)])) as { allowlisted: boolean };
     assert.equal(again.allowlisted, true);
-    value(await rig.service.invoke('allowlist:remove', [{ program: info.path!, port: PORT }]));
+    value(await rig.service.invoke('allowlist:remove', [{ by: 'path', path: info.path!, argsPrefix: [], port: PORT }]));
     // After it exits, the captured details still come from the history.
     await holder.kill();
     await rig.service.invoke('monitor:scan-now', []);

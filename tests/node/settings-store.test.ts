@@ -32,7 +32,7 @@ test('no file: defaults, no issue, nothing written until a change', async () => 
 test('a saved file loads back identically, and the data dir is created on demand', async () => {
   const dir = join(await tempDir(), 'nested', 'Ghostport');
   const store = await SettingsStore.open({ dataDir: dir });
-  const next = { ...DEFAULT_SETTINGS, ports: [8080, 596, 596], intervalMs: 500, allowlist: [{ program: '/usr/sbin/sshd', port: null }] };
+  const next = { ...DEFAULT_SETTINGS, ports: [8080, 596, 596], intervalMs: 500, allowlist: [{ by: 'path' as const, path: '/usr/sbin/sshd', argsPrefix: [], port: null }] };
   const saved = await store.save(next);
   assert.deepEqual(saved.ports, [596, 8080], 'ports normalised');
   const reopened = await SettingsStore.open({ dataDir: dir });

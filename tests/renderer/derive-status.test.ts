@@ -33,7 +33,7 @@ test('sockets: counted, with distinct owners, as an alert', () => {
 });
 
 test('allowlisted programs are counted and soften the verdict only when all are allowed', () => {
-  const settings = { allowlist: [{ program: '/usr/bin/nc', port: 596 }] };
+  const settings = { allowlist: [{ by: 'path' as const, path: '/usr/bin/nc', argsPrefix: [], port: 596 }] };
   const allAllowed = deriveStatus(appState(snapshot([listener(10)]), { settings }), SCAN_TIME);
   assert.equal(allAllowed.tone, 'allowed');
   assert.equal(allAllowed.allowedCount, 1);

@@ -470,7 +470,7 @@ test('a hostile process name and command line render as inert, visible text', as
 });
 
 test('settings: edits reach the store and the engine, bad input is explained, the allowlist can be pruned', async ({ browser }) => {
-  await rig.service.invoke('allowlist:add', [{ program: '/usr/bin/nc.openbsd', port: PORT }]);
+  await rig.service.invoke('allowlist:add', [{ by: 'path', path: '/usr/bin/nc.openbsd', argsPrefix: [], port: PORT }]);
   win = await openWindow(browser, rig);
   const { page } = win;
   await showTab(page, 'Settings');

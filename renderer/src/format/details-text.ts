@@ -6,9 +6,9 @@ import type { PortEvent, PortSocket, ProcessInfo } from '../../../electron/commo
 import type { ProcessDetails } from '../../../electron/common/ipc-contract.ts';
 import { formatEndpoint } from './socket.ts';
 import { formatTimestamp } from './time.ts';
-import { toVisibleText } from './visible-text.ts';
+import { escapeUnsafe } from '../../../electron/common/display-text.ts';
 
-const v = (value: string | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : toVisibleText(value));
+const v = (value: string | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : escapeUnsafe(value));
 
 /** One socket as a line: `TCP IPv4 0.0.0.0:596 -> - LISTEN`. */
 export function socketLine(socket: PortSocket): string {

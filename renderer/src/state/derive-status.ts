@@ -4,7 +4,7 @@
  */
 import type { HealthIssue } from '../../../electron/common/model.ts';
 import type { AppState } from '../../../electron/common/ipc-contract.ts';
-import { isAllowlisted } from '../../../electron/common/allowlist.ts';
+import { isSocketAllowed } from '../../../electron/common/allowlist.ts';
 import { describePorts } from '../../../electron/common/display-text.ts';
 
 /** The colour and icon of the verdict. */
@@ -92,7 +92,7 @@ export function deriveStatus(app: AppState | null, now: number): DerivedStatus {
     };
   }
   const socketCount = snapshot.sockets.length;
-  const allowedCount = snapshot.sockets.filter((socket) => isAllowlisted(settings.allowlist, socket)).length;
+  const allowedCount = snapshot.sockets.filter((socket) => isSocketAllowed(settings.allowlist, socket, app.platform)).length;
   if (socketCount === 0) {
     return { tone: 'clear', title: 'Clear', detail: `Nothing is using ${describePorts(ports)}.`, socketCount, allowedCount, paused, stale, banners };
   }

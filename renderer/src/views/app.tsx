@@ -139,6 +139,7 @@ export function App({ api }: { readonly api: GhostportApi }) {
         <main className={`tab-panel panel-${model.tab}`} id={`panel-${model.tab}`} role="tabpanel" aria-labelledby={`tab-${model.tab}`}>
           {model.tab === 'now' ? (
             <NowView
+              platform={app.platform}
               snapshot={app.snapshot}
               settings={app.settings}
               now={now}
@@ -172,6 +173,7 @@ export function App({ api }: { readonly api: GhostportApi }) {
       </div>
       {details ? (
         <ProcessDetailsPanel
+          platform={app.platform}
           processRef={processRef}
           socket={detailsSocket}
           event={detailsEvent}

@@ -5,7 +5,7 @@
 import type { KeyboardEvent } from 'react';
 import type { PortSocket, Snapshot } from '../../../electron/common/model.ts';
 import type { Settings } from '../../../electron/common/settings.ts';
-import { isAllowlisted } from '../../../electron/common/allowlist.ts';
+import { isSocketAllowed } from '../../../electron/common/allowlist.ts';
 import { DEFAULT_PORT } from '../../../electron/common/model.ts';
 import { describeState, formatEndpoint, orderForDisplay } from '../format/socket.ts';
 import { elapsedSince, formatDuration, formatShortTimestamp, formatTimestamp } from '../format/time.ts';
@@ -16,13 +16,15 @@ import { Icon } from './icons.tsx';
 export interface NowViewProps {
   readonly snapshot: Snapshot | null;
   readonly settings: Settings;
+  /** `process.platform` of the main process: the allowlist's path case rule. */
+  readonly platform: string;
   readonly now: number;
   readonly selectedSocketId: string | null;
   readonly onSelect: (socket: PortSocket) => void;
 }
 
 /** The "Now" view. */
-export function NowView({ snapshot, settings, now, selectedSocketId, onSelect }: NowViewProps) {
+export function NowView({ snapshot, settings, platform, now, selectedSocketId, onSelect }: NowViewProps) {
   if (!snapshot) {
     return <p className="placeholder">Waiting for the first scan{'\u2026'}</p>;
   }
@@ -34,21 +36,21 @@ export function NowView({ snapshot, settings, now, selectedSocketId, onSelect }:
       {snapshot.sockets.length === 0 ? (
         <EmptyState ports={snapshot.ports} />
       ) : (
-        <SocketTable sockets={snapshot.sockets} settings={settings} now={now} selectedSocketId={selectedSocketId} onSelect={onSelect} />
+        <SocketTable sockets={snapshot.sockets} settings={settings} platform={platform} now={now} selectedSocketId={selectedSocketId} onSelect={onSelect} />
       )}
       {snapshot.lingering.length > 0 ? (
         <details className="lingering">
           <summary>
             {snapshot.lingering.length} closed connection{snapshot.lingering.length === 1 ? '' : 's'} still lingering in the kernel (no owner, not alerted)
           </summary>
-          <SocketTable sockets={snapshot.lingering} settings={settings} now={now} selectedSocketId={selectedSocketId} onSelect={onSelect} />
+          <SocketTable sockets={snapshot.lingering} settings={settings} platform={platform} now={now} selectedSocketId={selectedSocketId} onSelect={onSelect} />
         </details>
       ) : null}
     </div>
   );
 }
 
-function SocketTable({ sockets, settings, now, selectedSocketId, onSelect }: Omit<NowViewProps, 'snapshot'> & { readonly sockets: readonly PortSocket[] }) {
+function SocketTable({ sockets, settings, platform, now, selectedSocketId, onSelect }: Omit<NowViewProps, 'snapshot'> & { readonly sockets: readonly PortSocket[] }) {
   const onKeyDown = (socket: PortSocket) => (event: KeyboardEvent<HTMLTableRowElement>) => {
     if (event.target !== event.currentTarget) return;
     if (event.key === 'Enter' || event.key === ' ') {
@@ -82,7 +84,7 @@ function SocketTable({ sockets, settings, now, selectedSocketId, onSelect }: Omi
       </thead>
       <tbody>
         {orderForDisplay(sockets).map((socket) => {
-          const allowed = isAllowlisted(settings.allowlist, socket);
+          const allowed = isSocketAllowed(settings.allowlist, socket, platform);
           return (
             <tr
               key={socket.id}

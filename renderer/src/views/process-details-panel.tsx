@@ -4,13 +4,13 @@
  * panel never acts itself: every action is a callback into the main process, which confirms
  * anything destructive natively.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { PortEvent, PortSocket, ProcessInfo } from '../../../electron/common/model.ts';
 import type { ApiError, ProcessDetails, ProcessRef } from '../../../electron/common/ipc-contract.ts';
 import type { AllowlistEntry, Settings } from '../../../electron/common/settings.ts';
-import { allowlistEntryFor, entryMatches } from '../../../electron/common/allowlist.ts';
-import { whyItMatters } from '../../../electron/common/display-text.ts';
+import { allowChoices, allowingEntries } from '../../../electron/common/allowlist.ts';
+import { escapeUnsafe, whyItMatters } from '../../../electron/common/display-text.ts';
 import { describeState, formatBytes, formatEndpoint, formatPercent } from '../format/socket.ts';
 import { formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
@@ -25,6 +25,8 @@ export interface ProcessDetailsPanelProps {
   readonly loading: boolean;
   readonly error: ApiError | null;
   readonly settings: Settings;
+  /** `process.platform` of the main process: the allowlist's path case rule. */
+  readonly platform: string;
   readonly busy: readonly string[];
   readonly onClose: () => void;
   readonly onCopy: () => void;
@@ -192,6 +194,7 @@ function Actions({
   port,
   details,
   settings,
+  platform,
   busyActions,
   onCopy,
   onReveal,
@@ -199,9 +202,13 @@ function Actions({
   onDisallow,
   onEnd,
 }: ProcessDetailsPanelProps & { readonly processRef: ProcessRef; readonly captured: ProcessInfo; readonly port: number | null; readonly busyActions: readonly string[] }) {
-  const matching = settings.allowlist.filter((entry) => (port === null ? settings.ports.some((p) => entryMatches(entry, captured, p)) : entryMatches(entry, captured, port)));
+  const matching = allowingEntries(settings.allowlist, captured, port === null ? settings.ports : [port], platform);
   const allowed = matching.length > 0 || details?.allowlisted === true;
   const running = details?.running ?? false;
+  const [choice, setChoice] = useState(0);
+  const [onlyThisPort, setOnlyThisPort] = useState(true);
+  const choices = allowChoices(captured, port !== null && onlyThisPort ? port : null);
+  const chosen = choices[Math.min(choice, choices.length - 1)]!;
   return (
     <div className="details-actions" role="group" aria-label="Actions">
       <button type="button" className="button" onClick={onCopy}>
@@ -218,10 +225,24 @@ function Actions({
           <span>Alert me again</span>
         </button>
       ) : (
-        <button type="button" className="button" onClick={() => onAllow(allowlistEntryFor(captured, port))} disabled={busyActions.includes('allowlist')}>
-          <Icon name="shield" />
-          <span>{port === null ? 'Allow this program' : `Allow on port ${port}`}</span>
-        </button>
+        <div className="allow-choice" role="group" aria-label="Allow">
+          <select aria-label="What to allow" value={Math.min(choice, choices.length - 1)} onChange={(e) => setChoice(Number(e.target.value))} data-testid="allow-choice">
+            {choices.map((c, index) => (
+              <option key={c.label} value={index}>
+                {escapeUnsafe(c.label)}
+              </option>
+            ))}
+          </select>
+          {port !== null ? (
+            <label className="checkbox">
+              <input type="checkbox" checked={onlyThisPort} onChange={(e) => setOnlyThisPort(e.target.checked)} /> only on port {port}
+            </label>
+          ) : null}
+          <button type="button" className="button" onClick={() => onAllow(chosen.entry)} disabled={busyActions.includes('allowlist')}>
+            <Icon name="shield" />
+            <span>Allow</span>
+          </button>
+        </div>
       )}
       <button
         type="button"

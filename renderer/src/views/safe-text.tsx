@@ -3,7 +3,7 @@
  * hidden characters shown as highlighted markers and the run isolated from the surrounding
  * text direction, so a name cannot reorder or fake the UI around it.
  */
-import { toVisibleSegments, toVisibleText } from '../format/visible-text.ts';
+import { escapeUnsafe, toVisibleSegments } from '../../../electron/common/display-text.ts';
 
 /** Props of `SafeText`. */
 export interface SafeTextProps {
@@ -22,7 +22,7 @@ export function SafeText({ value, fallback = '\u2014', className, withTitle = fa
   }
   const segments = toVisibleSegments(value);
   return (
-    <bdi className={['safe-text', className].filter(Boolean).join(' ')} dir="ltr" title={withTitle ? toVisibleText(value) : undefined}>
+    <bdi className={['safe-text', className].filter(Boolean).join(' ')} dir="ltr" title={withTitle ? escapeUnsafe(value) : undefined}>
       {segments.map((segment, index) =>
         segment.hidden ? (
           <span key={index} className="hidden-char" title="hidden character">

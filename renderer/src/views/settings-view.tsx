@@ -6,6 +6,8 @@ import { useEffect, useId, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Result } from '../../../electron/common/ipc-contract.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from '../../../electron/common/settings.ts';
+import { describeAllowed, describeEntry } from '../../../electron/common/allowlist.ts';
+import { escapeUnsafe } from '../../../electron/common/display-text.ts';
 import type { DraftField, SettingsDraft } from '../state/settings-draft.ts';
 import { draftFromSettings, parseDraft, SETTINGS_LIMITS } from '../state/settings-draft.ts';
 import { SafeText } from './safe-text.tsx';
@@ -152,10 +154,10 @@ export function SettingsView({ settings, notificationsSupported, platform, savin
         ) : (
           <ul className="allowlist" data-testid="allowlist">
             {settings.allowlist.map((entry) => (
-              <li key={`${entry.program}\u0000${entry.port ?? '*'}`}>
-                <SafeText value={entry.program} className="mono allow-program" withTitle />
+              <li key={JSON.stringify(entry)}>
+                <SafeText value={describeAllowed(entry)} className="allow-program" withTitle />
                 <span className="chip">{entry.port === null ? 'any watched port' : `port ${entry.port}`}</span>
-                <button type="button" className="button button-small" onClick={() => onRemoveAllowed(entry)} aria-label={`Remove ${entry.program} from the allowlist`}>
+                <button type="button" className="button button-small" onClick={() => onRemoveAllowed(entry)} aria-label={`Remove ${escapeUnsafe(describeEntry(entry))} from the allowlist`}>
                   Remove
                 </button>
               </li>
