@@ -182,8 +182,9 @@ test('a listener appears in Now with its pid and command, and the details panel 
   await expect.poll(() => rig.hooks.reveals.at(-1)).toBe(realpathSync(process.execPath));
 
   // Allow, then alert again: the settings change in the store and the header follows.
-  await panel.getByRole('button', { name: `Allow on port ${PORT}` }).click();
-  await expect.poll(() => rig.store.settings.allowlist).toEqual([{ program: realpathSync(process.execPath), port: PORT }]);
+  await panel.getByTestId('allow-choice').selectOption({ label: 'This program, any arguments' });
+  await panel.getByRole('button', { name: 'Allow', exact: true }).click();
+  await expect.poll(() => rig.store.settings.allowlist).toEqual([{ by: 'path', path: realpathSync(process.execPath), argsPrefix: [], port: PORT }]);
   await expect(row.locator('.chip-allowed')).toBeVisible();
   await expect(page.getByTestId('verdict')).toContainText(/all allowed|allowed by you/);
   await panel.getByRole('button', { name: 'Alert me again' }).click();
