@@ -93,7 +93,7 @@ export interface OtherSockets {
   readonly listening: readonly string[];
   /** The remote ends it is connected to, e.g. `tcp 203.0.113.9:443` (at most 16). */
   readonly peers: readonly string[];
-  /** How many sockets it had in all (the lists may be cut). */
+  /** How many TCP and UDP sockets it had listening or connected, the detected one included (the lists may be cut). */
   readonly total: number;
 }
 

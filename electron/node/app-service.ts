@@ -221,7 +221,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
     // Only a path Ghostport itself captured is ever shown: the window names a process, never a path.
     const path = captured.path;
     if (path === null) return fail('unavailable', `The executable of ${describeProcess(captured)} is hidden: run Ghostport as root or Administrator to see it.`);
-    if (path.endsWith(' (deleted)')) return fail('not-found', `The executable of ${describeProcess(captured)} was deleted or replaced after it started.`);
+    if (captured.exeDeleted === true || path.endsWith(' (deleted)')) return fail('not-found', `The executable of ${describeProcess(captured)} was deleted or replaced after it started.`);
     await hooks.revealInFolder(path);
     return ok({ path });
   }

@@ -7,7 +7,8 @@ import { readFile, readlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import si from 'systeminformation';
-import type { ProcessInfo } from '../common/model.ts';
+import type { AncestorInfo, ProcessInfo } from '../common/model.ts';
+import { EvidenceCollector } from './process-evidence.ts';
 
 /** A process identity as the window and the CLI name it. */
 export interface ProcessRefLike {
@@ -94,13 +95,16 @@ function startTimeIso(startTicks: number): string {
   return new Date(bootTime() + Math.round((startTicks * 1000) / ticksPerSecond())).toISOString();
 }
 
-/** Everything Ghostport shows about a process, or null when it is gone (or invisible). */
-export async function readProcessInfo(pid: number): Promise<ProcessInfo | null> {
+const defaultEvidence = new EvidenceCollector();
+
+/** Everything Ghostport shows about a process, with the evidence captured now, or null when it is gone (or invisible). */
+export async function readProcessInfo(pid: number, evidence: EvidenceCollector = defaultEvidence): Promise<ProcessInfo | null> {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  return isLinux ? readLinuxProcess(pid) : readPortableProcess(pid);
+  return isLinux ? readLinuxProcess(pid, evidence) : readPortableProcess(pid);
 }
 
-async function readLinuxProcess(pid: number): Promise<ProcessInfo | null> {
+/** readProcessInfo on Linux: /proc/PID, plus the evidence (`evidence: null` for the basic fields only). */
+export async function readLinuxProcess(pid: number, evidence: EvidenceCollector | null = defaultEvidence): Promise<ProcessInfo | null> {
   const base = `/proc/${pid}`;
   let statText: string;
   try {
@@ -122,20 +126,48 @@ async function readLinuxProcess(pid: number): Promise<ProcessInfo | null> {
   const startedMs = bootTime() + (stat.startTicks * 1000) / ticksPerSecond();
   const ageSeconds = Math.max((Date.now() - startedMs) / 1000, 0.001);
   const cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / ticksPerSecond();
+  const parentPid = stat.ppid > 0 ? stat.ppid : null;
+  const found = evidence ? await evidence.capture({ pid, parentPid, exeLink: exe }, readAncestor) : {};
   return {
     pid,
     name: chooseName(stat.comm, argv[0] ?? null, exe),
-    // readlink gives "/usr/bin/nc (deleted)" when the binary was replaced or removed: keep it, it matters.
-    path: exe,
+    // readlink says "/usr/bin/nc (deleted)" when the binary was removed: the path without it, and exeDeleted.
+    path: exe?.endsWith(' (deleted)') ? exe.slice(0, -' (deleted)'.length) : exe,
     command: argv.length > 0 ? argv.join(' ') : `[${stat.comm}]`,
     argv,
     user: uid === null ? null : userName(uid),
     uid,
-    parentPid: stat.ppid > 0 ? stat.ppid : null,
+    parentPid,
     startedAt: startTimeIso(stat.startTicks),
     cpuPercent: Math.round((cpuSeconds / ageSeconds) * 1000) / 10,
     memoryBytes: rssMatch?.[1] ? Number(rssMatch[1]) * 1024 : null,
+    uptimeSeconds: Math.round(ageSeconds * 10) / 10,
+    ...found,
   };
+}
+
+/**
+ * One parent for an ancestry: who, what and when, and its own parent. Synchronous reads: the
+ * chain is walked one parent after the other, and three small /proc reads cost ~30 µs this way
+ * against ~0.7 ms through the thread pool on a busy machine.
+ */
+async function readAncestor(pid: number): Promise<(AncestorInfo & { readonly parentPid: number | null }) | null> {
+  try {
+    const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    if (!stat) return null;
+    const argv = splitCmdline(readFileSync(`/proc/${pid}/cmdline`));
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return {
+      pid,
+      name: chooseName(stat.comm, argv[0] ?? null, null),
+      command: argv.length > 0 ? argv.join(' ') : `[${stat.comm}]`,
+      user: uid === undefined ? null : userName(Number(uid)),
+      startedAt: startTimeIso(stat.startTicks),
+      parentPid: stat.ppid > 0 ? stat.ppid : null,
+    };
+  } catch {
+    return null; // Exited meanwhile: the chain ends here.
+  }
 }
 
 /**
@@ -174,15 +206,29 @@ async function readPortableProcess(pid: number): Promise<ProcessInfo | null> {
     startedAt: Number.isNaN(started) ? null : new Date(started).toISOString(),
     cpuPercent: p.cpu,
     memoryBytes: p.memRss ? p.memRss * 1024 : null,
+    ...PORTABLE_EVIDENCE,
   };
 }
 
+// What systeminformation cannot tell is null, never guessed.
+const PORTABLE_EVIDENCE = {
+  cwd: null,
+  exeDeleted: null,
+  exeSha256: null,
+  package: null,
+  unit: null,
+  container: null,
+  netns: null,
+  otherSockets: null,
+  reasons: { evidence: 'Ghostport captures this evidence on Linux only so far' },
+} as const;
+
 /** True when a process with this pid AND start time is running: guards against pid reuse. */
 export async function isSameProcess(ref: ProcessRefLike): Promise<boolean> {
-  const now = await readProcessInfo(ref.pid);
-  if (!now) return false;
-  if (ref.startedAt === null || now.startedAt === null) return false;
-  return Math.abs(Date.parse(now.startedAt) - Date.parse(ref.startedAt)) < 1000 / ticksPerSecondSafe();
+  if (!Number.isInteger(ref.pid) || ref.pid <= 0) return false;
+  const startedAt = await readStartTime(ref.pid);
+  if (ref.startedAt === null || startedAt === null) return false;
+  return Math.abs(Date.parse(startedAt) - Date.parse(ref.startedAt)) < 1000 / ticksPerSecondSafe();
 }
 
 function ticksPerSecondSafe(): number {
@@ -192,11 +238,12 @@ function ticksPerSecondSafe(): number {
 /** The chain of parents from the nearest up (at most `limit`), as far as they can be read. */
 export async function readParentChain(pid: number, limit = 16): Promise<ProcessInfo[]> {
   const chain: ProcessInfo[] = [];
-  let current = await readProcessInfo(pid);
+  const read = (p: number) => (isLinux ? readLinuxProcess(p, null) : readProcessInfo(p));
+  let current = await read(pid);
   const seen = new Set<number>([pid]);
   while (current?.parentPid && chain.length < limit && !seen.has(current.parentPid)) {
     seen.add(current.parentPid);
-    const parent = await readProcessInfo(current.parentPid);
+    const parent = await read(current.parentPid);
     if (!parent) break;
     chain.push(parent);
     current = parent;

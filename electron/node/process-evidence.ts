@@ -1,0 +1,173 @@
+/**
+ * The evidence a responder needs, captured from /proc/PID the moment a socket is detected,
+ * before the process can vanish: working directory, deleted executable, its SHA-256 and
+ * package, systemd unit and container, the parent chain, the other sockets, the network
+ * namespace. Every field is read independently: one that cannot be read (the process exited
+ * mid-capture, permissions) is null with its reason in `reasons`, and the rest is kept.
+ *
+ * The slow parts (hashing the executable, the package lookup) run beside the rest and are
+ * waited for at most `slowBudgetMs`: detection is never held up by a large binary. They go on
+ * after that and are cached (by file identity, by path), so the next capture has them at once.
+ */
+import { readFile, readlink, readdir, stat } from 'node:fs/promises';
+import { parseCgroup } from '../common/cgroup.ts';
+import type { AncestorInfo, OtherSockets, ProcessInfo } from '../common/model.ts';
+import { ExeDigester, reasonOf } from './exe-digest.ts';
+import type { ExeDigestOptions } from './exe-digest.ts';
+import { DpkgDatabase, systemPackageDatabase } from './package-db.ts';
+import type { PackageAnswer, PackageDatabase } from './package-db.ts';
+import { decodeProcNetAddress } from './proc-net.ts';
+
+/** The evidence fields of ProcessInfo. */
+export type Evidence = Pick<
+  ProcessInfo,
+  'cwd' | 'exeDeleted' | 'exeSha256' | 'package' | 'unit' | 'container' | 'netns' | 'ancestry' | 'otherSockets' | 'reasons'
+>;
+
+/** What the capture needs to know about the process it already read. */
+export interface CaptureBase {
+  readonly pid: number;
+  readonly parentPid: number | null;
+  /** readlink of /proc/PID/exe, or null. */
+  readonly exeLink: string | null;
+}
+
+/** How evidence is captured. */
+export interface EvidenceOptions extends ExeDigestOptions {
+  /** dpkg's database directory (tests point it at a fixture); default: the system's dpkg or rpm. */
+  readonly dpkgDir?: string;
+  /** How long detection waits for the hash and package lookup (default 30 ms). */
+  readonly slowBudgetMs?: number;
+  /** Most parents recorded (default 16). */
+  readonly ancestryDepth?: number;
+}
+
+/** One parent as read for the ancestry. */
+export type AncestorReader = (pid: number) => Promise<(AncestorInfo & { readonly parentPid: number | null }) | null>;
+
+const LIST_MAX = 16;
+const DELETED = ' (deleted)';
+
+/** Captures evidence, with its own hash and package caches. */
+export class EvidenceCollector {
+  readonly #digester: ExeDigester;
+  readonly #packages: PackageDatabase;
+  readonly #budget: number;
+  readonly #depth: number;
+
+  constructor(options: EvidenceOptions = {}) {
+    this.#digester = new ExeDigester(options);
+    this.#packages = options.dpkgDir ? new DpkgDatabase(options.dpkgDir) : systemPackageDatabase();
+    this.#budget = options.slowBudgetMs ?? 30;
+    this.#depth = options.ancestryDepth ?? 16;
+  }
+
+  /** Everything but the fields the caller already read; never throws. */
+  async capture(base: CaptureBase, readAncestor: AncestorReader): Promise<Evidence> {
+    const reasons: Record<string, string> = {};
+    const dir = `/proc/${base.pid}`;
+    const attempt = async <T>(field: string, read: () => Promise<T>): Promise<T | null> => {
+      try {
+        return await read();
+      } catch (error) {
+        reasons[field] = reasonOf(error);
+        return null;
+      }
+    };
+    const path = base.exeLink?.endsWith(DELETED) ? base.exeLink.slice(0, -DELETED.length) : base.exeLink;
+    const hash = this.#digester.digest(base.pid);
+    const pkg: Promise<PackageAnswer> = path
+      ? this.#packages.lookup(path, async () => {
+          const md5 = await this.#digester.digest(base.pid, 'md5');
+          return md5.ok ? md5.hex : null;
+        }).catch((error: unknown) => ({ package: null, reason: reasonOf(error) }))
+      : Promise.resolve({ package: null, reason: 'the executable is hidden' });
+    const budget = new Promise<undefined>((resolve) => setTimeout(resolve, this.#budget, undefined).unref());
+    const [cwd, exeDeleted, cgroup, netns, otherSockets, ancestry] = await Promise.all([
+      attempt('cwd', () => readlink(`${dir}/cwd`)),
+      attempt('exeDeleted', () => isExeDeleted(base.pid, base.exeLink)),
+      attempt('unit', async () => parseCgroup(await readFile(`${dir}/cgroup`, 'utf8'))),
+      attempt('netns', async () => Number(/\[(\d+)\]/.exec(await readlink(`${dir}/ns/net`))?.[1] ?? Number.NaN) || null),
+      attempt('otherSockets', () => readOtherSockets(base.pid)),
+      this.#ancestry(base.parentPid, readAncestor),
+    ]);
+    const [digest, answer] = await Promise.all([Promise.race([hash, budget]), Promise.race([pkg, budget])]);
+    const late = `still being computed at detection (over ${this.#budget} ms); the live details show it`;
+    if (cgroup && !cgroup.unit) reasons.unit = `its cgroup (${cgroup.path ?? 'unknown'}) names no systemd unit`;
+    if (cgroup && !cgroup.container) reasons.container = 'not in a container (no runtime named in its cgroup)';
+    if (!cgroup) reasons.container = reasons.unit!;
+    if (!digest?.ok) reasons.exeSha256 = digest ? digest.reason : late;
+    if (!answer?.package) reasons.package = answer ? answer.reason! : late;
+    return {
+      cwd: cwd === null ? null : cwd.endsWith(DELETED) ? cwd.slice(0, -DELETED.length) : cwd,
+      exeDeleted,
+      exeSha256: digest?.ok ? digest.hex : null,
+      package: answer?.package ?? null,
+      unit: cgroup?.unit ?? null,
+      container: cgroup?.container ?? null,
+      netns,
+      ancestry,
+      otherSockets,
+      ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
+    };
+  }
+
+  async #ancestry(parentPid: number | null, readAncestor: AncestorReader): Promise<AncestorInfo[]> {
+    const chain: AncestorInfo[] = [];
+    const seen = new Set<number>();
+    for (let pid = parentPid; pid !== null && pid > 0 && chain.length < this.#depth && !seen.has(pid); ) {
+      seen.add(pid);
+      const parent = await readAncestor(pid).catch(() => null);
+      if (!parent) break;
+      const { parentPid: next, ...ancestor } = parent;
+      chain.push(ancestor);
+      pid = next;
+    }
+    return chain;
+  }
+}
+
+/** True when the running executable was deleted, or replaced by another file at its path. */
+async function isExeDeleted(pid: number, exeLink: string | null): Promise<boolean | null> {
+  if (exeLink === null) return null;
+  if (exeLink.endsWith(DELETED)) return true;
+  const [running, onDisk] = await Promise.all([stat(`/proc/${pid}/exe`), stat(exeLink).catch(() => null)]);
+  return onDisk === null || running.ino !== onDisk.ino || running.dev !== onDisk.dev;
+}
+
+/**
+ * The process's sockets (the detected one included), summarised from its open file descriptors
+ * and its network namespace's tables.
+ */
+export async function readOtherSockets(pid: number): Promise<OtherSockets> {
+  const dir = `/proc/${pid}/fd`;
+  const inodes = new Set<string>();
+  for (const fd of await readdir(dir)) {
+    const link = await readlink(`${dir}/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  const listening: string[] = [];
+  const peers: string[] = [];
+  if (inodes.size > 0) {
+    for (const file of ['tcp', 'tcp6', 'udp', 'udp6']) {
+      const text = await readFile(`/proc/${pid}/net/${file}`, 'latin1').catch(() => '');
+      for (const line of text.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || !inodes.has(f[9]!)) continue;
+        const proto = file.slice(0, 3);
+        const [lh, lp] = f[1]!.split(':');
+        const [rh, rp] = f[2]!.split(':');
+        const remotePort = Number.parseInt(rp ?? '0', 16);
+        const endpoint = (hex: string, port: number) => {
+          const address = decodeProcNetAddress(hex);
+          return `${proto} ${address.includes(':') ? `[${address}]` : address}:${port}`;
+        };
+        if (proto === 'tcp' ? f[3] === '0A' : remotePort === 0) listening.push(endpoint(lh!, Number.parseInt(lp!, 16)));
+        else if (remotePort !== 0) peers.push(endpoint(rh!, remotePort));
+      }
+    }
+  }
+  const unique = (list: string[]) => [...new Set(list)].sort().slice(0, LIST_MAX);
+  return { listening: unique(listening), peers: unique(peers), total: listening.length + peers.length };
+}
