@@ -18,7 +18,7 @@ import { sameProcess } from '../common/open-target.ts';
 import { applySettingsPatch } from '../common/settings.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from '../common/settings.ts';
 import type { Engine } from './engine.ts';
-import { isElevated } from './engine.ts';
+import { isElevated } from './os-source.ts';
 import type { History } from './history.ts';
 import { isSameProcess, readParentChain, readProcessInfo } from './process-info.ts';
 import type { SettingsStore } from './settings-store.ts';

@@ -16,8 +16,8 @@ import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../common/model.ts';
 import { diffSockets, isLingering, socketIdentity } from '../common/socket-identity.ts';
 import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '../common/flap-control.ts';
 import { endpointKey, type RawSocket } from '../common/socket-parse.ts';
-import { createSystemScanner, type RawScan, type Scanner } from './scanner.ts';
-import { readProcessInfo, readStartTime } from './process-info.ts';
+import type { RawScan } from './scanner.ts';
+import { createOsSource, type OsSource } from './os-source.ts';
 
 /** Where events are persisted before they are announced. */
 export interface EventSink {
@@ -28,11 +28,10 @@ export interface EventSink {
 export interface EngineOptions {
   readonly ports?: readonly number[];
   readonly intervalMs?: number;
-  readonly scanner?: Scanner;
+  /** The operating system: sockets, owners, privilege, clock (default: this machine's). */
+  readonly os?: OsSource;
   readonly history?: EventSink | null;
   readonly flap?: FlapOptions;
-  /** Whether owners of other users' sockets can be seen (root / Administrator). */
-  readonly elevated?: boolean;
   readonly maxBackoffMs?: number;
   /** Bound on one whole scan (tools, owners): a scan that hangs longer counts as failed. */
   readonly scanTimeoutMs?: number;
@@ -53,20 +52,13 @@ const MAX_BACKOFF_MS = 60_000;
 const SCAN_TIMEOUT_MS = 45_000;
 const DEFAULT_JITTER = 0.2;
 
-/** True when this process can see every process's sockets. */
-export function isElevated(): boolean {
-  if (typeof process.getuid === 'function') return process.getuid() === 0;
-  return true; // Windows: netstat -ano reports every pid without elevation.
-}
-
 /** The poll loop and its state. */
 export class Engine {
   #ports: readonly number[];
   #intervalMs: number;
-  readonly #scanner: Scanner;
+  readonly #os: OsSource;
   readonly #history: EventSink | null;
   readonly #flaps: FlapTracker;
-  readonly #elevated: boolean;
   readonly #maxBackoffMs: number;
   readonly #scanTimeoutMs: number;
   readonly #jitter: number;
@@ -86,10 +78,9 @@ export class Engine {
   constructor(options: EngineOptions = {}) {
     this.#ports = normalizePorts(options.ports ?? [DEFAULT_PORT]);
     this.#intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-    this.#scanner = options.scanner ?? createSystemScanner();
+    this.#os = options.os ?? createOsSource();
     this.#history = options.history ?? null;
     this.#flaps = new FlapTracker(options.flap ?? DEFAULT_FLAP_OPTIONS);
-    this.#elevated = options.elevated ?? isElevated();
     this.#maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.#scanTimeoutMs = options.scanTimeoutMs ?? SCAN_TIMEOUT_MS;
     this.#jitter = Math.min(Math.max(options.jitter ?? DEFAULT_JITTER, 0), 0.5);
@@ -180,7 +171,7 @@ export class Engine {
   #schedule(delayMs: number): void {
     this.#clearTimer();
     if (!this.#running || this.#paused) return;
-    this.#nextScanAt = Date.now() + delayMs;
+    this.#nextScanAt = this.#os.clock.now() + delayMs;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       if (this.#inFlight) return; // The in-flight scan reschedules when it ends.
@@ -197,7 +188,7 @@ export class Engine {
   #runScan(): Promise<Snapshot> {
     if (this.#inFlight) return this.#inFlight;
     this.#clearTimer();
-    const startedAt = Date.now();
+    const startedAt = this.#os.clock.now();
     const run = this.#scanOnce().finally(() => {
       this.#inFlight = null;
       // Fixed rate: the next poll is due one interval after this one STARTED, so a socket is
@@ -207,7 +198,7 @@ export class Engine {
       const interval = this.#intervalMs * (1 - this.#jitter * Math.random());
       const delay =
         this.#failures === 0
-          ? Math.max(0, startedAt + interval - Date.now())
+          ? Math.max(0, startedAt + interval - this.#os.clock.now())
           : Math.min(this.#intervalMs * 2 ** this.#failures, this.#maxBackoffMs);
       this.#schedule(delay);
       this.#emitStatus();
@@ -223,13 +214,13 @@ export class Engine {
     let events: PortEvent[] = [];
     try {
       const seen = await this.#withinScanTimeout(async () => {
-        const raw = await this.#scanner.scan(ports);
+        const raw = await this.#os.scanner.scan(ports);
         if (raw.health === 'blind') return { raw, built: null };
         const previous = this.#snapshot && this.#snapshot.health !== 'blind' ? this.#snapshot : null;
         const reusable = raw.reused && previous !== null && sameList(previous.ports, ports);
         // Unchanged live sockets keep the owners captured when they were first seen; the
         // ownerless leftovers (TIME_WAIT) are refreshed from the probe, with nothing to look up.
-        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), new Date().toISOString()) } : await this.#capture(raw, ports);
+        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), this.#isoNow()) } : await this.#capture(raw, ports);
         return { raw, built };
       });
       const { raw, built } = seen;
@@ -238,7 +229,7 @@ export class Engine {
       } else {
         const hidden = built.sockets.some((s) => s.pid === null);
         const issues: HealthIssue[] = [...raw.issues];
-        if (hidden && !this.#elevated) {
+        if (hidden && !this.#os.elevated) {
           issues.push({
             code: 'not-elevated',
             message: 'Some owners are hidden: Ghostport is not running as root, and these sockets belong to other users.',
@@ -247,7 +238,7 @@ export class Engine {
         }
         const health: HealthLevel = raw.health === 'degraded' || issues.length > 0 ? 'degraded' : 'ok';
         snapshot = {
-          scannedAt: new Date().toISOString(),
+          scannedAt: this.#isoNow(),
           ports,
           sockets: built.sockets,
           lingering: built.lingering,
@@ -298,7 +289,7 @@ export class Engine {
 
   #blindSnapshot(ports: readonly number[], issues: readonly HealthIssue[], started: number): Snapshot {
     return {
-      scannedAt: new Date().toISOString(),
+      scannedAt: this.#isoNow(),
       ports,
       sockets: [],
       lingering: [],
@@ -324,7 +315,7 @@ export class Engine {
     const previous = new Map(this.#known.map((s) => [s.id, s]));
     const startTimes = new Map<number, Promise<string | null>>();
     const infos = new Map<number, Promise<ProcessInfo | null>>();
-    const now = new Date().toISOString();
+    const now = this.#isoNow();
     const sockets: PortSocket[] = [];
     // A socket table dump taken while sockets come and go may list one twice: count it once.
     const rows = uniqueRows(raw.sockets);
@@ -336,7 +327,7 @@ export class Engine {
           const { side, watchedPort } = watchedSide(r, portSet);
           let startedAt: string | null = null;
           if (r.pid !== null) {
-            if (!startTimes.has(r.pid)) startTimes.set(r.pid, readStartTime(r.pid));
+            if (!startTimes.has(r.pid)) startTimes.set(r.pid, this.#os.owners.readStartTime(r.pid));
             startedAt = await startTimes.get(r.pid)!;
           }
           const id = socketIdentity(r, startedAt);
@@ -347,7 +338,7 @@ export class Engine {
           }
           let info: ProcessInfo | null = null;
           if (r.pid !== null) {
-            if (!infos.has(r.pid)) infos.set(r.pid, readProcessInfo(r.pid));
+            if (!infos.has(r.pid)) infos.set(r.pid, this.#os.owners.readProcessInfo(r.pid));
             info = await infos.get(r.pid)!;
           }
           sockets.push(this.#toSocket(r, info, id, side, watchedPort, now, this.#unknownReason(r, info)));
@@ -371,7 +362,7 @@ export class Engine {
   #unknownReason(r: RawSocket, info: ProcessInfo | null): string | undefined {
     if (info) return undefined;
     if (r.pid !== null) return `Process ${r.pid} exited before its details could be read.`;
-    if (!this.#elevated) return 'Owner hidden: the socket belongs to another user. Run Ghostport as root (sudo) to see it.';
+    if (!this.#os.elevated) return 'Owner hidden: the socket belongs to another user. Run Ghostport as root (sudo) to see it.';
     return 'No process holds this socket (kernel-owned, in another network namespace, or its owner just exited).';
   }
 
@@ -401,6 +392,10 @@ export class Engine {
       inode: r.inode,
       firstSeenAt: now,
     };
+  }
+
+  #isoNow(): string {
+    return new Date(this.#os.clock.now()).toISOString();
   }
 
   #emitStatus(): void {

@@ -63,9 +63,8 @@ export class NativeProbe {
     this.#helper = new HelperProcess(path, args, () => ({ LC_ALL: 'C' }));
   }
 
-  /** The helper from GHOSTPORT_DIAG or dist/native/, or null when it is not there (use ss). */
+  /** The helper from GHOSTPORT_DIAG or dist/native/, or null when it is not there (use ss). Linux only: the Linux source calls it. */
   static find(): NativeProbe | null {
-    if (process.platform !== 'linux') return null;
     const env = process.env.GHOSTPORT_DIAG;
     const path = env && env.trim() !== '' ? env : defaultHelperPath();
     return executable(path) ? new NativeProbe(path) : null;

@@ -82,7 +82,11 @@ export function parseProcStat(text: string): ProcStat | null {
 
 /** Start time of a process as ISO-8601, from /proc (Linux) — its identity together with the pid. */
 export async function readStartTime(pid: number): Promise<string | null> {
-  if (!isLinux) return (await readProcessInfo(pid))?.startedAt ?? null;
+  return isLinux ? readLinuxStartTime(pid) : ((await readProcessInfo(pid))?.startedAt ?? null);
+}
+
+/** The start time from /proc/PID/stat (Linux). */
+export async function readLinuxStartTime(pid: number): Promise<string | null> {
   try {
     const stat = parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
     return stat ? startTimeIso(stat.startTicks) : null;
@@ -191,7 +195,8 @@ export function splitCmdline(bytes: Uint8Array): string[] {
   return parts;
 }
 
-async function readPortableProcess(pid: number): Promise<ProcessInfo | null> {
+/** readProcessInfo elsewhere: systeminformation's process list. */
+export async function readPortableProcess(pid: number): Promise<ProcessInfo | null> {
   const { list } = await si.processes();
   const p = list.find((row) => row.pid === pid);
   if (!p) return null;

@@ -44,6 +44,8 @@ export interface RawScan {
 /** A source of sockets on the watched ports. */
 export interface Scanner {
   scan(ports: readonly number[]): Promise<RawScan>;
+  /** Stops the helper processes it started, if any. */
+  dispose?(): void;
 }
 
 /** The arguments of a kernel-filtered ss for the watched ports. */
@@ -52,22 +54,10 @@ export function ssArgs(ports: readonly number[], withOwners: boolean): string[] 
   return [withOwners ? '-H -tuanpe' : '-H -tuane', `( ${filter} )`].flatMap((a, i) => (i === 0 ? a.split(' ') : [a]));
 }
 
-// For large tables, the netlink helper (electron/node/native/ghostport-diag.c) where it was
-// built: one open netlink socket and the kernel's port filter, about a third of ss's CPU.
-let native: NativeProbe | null | undefined;
-function nativeProbe(): NativeProbe | null {
-  if (native === undefined) native = NativeProbe.find();
-  return native;
-}
-
-// Otherwise the probe's ss runs in one long-lived small shell: forking the engine every poll costs more
-// than ss itself (see shell-coprocess.ts).
-const probeShell = new ShellCoprocess();
-
 /** Runs the filtered ss; `null` when ss is not installed. Throws when it fails or prints only what cannot be read. */
-async function runSs(ports: readonly number[], withOwners: boolean, timeoutMs: number, viaShell = false): Promise<SsRows | null> {
+async function runSs(ports: readonly number[], withOwners: boolean, timeoutMs: number, viaShell?: ShellCoprocess): Promise<SsRows | null> {
   const args = ssArgs(ports, withOwners);
-  let result = viaShell ? await probeShell.run('ss', args, timeoutMs) : await runCommand('ss', args, { timeoutMs });
+  let result = viaShell ? await viaShell.run('ss', args, timeoutMs) : await runCommand('ss', args, { timeoutMs });
   // Whatever went wrong in the shell (short of a hang), ask once more directly: its error
   // message is the real one.
   if (viaShell && result.kind === 'failed' && !result.message.includes('did not answer')) result = await runCommand('ss', args, { timeoutMs });
@@ -90,34 +80,38 @@ interface SsRows {
   readonly skipped: number;
 }
 
-// systeminformation runs `netstat | grep` through a shell with no timeout and does not expose the
-// child, so it cannot be killed: at most one query is in flight, and a scan never waits on (nor
-// uses the stale answer of) one started by an earlier scan.
-let siInFlight: Promise<SiConnection[]> | null = null;
-
 /** Why systeminformation gave no rows this scan. */
 class SiUnavailable extends Error {}
 
-async function siConnections(ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
-  if (siInFlight) throw new SiUnavailable('systeminformation is still busy with an earlier query that did not answer');
-  const query = (si.networkConnections() as Promise<SiConnection[]>).finally(() => {
-    if (siInFlight === query) siInFlight = null;
-  });
-  siInFlight = query;
-  const portSet = new Set(ports);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SiUnavailable(`systeminformation did not answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    const rows = await Promise.race([query, timeout]);
-    return rows.flatMap((row) => {
-      const s = fromSiConnection(row);
-      return s && touchesPorts(s, portSet) ? [s] : [];
+/**
+ * systeminformation's connection list on the watched ports. It runs `netstat | grep` through a
+ * shell with no timeout and does not expose the child, so it cannot be killed: at most one query
+ * is in flight, and a scan never waits on (nor uses the stale answer of) one started by an
+ * earlier scan.
+ */
+function createSiConnections(timeoutMs: number): (ports: readonly number[]) => Promise<RawSocket[]> {
+  let inFlight: Promise<SiConnection[]> | null = null;
+  return async (ports) => {
+    if (inFlight) throw new SiUnavailable('systeminformation is still busy with an earlier query that did not answer');
+    const query = (si.networkConnections() as Promise<SiConnection[]>).finally(() => {
+      if (inFlight === query) inFlight = null;
     });
-  } finally {
-    clearTimeout(timer);
-  }
+    inFlight = query;
+    const portSet = new Set(ports);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SiUnavailable(`systeminformation did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const rows = await Promise.race([query, timeout]);
+      return rows.flatMap((row) => {
+        const s = fromSiConnection(row);
+        return s && touchesPorts(s, portSet) ? [s] : [];
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 /** The probe's fingerprint: live sockets only, so a TIME_WAIT coming or going costs no owner lookup. */
@@ -132,30 +126,27 @@ function probeKey(rows: readonly RawSocket[]): string {
 /** Above this many sockets in the namespace, the kernel-filtered ss is cheaper than reading /proc/net. */
 export const PROC_NET_MAX_SOCKETS = 2500;
 
-/** Options of the system scanner. */
-export interface SystemScannerOptions {
-  readonly platform?: NodeJS.Platform;
-  readonly timeoutMs?: number;
-}
-
-/** The real scanner for this machine. */
-export function createSystemScanner(options: SystemScannerOptions = {}): Scanner {
-  const platform = options.platform ?? process.platform;
-  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
-  return platform === 'linux' ? createLinuxScanner(timeoutMs) : createPortableScanner(timeoutMs);
-}
-
-function createPortableScanner(timeoutMs: number): Scanner {
+/** The portable scanner: systeminformation (macOS, Windows, the rest). */
+export function createPortableScanner(timeoutMs: number): Scanner {
+  const siConnections = createSiConnections(timeoutMs);
   return {
     async scan(ports) {
-      const sockets = await siConnections(ports, timeoutMs);
+      const sockets = await siConnections(ports);
       return { sockets, health: 'ok', issues: [], reused: false };
     },
   };
 }
 
-function createLinuxScanner(timeoutMs: number): Scanner {
+/** The Linux scanner: the kernel's tables, ss, and systeminformation only without ss. */
+export function createLinuxScanner(timeoutMs: number): Scanner {
   let last: { key: string; portsKey: string; scan: RawScan } | null = null;
+  // For large tables, the netlink helper (electron/node/native/ghostport-diag.c) where it was
+  // built: one open netlink socket and the kernel's port filter, about a third of ss's CPU.
+  // Otherwise the probe's ss runs in one long-lived small shell: forking the engine every poll
+  // costs more than ss itself (see shell-coprocess.ts). Both start lazily.
+  let native: NativeProbe | null | undefined;
+  const probeShell = new ShellCoprocess();
+  const siConnections = createSiConnections(timeoutMs);
   const probe = async (ports: readonly number[]): Promise<RawSocket[] | null> => {
     const size = socketTableSize();
     if (size !== null && size <= PROC_NET_MAX_SOCKETS) {
@@ -165,7 +156,7 @@ function createLinuxScanner(timeoutMs: number): Scanner {
         // /proc/net unreadable (hardened /proc): ss below.
       }
     }
-    const native = nativeProbe();
+    if (native === undefined) native = NativeProbe.find();
     if (native) {
       try {
         return await native.probe(ports, timeoutMs);
@@ -173,7 +164,7 @@ function createLinuxScanner(timeoutMs: number): Scanner {
         // The helper failed or hung (and was killed): ss answers this poll; the next tries again.
       }
     }
-    const ss = await runSs(ports, false, timeoutMs, true);
+    const ss = await runSs(ports, false, timeoutMs, probeShell);
     return ss === null || ss.skipped > 0 ? null : ss.rows;
   };
   return {
@@ -187,11 +178,15 @@ function createLinuxScanner(timeoutMs: number): Scanner {
         return { ...last.scan, sockets: [...live, ...seen!.filter(isLingering)], reused: true };
       }
       const ss = await runSs(ports, true, timeoutMs);
-      const scan = ss === null ? await scanWithoutSs(ports, timeoutMs) : fromSs(ss);
+      const scan = ss === null ? await scanWithoutSs(ports, siConnections) : fromSs(ss);
       // Keyed on the probe taken before the lookup: if something changed in between, the next
       // probe differs and looks again.
       last = key === null || scan.health !== 'ok' ? null : { key, portsKey, scan };
       return scan;
+    },
+    dispose() {
+      native?.dispose();
+      probeShell.dispose();
     },
   };
 }
@@ -213,7 +208,7 @@ function fromSs(ss: SsRows): RawScan {
 }
 
 /** Linux without ss: systeminformation (netstat) is the only source left, or none at all. */
-async function scanWithoutSs(ports: readonly number[], timeoutMs: number): Promise<RawScan> {
+async function scanWithoutSs(ports: readonly number[], siConnections: (ports: readonly number[]) => Promise<RawSocket[]>): Promise<RawScan> {
   const netstat = await runCommand('netstat', ['--version'], { timeoutMs: 5000 });
   if (netstat.kind === 'missing') {
     return {
@@ -229,7 +224,7 @@ async function scanWithoutSs(ports: readonly number[], timeoutMs: number): Promi
       reused: false,
     };
   }
-  const siRows = await siConnections(ports, timeoutMs);
+  const siRows = await siConnections(ports);
   return {
     sockets: siRows,
     health: 'degraded',

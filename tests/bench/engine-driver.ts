@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
 import { Engine } from '../../electron/node/engine.ts';
 import { History } from '../../electron/node/history.ts';
-import { createSystemScanner } from '../../electron/node/scanner.ts';
+import { createOsSource } from '../../electron/node/os-source.ts';
 import type { Scanner } from '../../electron/node/scanner.ts';
 import { createProposedScanner } from './proposed-scanner.ts';
 import { median, percentile } from './stats.ts';
@@ -28,7 +28,7 @@ if (import.meta.main) {
   const history = History.open({ dataDir });
   // The scanner the engine would create by itself, wrapped only to count the full scans (with
   // owner lookup) apart from the cheap probes that found the set unchanged.
-  const system = process.argv[5] === 'proposal' ? createProposedScanner() : createSystemScanner();
+  const system = process.argv[5] === 'proposal' ? createProposedScanner() : createOsSource().scanner;
   let fullScans = 0;
   const scanner: Scanner = {
     async scan(ports) {
@@ -37,7 +37,7 @@ if (import.meta.main) {
       return raw;
     },
   };
-  const engine = new Engine({ ports: [port], intervalMs, history, scanner });
+  const engine = new Engine({ ports: [port], intervalMs, history, os: createOsSource({ scanner }) });
   const durations: number[] = [];
   let scans = 0;
   let events = 0;

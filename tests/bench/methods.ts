@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import si from 'systeminformation';
 import { Engine } from '../../electron/node/engine.ts';
-import { createSystemScanner } from '../../electron/node/scanner.ts';
+import { createOsSource } from '../../electron/node/os-source.ts';
 import type { Scanner } from '../../electron/node/scanner.ts';
 import { createProposedScanner } from './proposed-scanner.ts';
 import { HOLDER_MARKER } from './port-holder.ts';
@@ -56,8 +56,8 @@ function ssFilter(port: number): string {
 }
 
 /** Ghostport's poll while nothing changes: one engine kept across scans, as the app keeps it. */
-function ghostportSteady(port: number, createScanner: () => Scanner = createSystemScanner, name: MethodName = 'ghostport-steady'): Method {
-  const engine = new Engine({ ports: [port], scanner: createScanner(), history: null });
+function ghostportSteady(port: number, createScanner: () => Scanner = () => createOsSource().scanner, name: MethodName = 'ghostport-steady'): Method {
+  const engine = new Engine({ ports: [port], os: createOsSource({ scanner: createScanner() }), history: null });
   return {
     name,
     description: 'Engine.scanNow() with the set on 596 unchanged since the last scan (the normal poll)',
@@ -70,12 +70,12 @@ function ghostportSteady(port: number, createScanner: () => Scanner = createSyst
 }
 
 /** Ghostport's scan the moment something new is on the port: a fresh engine, so owners are captured. */
-function ghostportFound(port: number, createScanner: () => Scanner = createSystemScanner, name: MethodName = 'ghostport-found'): Method {
+function ghostportFound(port: number, createScanner: () => Scanner = () => createOsSource().scanner, name: MethodName = 'ghostport-found'): Method {
   return {
     name,
     description: 'Engine.scanNow() on a fresh engine with a socket on 596: full scan plus owner capture',
     async run(expect) {
-      const engine = new Engine({ ports: [port], scanner: createScanner(), history: null });
+      const engine = new Engine({ ports: [port], os: createOsSource({ scanner: createScanner() }), history: null });
       const snapshot = await engine.scanNow();
       return snapshot.sockets.some(
         (s) => s.pid === expect.holderPid && s.localPort === expect.port && (s.process?.command ?? '').includes(HOLDER_MARKER),

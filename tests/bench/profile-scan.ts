@@ -24,7 +24,8 @@ import { dirname, join } from 'node:path';
 import { parseSsOutput } from '../../electron/common/socket-parse.ts';
 import { readProcessInfo } from '../../electron/node/process-info.ts';
 import { runCommand } from '../../electron/node/run-command.ts';
-import { createSystemScanner, ssArgs } from '../../electron/node/scanner.ts';
+import { ssArgs } from '../../electron/node/scanner.ts';
+import { createOsSource } from '../../electron/node/os-source.ts';
 import { killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
 import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
 import { findSocketOwners } from './proposed-scanner.ts';
@@ -153,7 +154,7 @@ function candidates(): { list: Candidate[]; helpers: ChildProcess[] } {
       name: 'full-scan-now',
       step: 'owner',
       async run(holderPid) {
-        const raw = await createSystemScanner().scan([PORT]);
+        const raw = await createOsSource().scanner.scan([PORT]);
         const owner = raw.sockets.find((s) => s.pid === holderPid);
         return owner !== undefined && (await readProcessInfo(owner.pid!)) !== null;
       },

@@ -7,7 +7,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Engine } from '../../electron/node/engine.ts';
-import { createSystemScanner, PROC_NET_MAX_SOCKETS, type RawScan, type Scanner } from '../../electron/node/scanner.ts';
+import { createOsSource } from '../../electron/node/os-source.ts';
+import { PROC_NET_MAX_SOCKETS, type RawScan, type Scanner } from '../../electron/node/scanner.ts';
 import { socketTableSize } from '../../electron/node/proc-net.ts';
 import type { PortEvent, Snapshot } from '../../electron/common/model.ts';
 import { killAllHolders, startHolder, waitFor, type Holder } from '../support/port-holder.ts';
@@ -30,8 +31,7 @@ function watchEngine(options: { intervalMs: number; maxBackoffMs?: number; toolT
     ports: [PORT],
     intervalMs: options.intervalMs,
     maxBackoffMs: options.maxBackoffMs ?? 60_000,
-    scanner: createSystemScanner({ timeoutMs: options.toolTimeoutMs ?? 2000 }),
-    elevated: true,
+    os: createOsSource({ timeoutMs: options.toolTimeoutMs ?? 2000, elevated: true }),
   });
   const snapshots: { at: number; snapshot: Snapshot }[] = [];
   const events: PortEvent[] = [];
@@ -297,7 +297,7 @@ describe('engine loop, where the subject is the loop itself (scripted scanner)',
         return { sockets: [], health: 'ok', issues: [], reused: false };
       },
     };
-    const engine = new Engine({ scanner, intervalMs: 100, elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), intervalMs: 100 });
     engine.start();
     try {
       await waitFor(() => starts.length >= 40, 20_000, 5);
@@ -313,7 +313,7 @@ describe('engine loop, where the subject is the loop itself (scripted scanner)',
   });
 
   test('a row the socket table lists twice is one socket and one event', async () => {
-    const engine = new Engine({ scanner: playing([7, 7]), elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner: playing([7, 7]), elevated: true }) });
     const events: PortEvent[] = [];
     engine.onScan((_, batch) => events.push(...batch));
     const snapshot = await engine.scanNow();
@@ -322,7 +322,7 @@ describe('engine loop, where the subject is the loop itself (scripted scanner)',
   });
 
   test('closed and reopened between scans (a new inode): gone and new, as before', async () => {
-    const engine = new Engine({ scanner: playing([100], [101]), elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner: playing([100], [101]), elevated: true }) });
     const events: PortEvent[] = [];
     engine.onScan((_, batch) => events.push(...batch));
     await engine.scanNow();
@@ -339,7 +339,7 @@ describe('engine loop, where the subject is the loop itself (scripted scanner)',
         return Promise.resolve({ sockets: [], health: 'ok', issues: [], reused: false });
       },
     };
-    const engine = new Engine({ scanner, intervalMs: 10, elevated: true, scanTimeoutMs: 100 });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), intervalMs: 10, scanTimeoutMs: 100 });
     const health: string[] = [];
     engine.onScan((s) => health.push(`${s.health}${s.issues[0] ? `: ${s.issues[0].message}` : ''}`));
     engine.start();

@@ -6,6 +6,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { Engine } from '../../electron/node/engine.ts';
+import { createOsSource, type OsSource } from '../../electron/node/os-source.ts';
 import type { RawScan, Scanner } from '../../electron/node/scanner.ts';
 import type { PortEvent } from '../../electron/common/model.ts';
 import type { RawSocket } from '../../electron/common/socket-parse.ts';
@@ -120,7 +121,7 @@ describe('engine loop', () => {
       },
       okScan(raw(596)),
     ]);
-    const engine = new Engine({ scanner, intervalMs: 20, elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), intervalMs: 20 });
     const snapshots: string[] = [];
     engine.onScan((s) => snapshots.push(s.health));
     engine.start();
@@ -140,7 +141,7 @@ describe('engine loop', () => {
         throw new Error('nope');
       },
     ]);
-    const engine = new Engine({ scanner, intervalMs: 10, maxBackoffMs: 40, elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), intervalMs: 10, maxBackoffMs: 40 });
     engine.start();
     try {
       await waitFor(() => scanner.calls >= 4, 5000, 5);
@@ -163,7 +164,7 @@ describe('engine loop', () => {
       },
       okScan(),
     ]);
-    const engine = new Engine({ scanner, intervalMs: 5, elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), intervalMs: 5 });
     engine.start();
     await waitFor(() => scanner.calls === 1, 2000, 1);
     const a = engine.scanNow();
@@ -180,7 +181,7 @@ describe('engine loop', () => {
       async () => ({ sockets: [], health: 'blind', issues: [{ code: 'no-socket-source', message: 'no ss' }], reused: false }),
       okScan(raw(596)),
     ]);
-    const engine = new Engine({ scanner, elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }) });
     const events = collect(engine);
     await engine.scanNow();
     const blind = await engine.scanNow();
@@ -192,7 +193,7 @@ describe('engine loop', () => {
 
   test('pause stops polling, resume scans at once, scan-now works while paused', async () => {
     const scanner = scripted([okScan()]);
-    const engine = new Engine({ scanner, intervalMs: 10, elevated: true });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), intervalMs: 10 });
     engine.start();
     await waitFor(() => scanner.calls >= 1, 2000, 1);
     engine.pause();
@@ -209,7 +210,7 @@ describe('engine loop', () => {
   });
 
   test('not elevated: hidden owners are reported, not dropped, with the reason', async () => {
-    const engine = new Engine({ scanner: scripted([okScan(raw(596))]), elevated: false });
+    const engine = new Engine({ os: createOsSource({ scanner: scripted([okScan(raw(596))]), elevated: false }) });
     const snapshot = await engine.scanNow();
     assert.equal(snapshot.sockets.length, 1);
     assert.equal(snapshot.sockets[0]!.process, null);
@@ -220,8 +221,7 @@ describe('engine loop', () => {
 
   test('TIME_WAIT leftovers are lingering, never sockets, never events', async () => {
     const engine = new Engine({
-      scanner: scripted([okScan(raw(40000, { state: 'TIME_WAIT', remoteAddress: '127.0.0.1', remotePort: 596, inode: 0 }))]),
-      elevated: true,
+      os: createOsSource({ scanner: scripted([okScan(raw(40000, { state: 'TIME_WAIT', remoteAddress: '127.0.0.1', remotePort: 596, inode: 0 }))]), elevated: true }),
     });
     const events = collect(engine);
     const snapshot = await engine.scanNow();
@@ -234,10 +234,43 @@ describe('engine loop', () => {
     const on = okScan(raw(596));
     const off = okScan();
     const scanner = scripted([on, off, on, off, on, off, on, off]);
-    const engine = new Engine({ scanner, elevated: true, flap: { threshold: 4, windowMs: 60_000, maxEndpoints: 100 } });
+    const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), flap: { threshold: 4, windowMs: 60_000, maxEndpoints: 100 } });
     const events = collect(engine);
     for (let i = 0; i < 8; i++) await engine.scanNow();
     assert.equal(events.length, 8, 'every transition is still an event (and recorded)');
     assert.deepEqual(events.map((e) => e.flapping), [false, false, false, false, true, true, true, true]);
+  });
+});
+
+describe('the injected OS source', () => {
+  test('the engine takes sockets, owners, privilege and time from the source it is given', async () => {
+    const asked: number[] = [];
+    const os: OsSource = {
+      name: 'test',
+      scanner: scripted([okScan(raw(596, { pid: 4242, pids: [4242] }))]),
+      owners: {
+        readStartTime: async (pid) => (asked.push(pid), '2020-01-01T00:00:00.000Z'),
+        readProcessInfo: async (pid) => ({ pid, name: 'fake', path: '/x/fake', command: 'fake --serve', user: 'u', parentPid: 1, startedAt: '2020-01-01T00:00:00.000Z' }),
+      },
+      elevated: false,
+      clock: { now: () => Date.parse('2030-05-06T07:08:09.000Z') },
+      dispose: () => undefined,
+    };
+    const engine = new Engine({ os });
+    const events = collect(engine);
+    const snapshot = await engine.scanNow();
+    assert.deepEqual(asked, [4242]);
+    assert.equal(snapshot.scannedAt, '2030-05-06T07:08:09.000Z');
+    assert.equal(snapshot.sockets[0]?.process?.command, 'fake --serve');
+    assert.equal(snapshot.sockets[0]?.firstSeenAt, '2030-05-06T07:08:09.000Z');
+    assert.equal(events[0]?.at, '2030-05-06T07:08:09.000Z');
+    // Owner known, so "not elevated" hides nothing here: no issue.
+    assert.equal(snapshot.health, 'ok');
+  });
+
+  test('one source per platform, chosen in one place', () => {
+    assert.equal(createOsSource({ platform: 'linux' }).name, 'linux');
+    for (const platform of ['darwin', 'win32', 'freebsd'] as const) assert.equal(createOsSource({ platform }).name, 'portable');
+    assert.equal(createOsSource({ platform: 'win32' }).elevated, true);
   });
 });
