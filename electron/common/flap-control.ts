@@ -3,11 +3,13 @@
  *
  * - The engine emits at most one event per socket identity per scan, and delivers each scan's
  *   events together as one batch (so ten new sockets are one batch, never ten wake-ups).
- * - Transitions are counted per *endpoint*: protocol, side, watched port and the address on the
- *   watched side; for connections to a remote watched port also the program name (so curl and
- *   wget talking to the same server are two endpoints). A program relaunched on every attempt
- *   still counts as one endpoint, and so does a listener whose owner one scan could not see
- *   (it was born while ss was reading the owners): that blip does not reset the count.
+ * - Transitions are counted per *endpoint*, and a listener, its accepted connections and
+ *   outbound connections are three kinds of endpoint: protocol, role, watched port, the address
+ *   on the watched side (the remote one for outbound) and the program name. So one program's
+ *   churn never marks another program's event (a new listener is not "flapping" because another
+ *   program kept binding the port), and a busy server's connections do not mark its listener.
+ *   A program relaunched on every attempt still counts as one endpoint (the name, not the pid);
+ *   a listener whose owner one scan could not see counts apart, without resetting the count.
  * - When an endpoint has more than `threshold` transitions within `windowMs`, its further
  *   events are marked `flapping: true` until it has been quiet for `windowMs`. Flapping events
  *   are still recorded in the history (nothing is lost) but must not be notified one by one:
@@ -29,8 +31,9 @@ export const DEFAULT_FLAP_OPTIONS: FlapOptions = { threshold: 4, windowMs: 60_00
 
 /** The endpoint a socket's transitions are counted under. */
 export function flapKey(s: PortSocket): string {
-  if (s.side === 'local') return `${s.protocol}|local|${s.watchedPort}|${s.localAddress}`;
-  return `${s.protocol}|remote|${s.watchedPort}|${s.remoteAddress ?? '*'}|${s.process?.name ?? '?'}`;
+  const role = s.side === 'remote' ? 'outbound' : s.remoteAddress === null ? 'listener' : 'accepted';
+  const address = s.side === 'remote' ? (s.remoteAddress ?? '*') : s.localAddress;
+  return [s.protocol, role, s.watchedPort, address, s.process?.name ?? '?'].join('|');
 }
 
 /** Counts transitions per endpoint and says whether an endpoint is flapping. */

@@ -59,4 +59,20 @@ export interface TimelineBucket {
   readonly start: string;
   readonly appeared: number;
   readonly disappeared: number;
+  /** How much of this slice no Ghostport was watching, in ms (0 where unknown: before coverage was recorded). */
+  readonly unwatchedMs?: number;
 }
+
+/** A moment watching started or stopped (a watching session of the tray app, a `watch`, the service). */
+export interface CoverageMark {
+  readonly type: 'watching-started' | 'watching-stopped';
+  readonly at: string;
+  /** Who was watching: "tray", "watch", "service"... */
+  readonly label: string;
+  readonly pid: number;
+  /** On a stop: false when the watcher did not stop cleanly (killed, crashed); `at` is then its last sign of life. */
+  readonly clean?: boolean;
+}
+
+/** One line of the listed history: an event, or watching starting or stopping. */
+export type HistoryEntry = { readonly kind: 'event'; readonly event: PortEvent } | { readonly kind: 'coverage'; readonly mark: CoverageMark };

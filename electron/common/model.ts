@@ -133,6 +133,7 @@ export type HealthIssueCode =
   | 'not-elevated'
   | 'scan-failed'
   | 'history-unavailable'
+  | 'history-busy'
   | 'history-recovered'
   | 'settings-recovered'
   | 'notifications-unavailable';
@@ -183,6 +184,11 @@ export interface PortEvent {
    * control): the event is recorded, but must not be notified on its own.
    */
   readonly flapping: boolean;
+  /**
+   * Set on a `disappeared` found at start: the socket went while Ghostport was not watching,
+   * some time after `lastSeenAt` (the last moment Ghostport was watching it).
+   */
+  readonly unwatched?: { readonly lastSeenAt: string };
 }
 
 /** The poll loop's own state. */

@@ -75,5 +75,5 @@ export function toScanJson(snapshot: Snapshot): object {
 
 /** The line `ghostport watch --json` and `history --json` print for an event. */
 export function toEventJson(e: PortEvent): object {
-  return { type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping };
+  return { type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping, ...(e.unwatched ? { unwatched: e.unwatched } : {}) };
 }

@@ -22,6 +22,8 @@ import { createOsSource, type OsSource } from './os-source.ts';
 /** Where events are persisted before they are announced. */
 export interface EventSink {
   record(events: readonly Omit<PortEvent, 'seq'>[]): readonly PortEvent[];
+  /** Called with every full scan: closes what the store holds open but is gone (see History.reconcile). */
+  reconcile?(sockets: readonly PortSocket[], ports: readonly number[]): readonly PortEvent[];
 }
 
 /** How to build an engine. */
@@ -246,7 +248,8 @@ export class Engine {
           issues,
           durationMs: performance.now() - started,
         };
-        events = this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt);
+        const reconciled = raw.reused ? [] : (this.#history?.reconcile?.(built.sockets, ports) ?? []);
+        events = [...reconciled, ...this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt)];
         this.#known = built.sockets;
       }
       this.#failures = 0;

@@ -2,19 +2,30 @@
  * The durable history of events, in SQLite (`node:sqlite`: built into Node 22.13+ and into
  * Electron's Node, so nothing native to build or rebuild for packaging).
  *
- * - `record()` commits before it returns (WAL, synchronous=FULL), so an event that was announced
- *   survives a SIGKILL of any process right after.
- * - An unreadable store (corrupt, truncated, not a database, locked beyond the busy timeout) is
- *   moved aside (never deleted), reported as a `history-recovered` issue, and a fresh one started.
- * - A write that fails for lack of space (or any I/O error) moves the history to memory with a
- *   `history-unavailable` warning: monitoring goes on and nothing already recorded is touched.
+ * - Writers (`History.open`): any number of processes on one data dir (the tray app, a `watch`,
+ *   the service). Every write goes through one de-duplicating path: the store keeps the set of
+ *   sockets it holds open, so a socket's `appeared` and `disappeared` are each stored once,
+ *   whoever saw them; a second watcher gets the first one's stored event back (same seq).
+ * - A writer registers a watching session (pid, start, heartbeat, clean stop), so gaps in
+ *   coverage show in the history. The first writer on a data dir (no other session alive) is
+ *   the one that reconciles the history's open sockets with its first full scan.
+ * - `record()` commits before it returns (WAL, synchronous=FULL). When the store cannot take a
+ *   write (locked by another process, disk full, file-size limit, read-only...), events wait in
+ *   memory (bounded, counted in the issue) and are written, in order, when a retry with backoff
+ *   succeeds: nothing announced is lost, and the issue ends by itself.
+ * - "Corrupt" means SQLite said so (SQLITE_CORRUPT, SQLITE_NOTADB, a failed quick_check): only
+ *   then does a writer move the file aside (never deleted) and start a new one.
+ * - Readers (`History.openReader`) open read-only, create nothing, move nothing, and fail with
+ *   a `HistoryError` saying what is wrong.
  * - Retention (age and count) never deletes events a recent query returned (they are on screen).
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { HealthIssue, PortEvent, PortSocket } from '../common/model.ts';
-import type { HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from '../common/history-query.ts';
+import type { CoverageMark, HistoryEntry, HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from '../common/history-query.ts';
+import { checkDataDir, checkStoreFile, createPrivateFile } from './data-dir.ts';
 
 /** File name of the history inside the data directory. */
 export const HISTORY_FILE = 'history.db';
@@ -25,17 +36,39 @@ export interface Retention {
   readonly maxEvents: number;
 }
 
-/** How to open a history. */
+/** How to open a history for writing. */
 export interface HistoryOptions {
   /** Directory holding history.db; null for an in-memory history. */
   readonly dataDir: string | null;
-  /** How long to wait on a lock held by another Ghostport process, in ms. */
+  /** How long one write waits on another process's lock before the events wait in memory, in ms. */
   readonly busyTimeoutMs?: number;
+  /** Who is watching, as shown in the coverage lines ("tray", "watch", "service"). */
+  readonly label?: string;
+  /** Bound on the events waiting in memory while the store cannot take them. */
+  readonly maxPending?: number;
 }
 
-// How long events returned by a query stay protected from retention.
+/** What went wrong with a store, as far as the user needs to know. */
+export type StoreFailure = 'corrupt' | 'busy' | 'read-only' | 'permission' | 'full' | 'file-size-limit' | 'io' | 'other';
+
+/** A store that cannot be read, with the kind of failure (never "corrupt" unless SQLite said so). */
+export class HistoryError extends Error {
+  override readonly name = 'HistoryError';
+  readonly kind: StoreFailure;
+  constructor(kind: StoreFailure, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** The columns every version of the store has (older ones lack socket_id). */
+const COLUMNS = 'seq, at_ms, type, watched_port, protocol, pid, process_name, process_path, flapping, search, event_json';
 const PIN_MS = 10 * 60_000;
 const DEFAULT_PAGE = 200;
+const DEFAULT_BUSY_MS = 500;
+const DEFAULT_MAX_PENDING = 100_000;
+const HEARTBEAT_MS = 10_000;
+const STREAM_PAGE = 500;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -49,7 +82,8 @@ CREATE TABLE IF NOT EXISTS events (
   process_path TEXT,
   flapping INTEGER NOT NULL,
   search TEXT NOT NULL,
-  event_json TEXT NOT NULL
+  event_json TEXT NOT NULL,
+  socket_id TEXT
 );
 -- (at_ms, type) covers the activity chart's GROUP BY without touching the rows.
 CREATE INDEX IF NOT EXISTS events_at_type ON events(at_ms, type);
@@ -58,165 +92,480 @@ CREATE INDEX IF NOT EXISTS events_port_at ON events(watched_port, at_ms);
 CREATE INDEX IF NOT EXISTS events_pid ON events(pid);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '1');
+-- The sockets the history holds open, with the seq of their 'appeared': the de-duplicating path.
+CREATE TABLE IF NOT EXISTS open_sockets (socket_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+-- Watching sessions: coverage, and which writers are alive.
+CREATE TABLE IF NOT EXISTS sessions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  label TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  proc_start TEXT,
+  started_ms INTEGER NOT NULL,
+  alive_ms INTEGER NOT NULL,
+  stopped_ms INTEGER,
+  clean INTEGER
+);
+CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_ms);
 `;
+
+// SQLite's primary result codes (https://sqlite.org/rescode.html) and errno names, by failure.
+const SQLITE_FAILURES: Readonly<Record<number, StoreFailure>> = { 3: 'permission', 5: 'busy', 6: 'busy', 8: 'read-only', 10: 'io', 11: 'corrupt', 13: 'full', 14: 'permission', 23: 'permission', 26: 'corrupt' };
+const ERRNO_FAILURES: Readonly<Record<string, StoreFailure>> = { EACCES: 'permission', EPERM: 'permission', EROFS: 'read-only', ENOSPC: 'full', EFBIG: 'file-size-limit', EBUSY: 'busy' };
+
+/** Sorts a store failure out of an error from SQLite or the file system. */
+export function classifyStoreError(error: unknown, dir: string | null = null): StoreFailure {
+  const { errcode, code } = (error ?? {}) as { errcode?: number; code?: string };
+  const kind = typeof errcode === 'number' ? (SQLITE_FAILURES[errcode & 0xff] ?? 'other') : (ERRNO_FAILURES[code ?? ''] ?? 'other');
+  if ((kind === 'io' || kind === 'full') && fileSizeLimited() && !diskFull(dir)) return 'file-size-limit';
+  if (kind === 'io' && diskFull(dir)) return 'full';
+  return kind;
+}
+
+/** True when this process runs under a file-size limit (`ulimit -f`): SQLite reports it as an I/O error. */
+function fileSizeLimited(): boolean {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max file size'));
+    return line !== undefined && !/\bunlimited\b/.test(line.slice(0, 45));
+  } catch {
+    return false;
+  }
+}
+
+function diskFull(dir: string | null): boolean {
+  if (dir === null) return false;
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
+}
+
+const PROBLEMS: Readonly<Record<StoreFailure, (path: string, reason: string) => string>> = {
+  busy: (p, r) => `The history ${p} is locked by another process (${r})`,
+  'read-only': (p, r) => `The history ${p} is read-only (${r})`,
+  permission: (p, r) => `Ghostport is not allowed to write the history ${p} (${r})`,
+  full: (p) => `The disk holding the history ${p} is full`,
+  'file-size-limit': (p) => `The history ${p} reached this process's file-size limit (ulimit -f)`,
+  corrupt: (p, r) => `SQLite reports the history ${p} damaged (${r}); restart Ghostport to move it aside and start a new one`,
+  io: (p, r) => `Writing the history ${p} failed (${r})`,
+  other: (p, r) => `Writing the history ${p} failed (${r})`,
+};
+
+const HINTS: Readonly<Record<StoreFailure, string>> = {
+  busy: 'Nothing is lost: Ghostport retries by itself and writes them when the lock clears.',
+  'read-only': 'Give Ghostport write access to its data directory, or point --data-dir elsewhere; it retries by itself.',
+  permission: 'Give Ghostport write access to its data directory, or point --data-dir elsewhere; it retries by itself.',
+  full: 'Free some disk space: Ghostport retries by itself and writes them, nothing already stored is touched.',
+  'file-size-limit': 'Raise the limit (ulimit -f) or prune the history; Ghostport retries by itself.',
+  corrupt: 'Nothing was moved or deleted while Ghostport runs.',
+  io: 'Ghostport retries by itself; events already stored are safe.',
+  other: 'Ghostport retries by itself; events already stored are safe.',
+};
+
+/** Why a store cannot be read, for readers (who never repair anything). */
+const READ_PROBLEMS: Readonly<Record<StoreFailure, (path: string, reason: string) => string>> = {
+  ...PROBLEMS,
+  busy: (p, r) => `The history ${p} is locked by another process (${r}); try again in a moment.`,
+  permission: (p, r) => `Not allowed to read the history ${p} (${r}). Run as its owner or root, or ask for read access.`,
+  'read-only': (p, r) => `The history ${p} could not be opened read-only (${r}).`,
+  corrupt: (p, r) => `SQLite reports the history ${p} damaged (${r}). Nothing was changed; the next Ghostport watcher moves it aside and starts a new one.`,
+  other: (p, r) => `The history ${p} cannot be read (${r}).`,
+};
+
+interface Problem {
+  readonly kind: StoreFailure;
+  readonly reason: string;
+}
 
 /** The event store. */
 export class History {
-  #db: DatabaseSync;
-  #insert: StatementSync;
+  #db: DatabaseSync | null;
+  #insert: StatementSync | null = null;
   readonly #path: string | null;
-  readonly #issues: HealthIssue[] = [];
-  #inMemory: boolean;
+  readonly #dir: string | null;
+  readonly #writable: boolean;
+  readonly #label: string;
+  readonly #busyMs: number;
+  readonly #maxPending: number;
+  readonly #openIssues: HealthIssue[] = [];
+  readonly #log: string[] = [];
+  #pending: Omit<PortEvent, 'seq'>[] = [];
+  #dropped = 0;
+  #problem: Problem | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryMs = 0;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #session: number | null = null;
+  /** Highest seq stored when this writer started: older events are not announced again. */
+  #startSeq = 0;
+  /** True when no other writer was alive at start: this one reconciles the open sockets. */
+  #first = false;
+  #reconciled = false;
+  #immutable = false;
   #pin: { seq: number; until: number } | null = null;
-  /** The highest sequence number handed out, so a move to memory continues it rather than reusing 1, 2... */
-  #lastSeq: number;
 
-  private constructor(db: DatabaseSync, path: string | null) {
+  private constructor(db: DatabaseSync | null, dir: string | null, writable: boolean, options: Partial<HistoryOptions> = {}) {
     this.#db = db;
-    this.#path = path;
-    this.#inMemory = path === null;
-    this.#insert = prepareInsert(db);
-    const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
-    this.#lastSeq = Number(row?.seq ?? 0);
+    this.#dir = dir;
+    this.#path = dir === null ? null : join(dir, HISTORY_FILE);
+    this.#writable = writable;
+    this.#label = options.label ?? 'ghostport';
+    this.#busyMs = options.busyTimeoutMs ?? DEFAULT_BUSY_MS;
+    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    if (db) this.#insert = prepareInsert(db);
   }
 
-  /** Opens (or creates) the history; never throws for a bad store, it recovers and reports. */
+  /**
+   * Opens (or creates) the history for writing and registers this process's watching session.
+   * Throws `UnsafePathError` (from data-dir.ts) for a linked or foreign store; otherwise never
+   * throws: a corrupt store is moved aside and reported, any other failure makes events wait in
+   * memory while Ghostport retries.
+   */
   static open(options: HistoryOptions): History {
-    if (options.dataDir === null) return new History(openDatabase(':memory:', 0), null);
-    mkdirSync(options.dataDir, { recursive: true });
-    const path = join(options.dataDir, HISTORY_FILE);
-    const busy = options.busyTimeoutMs ?? 5000;
+    if (options.dataDir === null) {
+      const history = new History(openDatabase(':memory:', 0), null, true, options);
+      history.#startSession();
+      return history;
+    }
+    const dir = options.dataDir;
+    checkDataDir(dir, true);
+    const path = join(dir, HISTORY_FILE);
+    for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) checkStoreFile(file);
+    if (!existsSync(path)) createPrivateFile(path);
+    const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_MS;
+    let db: DatabaseSync | null = null;
+    let problem: Problem | null = null;
+    const recovered: HealthIssue[] = [];
     try {
-      return new History(openDatabase(path, busy), path);
+      db = openDatabase(path, busy);
     } catch (error) {
-      const reason = describeSqliteError(error);
-      let moved: string | null = null;
-      try {
-        moved = moveAside(path);
-        const history = new History(openDatabase(path, busy), path);
-        history.#issues.push({
+      const kind = classifyStoreError(error, dir);
+      if (kind === 'corrupt') {
+        const reason = describeSqliteError(error);
+        const moved = moveAside(path);
+        createPrivateFile(path);
+        db = openDatabase(path, busy);
+        recovered.push({
           code: 'history-recovered',
-          message: `The history file could not be read (${reason}); it was moved to ${moved} and a new history was started.`,
+          message: `SQLite reports the history file damaged (${reason}); it was moved to ${moved} and a new history was started.`,
           hint: 'Nothing was deleted: the old file is kept for inspection or recovery.',
         });
-        return history;
-      } catch (again) {
-        const history = new History(openDatabase(':memory:', 0), null);
-        history.#issues.push({
-          code: 'history-unavailable',
-          message: `The history cannot be stored in ${options.dataDir} (${describeSqliteError(again)}); events are kept in memory until Ghostport restarts.`,
-          hint: moved ? `The unreadable file was moved to ${moved}.` : 'Check the permissions and free space of the data directory.',
-        });
-        return history;
+      } else {
+        problem = { kind, reason: describeSqliteError(error) };
       }
+    }
+    const history = new History(db, dir, true, options);
+    history.#openIssues.push(...recovered);
+    if (db) history.#startSession();
+    else history.#fail(problem!);
+    return history;
+  }
+
+  /**
+   * Opens the history read-only: creates, moves and repairs nothing. A missing store reads as
+   * empty. Throws `HistoryError` when the store cannot be read, `UnsafePathError` for a link.
+   */
+  static openReader(options: { readonly dataDir: string }): History {
+    const dir = options.dataDir;
+    const path = join(dir, HISTORY_FILE);
+    if (!checkDataDir(dir, false)) return new History(openDatabase(':memory:', 0), null, false);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) checkStoreFile(file);
+    if (!existsSync(path)) return new History(openDatabase(':memory:', 0), null, false);
+    const history = new History(null, dir, false);
+    history.#openRead();
+    return history;
+  }
+
+  #openRead(): void {
+    const path = this.#path!;
+    // Without a -wal file no writer is active, and a plain read-only open would create the -wal
+    // and -shm files: read it as immutable instead, and switch when a writer shows up.
+    this.#immutable = !existsSync(`${path}-wal`);
+    const target = this.#immutable ? new URL(`${pathToFileURL(path).href}?immutable=1`) : path;
+    try {
+      const db = new DatabaseSync(target, { readOnly: true, timeout: 5000 });
+      try {
+        db.prepare(`SELECT ${COLUMNS} FROM events LIMIT 0`).all();
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+      this.#db?.close();
+      this.#db = db;
+    } catch (error) {
+      if (error instanceof HistoryError) throw error;
+      const kind = classifyStoreError(error);
+      throw new HistoryError(kind, READ_PROBLEMS[kind](path, describeSqliteError(error)));
     }
   }
 
-  /** Problems met while opening or writing (recovered store, memory-only mode). */
+  /** Problems met while opening or writing (recovered store, events waiting in memory). */
   get issues(): readonly HealthIssue[] {
-    return this.#issues;
+    if (!this.#problem) return this.#openIssues;
+    const n = this.#pending.length;
+    const waiting = `${n} ${n === 1 ? 'event is' : 'events are'} waiting in memory to be written`;
+    const dropped = this.#dropped > 0 ? ` (${this.#dropped} older ones were dropped to bound memory)` : '';
+    return [
+      ...this.#openIssues,
+      {
+        code: this.#problem.kind === 'busy' ? 'history-busy' : 'history-unavailable',
+        message: `${PROBLEMS[this.#problem.kind](this.#path ?? 'in memory', this.#problem.reason)}; ${waiting}${dropped}.`,
+        hint: HINTS[this.#problem.kind],
+      },
+    ];
+  }
+
+  /** Events shown but not yet stored (the store is locked, full or read-only). */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  /** Lines worth telling a terminal user since the last call (store stuck, store writable again). */
+  takeLog(): string[] {
+    return this.#log.splice(0);
   }
 
   /** Path of the database file, or null when the history lives in memory. */
   get path(): string | null {
-    return this.#inMemory ? null : this.#path;
+    return this.#path;
   }
 
-  /** Persists events (one transaction) and returns them with their sequence numbers. */
+  /**
+   * Persists events (one transaction) and returns those to announce, with their sequence
+   * numbers: an event another watcher already stored comes back with its seq; one that was
+   * stored before this writer started (a socket still open across a restart) is not returned.
+   * While the store cannot take writes, the events wait in memory and come back with seq 0.
+   */
   record(events: readonly Omit<PortEvent, 'seq'>[]): PortEvent[] {
+    if (!this.#writable) throw new Error('This history is open read-only.');
     if (events.length === 0) return [];
-    try {
-      return this.#insertAll(events);
-    } catch (error) {
-      this.#fallBackToMemory(error);
-      return this.#insertAll(events);
+    if (this.#problem === null) {
+      try {
+        return this.#store(events);
+      } catch (error) {
+        this.#fail({ kind: classifyStoreError(error, this.#dir), reason: describeSqliteError(error) });
+      }
     }
+    this.#queue(events);
+    return events.map((e) => ({ ...e, seq: 0 }));
   }
 
-  #insertAll(events: readonly Omit<PortEvent, 'seq'>[]): PortEvent[] {
+  /**
+   * At the first full scan after start: sockets the history holds open on the watched ports but
+   * absent from `sockets` went while Ghostport was not watching; each gets a `disappeared`,
+   * stored and returned, saying when it was last seen. Only the first writer on the data dir
+   * does this (another one alive has been watching), and only once.
+   */
+  reconcile(sockets: readonly PortSocket[], ports: readonly number[], at = new Date().toISOString()): PortEvent[] {
+    if (this.#reconciled || !this.#first || !this.#db || this.#problem) return [];
+    this.#reconciled = true;
+    const db = this.#db;
+    const present = new Set(sockets.map((s) => s.id));
+    const watched = new Set(ports);
+    const lastSeenMs = Number(
+      (db.prepare('SELECT MAX(COALESCE(stopped_ms, alive_ms)) AS t FROM sessions WHERE id != ?').get(this.#session ?? 0) as { t: number | null }).t ?? 0,
+    );
+    const gone = (db.prepare('SELECT o.socket_id, e.seq, e.event_json FROM open_sockets o JOIN events e ON e.seq = o.seq').all() as { socket_id: string; seq: number; event_json: string }[])
+      .flatMap((row) => decodeRow(row))
+      .filter((e) => !present.has(e.socket.id) && watched.has(e.socket.watchedPort));
+    if (gone.length === 0) return [];
+    const lastSeenAt = new Date(Math.max(lastSeenMs, ...gone.map((e) => Date.parse(e.at)))).toISOString();
+    return this.record(gone.map((e) => ({ type: 'disappeared', at, socket: e.socket, flapping: false, unwatched: { lastSeenAt } })));
+  }
+
+  #store(events: readonly Omit<PortEvent, 'seq'>[]): PortEvent[] {
+    const db = this.#db!;
     const out: PortEvent[] = [];
-    this.#db.exec('BEGIN IMMEDIATE');
+    const openSeq = db.prepare('SELECT seq FROM open_sockets WHERE socket_id = ?');
+    const lastOf = db.prepare('SELECT seq, type, at_ms, event_json FROM events WHERE socket_id = ? ORDER BY seq DESC LIMIT 1');
+    db.exec('BEGIN IMMEDIATE');
     try {
       for (const e of events) {
+        const id = e.socket.id;
+        const atMs = Date.parse(e.at);
+        const open = openSeq.get(id) as { seq: number } | undefined;
+        const last = open ? undefined : (lastOf.get(id) as { seq: number; type: string; at_ms: number; event_json: string } | undefined);
+        // A duplicate: the socket is already open (appeared), or its last event is already a
+        // disappearance at or after this one (appeared seen late, or disappeared twice).
+        const duplicate = e.type === 'appeared' ? open !== undefined || (last?.type === 'disappeared' && last.at_ms >= atMs) : !open && last?.type === 'disappeared';
+        if (duplicate) {
+          const seq = open ? open.seq : last!.seq;
+          const row = open ? (db.prepare('SELECT seq, event_json FROM events WHERE seq = ?').get(seq) as { seq: number; event_json: string }) : last!;
+          // Stored by another watcher during this session: follow it (same seq). Before: old news.
+          if (seq > this.#startSeq && decodeRow(row)[0]?.type === e.type) out.push(...decodeRow(row));
+          continue;
+        }
         const s = e.socket;
-        const result = this.#insert.run(
-          Date.parse(e.at),
-          e.type,
-          s.watchedPort,
-          s.protocol,
-          s.pid,
-          s.process?.name ?? null,
-          s.process?.path ?? null,
-          e.flapping ? 1 : 0,
-          searchText(s),
-          JSON.stringify(e),
-        );
-        out.push({ ...e, seq: Number(result.lastInsertRowid) });
+        const result = this.#insert!.run(atMs, e.type, s.watchedPort, s.protocol, s.pid, s.process?.name ?? null, s.process?.path ?? null, e.flapping ? 1 : 0, searchText(s), JSON.stringify(e), id);
+        const seq = Number(result.lastInsertRowid);
+        if (e.type === 'appeared') db.prepare('INSERT OR REPLACE INTO open_sockets(socket_id, seq) VALUES (?, ?)').run(id, seq);
+        else db.prepare('DELETE FROM open_sockets WHERE socket_id = ?').run(id);
+        out.push({ ...e, seq });
       }
-      this.#db.exec('COMMIT');
-      this.#lastSeq = Math.max(this.#lastSeq, ...out.map((e) => e.seq));
+      db.exec('COMMIT');
     } catch (error) {
-      try {
-        this.#db.exec('ROLLBACK');
-      } catch {
-        // The failed statement may already have rolled back.
-      }
+      rollback(db);
       throw error;
     }
     return out;
   }
 
-  #fallBackToMemory(error: unknown): void {
-    if (this.#inMemory) throw error;
-    const reason = describeSqliteError(error);
-    try {
-      this.#db.close();
-    } catch {
-      // Closing a database whose disk is full may fail too; the memory store replaces it anyway.
+  #queue(events: readonly Omit<PortEvent, 'seq'>[]): void {
+    this.#pending.push(...events);
+    const excess = this.#pending.length - this.#maxPending;
+    if (excess > 0) {
+      this.#pending.splice(0, excess);
+      this.#dropped += excess;
     }
-    this.#db = openDatabase(':memory:', 0);
-    // Sequence numbers identify events to the window and to `watch --json` readers: never reuse one.
-    this.#db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES ('events', ?)").run(this.#lastSeq);
-    this.#insert = prepareInsert(this.#db);
-    this.#inMemory = true;
-    this.#issues.push({
-      code: 'history-unavailable',
-      message: `The history could not be written (${reason}); new events are kept in memory until Ghostport restarts.`,
-      hint: 'Free some disk space and restart Ghostport; events already stored are safe.',
-    });
+  }
+
+  #fail(problem: Problem): void {
+    const first = this.#problem === null || this.#problem.kind !== problem.kind;
+    this.#problem = problem;
+    if (first) this.#log.push(`${PROBLEMS[problem.kind](this.#path ?? 'in memory', problem.reason)}; new events wait in memory until it can be written. ${HINTS[problem.kind]}`);
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer) return;
+    const [base, cap] = this.#problem?.kind === 'busy' ? [50, 2000] : [1000, 30_000];
+    this.#retryMs = Math.min(cap, this.#retryMs === 0 ? base : this.#retryMs * 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.flush();
+    }, this.#retryMs);
+    this.#retryTimer.unref();
+  }
+
+  /** Writes the events waiting in memory, if the store takes them now; true when none wait. */
+  flush(): boolean {
+    if (this.#problem === null) return true;
+    try {
+      if (!this.#db) {
+        this.#db = openDatabase(this.#path!, this.#busyMs);
+        this.#insert = prepareInsert(this.#db);
+        this.#startSession();
+      }
+      const n = this.#pending.length;
+      this.#store(this.#pending);
+      this.#pending = [];
+      this.#log.push(`The history ${this.#path} is writable again: ${n} waiting ${n === 1 ? 'event was' : 'events were'} stored${this.#dropped ? ` (${this.#dropped} were dropped while waiting)` : ''}.`);
+      this.#problem = null;
+      this.#dropped = 0;
+      this.#retryMs = 0;
+      return true;
+    } catch (error) {
+      this.#fail({ kind: classifyStoreError(error, this.#dir), reason: describeSqliteError(error) });
+      return false;
+    }
+  }
+
+  #startSession(): void {
+    const db = this.#db!;
+    const now = Date.now();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Sessions whose process is gone ended without a clean stop (killed, crashed, power loss).
+      const live = db.prepare('SELECT id, pid, proc_start FROM sessions WHERE stopped_ms IS NULL').all() as { id: number; pid: number; proc_start: string | null }[];
+      let others = 0;
+      for (const s of live) {
+        if (processStart(s.pid) !== null && processStart(s.pid) === s.proc_start) others++;
+        else db.prepare('UPDATE sessions SET stopped_ms = alive_ms, clean = 0 WHERE id = ?').run(s.id);
+      }
+      this.#first = others === 0;
+      this.#startSeq = Number((db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM events').get() as { n: number }).n);
+      const result = db.prepare('INSERT INTO sessions(label, pid, proc_start, started_ms, alive_ms) VALUES (?, ?, ?, ?, ?)').run(this.#label, process.pid, processStart(process.pid), now, now);
+      this.#session = Number(result.lastInsertRowid);
+      db.exec('COMMIT');
+    } catch (error) {
+      rollback(db);
+      throw error;
+    }
+    this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  #beat(): void {
+    if (!this.#db || this.#session === null) return;
+    try {
+      this.#db.prepare('UPDATE sessions SET alive_ms = ? WHERE id = ?').run(Date.now(), this.#session);
+    } catch {
+      // A missed heartbeat only makes a later crash look a few seconds earlier.
+    }
+    if (this.#problem) this.flush();
   }
 
   /** One page of events matching the filter, with the total. */
   query(q: HistoryQuery = {}): HistoryPage {
+    const db = this.#reading();
     const { where, params } = buildWhere(q);
     const order = q.order === 'asc' ? 'ASC' : 'DESC';
     const limit = q.limit ?? DEFAULT_PAGE;
     const offset = q.offset ?? 0;
-    const total = Number((this.#db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(...params) as { n: number }).n);
-    const rows = this.#db
-      .prepare(`SELECT seq, event_json FROM events ${where} ORDER BY seq ${order} LIMIT ? OFFSET ?`)
-      .all(...params, limit, offset) as { seq: number; event_json: string }[];
+    const total = Number((db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(...params) as { n: number }).n);
+    const rows = db.prepare(`SELECT seq, event_json FROM events ${where} ORDER BY seq ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset) as { seq: number; event_json: string }[];
     const events = rows.flatMap((r) => decodeRow(r));
     this.#pinEvents(events);
     return { total, offset, events };
   }
 
-  /** Every event matching the filter, oldest first, read in pages (for the CLI and exports). */
+  /** Every event matching the filter, oldest first, read a page at a time (bounded memory). */
   *iterate(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}): Generator<PortEvent> {
     let afterSeq = 0;
     for (;;) {
       const { where, params } = buildWhere(q, afterSeq);
-      const rows = this.#db
-        .prepare(`SELECT seq, event_json FROM events ${where} ORDER BY seq ASC LIMIT 1000`)
-        .all(...params) as { seq: number; event_json: string }[];
+      const rows = this.#reading().prepare(`SELECT seq, event_json FROM events ${where} ORDER BY seq ASC LIMIT ${STREAM_PAGE}`).all(...params) as { seq: number; event_json: string }[];
       if (rows.length === 0) return;
       for (const row of rows) yield* decodeRow(row);
       afterSeq = Number(rows.at(-1)!.seq);
     }
   }
 
-  /** Event counts per time slice, for the activity chart. */
+  /**
+   * The history as `ghostport history` lists it, oldest first: the events matching the filter,
+   * with the moments watching started and stopped in between, so gaps in coverage show.
+   * A page at a time: memory stays bounded, and a consumer that stops pulling stops the reads.
+   */
+  *entries(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}): Generator<HistoryEntry> {
+    const marks = this.coverage(q.since, q.until);
+    let next = 0;
+    for (const event of this.iterate(q)) {
+      const at = Date.parse(event.at);
+      while (next < marks.length && Date.parse(marks[next]!.at) <= at) yield { kind: 'coverage', mark: marks[next++]! };
+      yield { kind: 'event', event };
+    }
+    while (next < marks.length) yield { kind: 'coverage', mark: marks[next++]! };
+  }
+
+  /** When watching started and stopped in [since, until), oldest first. */
+  coverage(since?: string, until?: string): CoverageMark[] {
+    const from = since ? Date.parse(since) : 0;
+    const to = until ? Date.parse(until) : Number.MAX_SAFE_INTEGER;
+    const sessions = this.#sessions(from, to);
+    const marks: CoverageMark[] = [];
+    for (const s of sessions) {
+      const by = { label: s.label, pid: s.pid };
+      if (s.started_ms >= from && s.started_ms < to) marks.push({ type: 'watching-started', at: new Date(s.started_ms).toISOString(), ...by });
+      if (s.stopped_ms !== null && s.stopped_ms >= from && s.stopped_ms < to) marks.push({ type: 'watching-stopped', at: new Date(s.stopped_ms).toISOString(), ...by, clean: s.clean === 1 });
+    }
+    return marks.sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  #sessions(from: number, to: number): { label: string; pid: number; started_ms: number; stopped_ms: number | null; alive_ms: number; clean: number | null }[] {
+    try {
+      return this.#reading()
+        .prepare('SELECT label, pid, started_ms, stopped_ms, alive_ms, clean FROM sessions WHERE started_ms < ? AND COALESCE(stopped_ms, ?) >= ? ORDER BY started_ms')
+        .all(to, Number.MAX_SAFE_INTEGER, from) as never;
+    } catch {
+      // A store written by a version without sessions: no coverage known.
+      return [];
+    }
+  }
+
+  /** Event counts per time slice, with how much of each slice nobody was watching, for the activity chart. */
   timeline(q: TimelineQuery): TimelineBucket[] {
+    const db = this.#reading();
     const since = Date.parse(q.since);
     const until = Date.parse(q.until);
     const width = Math.max(1, Math.ceil((until - since) / q.buckets));
@@ -224,46 +573,86 @@ export class History {
     // the computed slice, which sorts every row in a temporary B-tree.
     const { where, params } = buildWhere(q.filter ?? {});
     const range = where ? `${where} AND at_ms >= ? AND at_ms < ?` : 'WHERE at_ms >= ? AND at_ms < ?';
-    const count = this.#db.prepare(`SELECT type, COUNT(*) AS n FROM events ${range} GROUP BY type`);
+    const count = db.prepare(`SELECT type, COUNT(*) AS n FROM events ${range} GROUP BY type`);
+    const watched = this.#watchedIntervals(since, until);
     return Array.from({ length: q.buckets }, (_, i) => {
       const start = since + i * width;
-      const bucket = { start: new Date(start).toISOString(), appeared: 0, disappeared: 0 };
-      for (const row of count.all(...params, start, Math.min(start + width, until)) as { type: string; n: number }[]) {
+      const end = Math.min(start + width, until);
+      const bucket = { start: new Date(start).toISOString(), appeared: 0, disappeared: 0, unwatchedMs: 0 };
+      for (const row of count.all(...params, start, end) as { type: string; n: number }[]) {
         if (row.type === 'appeared') bucket.appeared = Number(row.n);
         else if (row.type === 'disappeared') bucket.disappeared = Number(row.n);
       }
+      if (watched) bucket.unwatchedMs = Math.max(0, end - start - watched.reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, end) - Math.max(a, start)), 0));
       return bucket;
     });
   }
 
+  /** Merged intervals someone was watching, or null before sessions were recorded (unknown, not a gap). */
+  #watchedIntervals(since: number, until: number): [number, number][] | null {
+    const first = this.#sessions(0, Number.MAX_SAFE_INTEGER)[0];
+    if (!first) return null;
+    const now = Date.now();
+    // A session without a stop is live while its heartbeat is fresh; otherwise it ended at its last one.
+    const spans = this.#sessions(since, until).map((s): [number, number] => [s.started_ms, s.stopped_ms ?? (now - s.alive_ms < 3 * HEARTBEAT_MS ? now : s.alive_ms)]);
+    const merged: [number, number][] = [[Number.MIN_SAFE_INTEGER, first.started_ms]];
+    for (const [a, b] of spans) {
+      const last = merged.at(-1)!;
+      if (a <= last[1]) last[1] = Math.max(last[1], b);
+      else merged.push([a, b]);
+    }
+    // Before the first recorded session, coverage is unknown: counted as watched, never as a gap.
+    return merged;
+  }
+
   /** Number of stored events. */
   count(): number {
-    return Number((this.#db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n);
+    return Number((this.#reading().prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n);
   }
 
   /** Deletes events older than the age limit and beyond the count limit; returns how many. */
   prune(retention: Retention, nowMs = Date.now()): number {
+    const db = this.#db;
+    if (!db || !this.#writable) return 0;
     const cutoffMs = nowMs - retention.maxAgeDays * 86_400_000;
-    const keepFrom = this.#db
-      .prepare('SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?')
-      .get(retention.maxEvents - 1) as { seq: number } | undefined;
+    const keepFrom = db.prepare('SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?').get(retention.maxEvents - 1) as { seq: number } | undefined;
     let protectedFrom = Number.MAX_SAFE_INTEGER;
     if (this.#pin && this.#pin.until > nowMs) protectedFrom = this.#pin.seq;
     const bySeq = keepFrom ? Math.min(Number(keepFrom.seq), protectedFrom) : protectedFrom;
-    const result = this.#db
-      .prepare('DELETE FROM events WHERE (at_ms < ? AND seq < ?) OR seq < ?')
-      .run(cutoffMs, protectedFrom, keepFrom ? bySeq : 0);
+    const result = db.prepare('DELETE FROM events WHERE (at_ms < ? AND seq < ?) OR seq < ?').run(cutoffMs, protectedFrom, keepFrom ? bySeq : 0);
+    // Open sockets whose 'appeared' was pruned stay open: the engine still closes them by id.
     return Number(result.changes);
   }
 
-  /** Flushes and closes the store. */
+  /** Writes what waits, records the clean end of this watching session, and closes the store. */
   close(): void {
-    try {
-      if (!this.#inMemory) this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    } catch {
-      // A checkpoint is an optimisation; the WAL is replayed on the next open.
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#retryTimer = this.#heartbeat = null;
+    const db = this.#db;
+    if (!db) return;
+    if (this.#writable) {
+      if (this.#problem) this.flush();
+      try {
+        if (this.#session !== null) db.prepare('UPDATE sessions SET stopped_ms = ?, alive_ms = ?, clean = 1 WHERE id = ?').run(Date.now(), Date.now(), this.#session);
+      } catch {
+        // Left open, the session reads as "stopped uncleanly at its last heartbeat".
+      }
+      try {
+        if (this.#path) db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch {
+        // A checkpoint is an optimisation; the WAL is replayed on the next open.
+      }
     }
-    this.#db.close();
+    db.close();
+    this.#db = null;
+  }
+
+  /** The connection to read from; a reader of an immutable file switches once a writer shows up. */
+  #reading(): DatabaseSync {
+    if (this.#immutable && existsSync(`${this.#path}-wal`)) this.#openRead();
+    if (this.#db) return this.#db;
+    throw new HistoryError(this.#problem?.kind ?? 'other', `${PROBLEMS[this.#problem?.kind ?? 'other'](this.#path ?? '', this.#problem?.reason ?? 'not open')}.`);
   }
 
   #pinEvents(events: readonly PortEvent[]): void {
@@ -283,10 +672,15 @@ function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
     }
     const check = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
     const verdict = check.map((r) => r.quick_check).join('; ');
-    if (verdict !== 'ok') throw new Error(`integrity check failed: ${verdict.slice(0, 200)}`);
+    if (verdict !== 'ok') throw Object.assign(new Error(`integrity check failed: ${verdict.slice(0, 200)}`), { errcode: 11 });
     db.exec(SCHEMA);
-    // A table of the same name with other columns (a foreign or older file) is unreadable for us.
-    db.prepare('SELECT seq, at_ms, type, watched_port, protocol, pid, process_name, process_path, flapping, search, event_json FROM events LIMIT 0').all();
+    migrate(db);
+    // A table of the same name with other columns (a foreign file) is unreadable for us.
+    try {
+      db.prepare(`SELECT ${COLUMNS} FROM events LIMIT 0`).all();
+    } catch (error) {
+      throw Object.assign(new Error(`not a Ghostport history: ${describeSqliteError(error)}`), { errcode: 26 });
+    }
     return db;
   } catch (error) {
     db.close();
@@ -294,10 +688,53 @@ function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
   }
 }
 
+/** A store from before the de-duplicating path: index events by socket, and open those whose last event is 'appeared'. */
+function migrate(db: DatabaseSync): void {
+  const columns = (db.prepare("SELECT name FROM pragma_table_info('events')").all() as { name: string }[]).map((c) => c.name);
+  if (columns.includes('socket_id') && db.prepare("SELECT 1 FROM meta WHERE key = 'open_sockets'").get()) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (!columns.includes('socket_id')) {
+      db.exec('ALTER TABLE events ADD COLUMN socket_id TEXT');
+      db.exec("UPDATE events SET socket_id = json_extract(event_json, '$.socket.id')");
+    }
+    db.exec('CREATE INDEX IF NOT EXISTS events_socket ON events(socket_id, seq)');
+    // SQLite takes the bare `type` from the row holding MAX(seq).
+    db.exec("INSERT OR REPLACE INTO open_sockets(socket_id, seq) SELECT socket_id, seq FROM (SELECT socket_id, MAX(seq) AS seq, type FROM events WHERE socket_id IS NOT NULL GROUP BY socket_id) WHERE type = 'appeared'");
+    db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES ('open_sockets', '1')");
+    db.exec('COMMIT');
+  } catch (error) {
+    rollback(db);
+    throw error;
+  }
+}
+
+function rollback(db: DatabaseSync): void {
+  try {
+    db.exec('ROLLBACK');
+  } catch {
+    // The failed statement may already have rolled back.
+  }
+}
+
 function prepareInsert(db: DatabaseSync): StatementSync {
-  return db.prepare(
-    'INSERT INTO events (at_ms, type, watched_port, protocol, pid, process_name, process_path, flapping, search, event_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  return db.prepare('INSERT INTO events (at_ms, type, watched_port, protocol, pid, process_name, process_path, flapping, search, event_json, socket_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+}
+
+/** The start time of a process as the kernel counts it (pid reuse check), or null when it is gone. */
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    if (process.platform === 'linux') return null;
+    try {
+      process.kill(pid, 0);
+      return 'alive';
+    } catch {
+      return null;
+    }
+  }
 }
 
 function moveAside(path: string): string {
@@ -341,46 +778,24 @@ function escapeLike(text: string): string {
 function buildWhere(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'>, afterSeq = 0): { where: string; params: (string | number)[] } {
   const clauses: string[] = [];
   const params: (string | number)[] = [];
-  if (afterSeq > 0) {
-    clauses.push('seq > ?');
-    params.push(afterSeq);
-  }
-  if (q.maxSeq !== undefined) {
-    clauses.push('seq <= ?');
-    params.push(q.maxSeq);
-  }
-  if (q.since) {
-    clauses.push('at_ms >= ?');
-    params.push(Date.parse(q.since));
-  }
-  if (q.until) {
-    clauses.push('at_ms < ?');
-    params.push(Date.parse(q.until));
-  }
-  if (q.ports?.length) {
-    clauses.push(`watched_port IN (${q.ports.map(() => '?').join(',')})`);
-    params.push(...q.ports);
-  }
-  if (q.protocols?.length) {
-    clauses.push(`protocol IN (${q.protocols.map(() => '?').join(',')})`);
-    params.push(...q.protocols);
-  }
-  if (q.types?.length) {
-    clauses.push(`type IN (${q.types.map(() => '?').join(',')})`);
-    params.push(...q.types);
-  }
+  const add = (clause: string, ...values: (string | number)[]) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  const list = (column: string, values: readonly (string | number)[] | undefined) => {
+    if (values?.length) add(`${column} IN (${values.map(() => '?').join(',')})`, ...values);
+  };
+  if (afterSeq > 0) add('seq > ?', afterSeq);
+  if (q.maxSeq !== undefined) add('seq <= ?', q.maxSeq);
+  if (q.since) add('at_ms >= ?', Date.parse(q.since));
+  if (q.until) add('at_ms < ?', Date.parse(q.until));
+  list('watched_port', q.ports);
+  list('protocol', q.protocols);
+  list('type', q.types);
   if (q.process) {
-    if (/^\d+$/.test(q.process)) {
-      clauses.push('pid = ?');
-      params.push(Number(q.process));
-    } else {
-      clauses.push('(process_name = ? OR process_path = ?)');
-      params.push(q.process, q.process);
-    }
+    if (/^\d+$/.test(q.process)) add('pid = ?', Number(q.process));
+    else add('(process_name = ? OR process_path = ?)', q.process, q.process);
   }
-  if (q.text) {
-    clauses.push("search LIKE ? ESCAPE '\\'");
-    params.push(`%${escapeLike(q.text.toLowerCase())}%`);
-  }
+  if (q.text) add("search LIKE ? ESCAPE '\\'", `%${escapeLike(q.text.toLowerCase())}%`);
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

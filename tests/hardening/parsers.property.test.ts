@@ -221,20 +221,32 @@ describe('flap control', () => {
     firstSeenAt: '2026-11-27T10:00:00.000Z',
   });
 
-  test('a listener whose owner a scan missed, or that is relaunched under another name, flaps as one endpoint', () => {
+  test("one program's churn never marks another's event, and an owner a scan missed does not reset the count (issue 15)", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.constantFrom('node', 'nc', null)), { minLength: 1, maxLength: 60 }), (steps) => {
         const options = { threshold: 4, windowMs: 60_000, maxEndpoints: 100 };
         const mixed = new FlapTracker(options);
-        const steady = new FlapTracker(options);
+        const alone = new Map<string | null, FlapTracker>();
         let now = 0;
         for (const [gap, name] of steps) {
           now += gap;
-          assert.equal(mixed.recordTransition(listener(name), now), steady.recordTransition(listener('node'), now));
+          if (!alone.has(name)) alone.set(name, new FlapTracker(options));
+          assert.equal(mixed.recordTransition(listener(name), now), alone.get(name)!.recordTransition(listener(name), now));
         }
       }),
       { numRuns: 1000 },
     );
+  });
+
+  test('a listener, its accepted connections and outbound connections are counted apart', () => {
+    const options = { threshold: 2, windowMs: 60_000, maxEndpoints: 100 };
+    const t = new FlapTracker(options);
+    const accepted = { ...listener('node'), remoteAddress: '127.0.0.1', remotePort: 40000, state: 'ESTABLISHED' };
+    const outbound = { ...listener('node'), side: 'remote' as const, localPort: 40001, remoteAddress: '127.0.0.13', remotePort: 596, state: 'ESTABLISHED' };
+    for (let i = 0; i < 10; i++) t.recordTransition(accepted, i);
+    assert.equal(t.recordTransition(listener('node'), 20), false, "a busy server's connections do not mark its listener");
+    assert.equal(t.recordTransition(outbound, 21), false);
+    assert.equal(t.recordTransition(accepted, 22), true);
   });
 });
 

@@ -137,25 +137,33 @@ describe('history', () => {
     h2.close();
   });
 
-  test('a full disk degrades to memory with a warning, without losing the event', { skip: process.getuid?.() === 0 ? false : 'needs root to mount a tmpfs' }, (t) => {
-    const dir = tempDir();
-    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
+  test('a full disk keeps events waiting in memory, says so, and writes them once there is room again', { skip: process.getuid?.() === 0 ? false : 'needs root to mount a tmpfs' }, (t) => {
+    const mountPoint = tempDir();
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint]);
     if (mount.status !== 0) return t.skip(`cannot mount a tmpfs here: ${String(mount.stderr).trim()}`);
     try {
+      const dir = join(mountPoint, 'data');
       const h = History.open({ dataDir: dir });
       assert.equal(h.issues.length, 0);
       const big = 'x'.repeat(20_000);
+      const bigEvent = (i: number) => event(i, '2026-11-27T10:00:00.000Z', 'appeared', { id: `big-${i}`, process: { pid: i, name: 'big', path: null, command: big, user: null, parentPid: null, startedAt: null } });
       let last: PortEvent[] = [];
-      for (let i = 0; i < 40; i++) {
-        last = h.record([event(i, '2026-11-27T10:00:00.000Z', 'appeared', { process: { pid: i, name: 'big', path: null, command: big, user: null, parentPid: null, startedAt: null } })]);
-      }
+      for (let i = 0; i < 40; i++) last = h.record([bigEvent(i)]);
       assert.equal(last.length, 1, 'the write that hit the full disk still returned its event');
-      assert.equal(h.issues.at(-1)?.code, 'history-unavailable');
-      assert.equal(h.path, null);
-      assert.ok(h.query({}).total >= 1);
+      assert.equal(last[0]!.seq, 0, 'not stored yet');
+      const issue = h.issues.at(-1);
+      assert.equal(issue?.code, 'history-unavailable');
+      assert.match(issue?.message ?? '', /disk holding the history .* is full; \d+ events are waiting in memory/);
+      assert.ok(h.pendingCount > 0);
+      assert.ok(h.path?.endsWith(HISTORY_FILE), 'still the file, no switch to a memory store');
+      assert.equal(spawnSync('mount', ['-o', 'remount,size=4m', mountPoint]).status, 0);
+      assert.equal(h.flush(), true, 'writable again');
+      assert.deepEqual(h.issues, [], 'the warning ends by itself');
+      assert.equal(h.count(), 40, 'every event stored, none lost');
+      assert.match(h.takeLog().join('\n'), /full.*\n.*writable again: \d+ waiting events were stored/s);
       h.close();
     } finally {
-      spawnSync('umount', [dir]);
+      spawnSync('umount', [mountPoint]);
     }
   });
 });

@@ -8,8 +8,10 @@ import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '../../common/
 import { toEventJson, toScanJson } from '../../common/socket-format.ts';
 import { describeEndpoint, describeOwner, displayText, escapeUnsafe, formatEndpoint, describePorts } from '../../common/display-text.ts';
 import { Engine } from '../engine.ts';
-import { History } from '../history.ts';
-import { resolveDataDir } from '../data-dir.ts';
+import { History, HistoryError } from '../history.ts';
+import { resolveDataDir, UnsafePathError } from '../data-dir.ts';
+import { writeLines } from '../write-lines.ts';
+import type { HistoryEntry } from '../../common/history-query.ts';
 
 /** Where the CLI writes; injectable for tests. */
 export interface CliIo {
@@ -129,17 +131,35 @@ export function formatIssue(issue: HealthIssue): string {
 export function formatEvent(e: PortEvent): string {
   const verb = e.type === 'appeared' ? '+ appeared   ' : '- disappeared';
   const flap = e.flapping ? ' [flapping]' : '';
-  return `${e.at}  ${verb}  ${describeEndpoint(e.socket)}  ${describeOwner(e.socket)}${flap}\n`;
+  const unwatched = e.unwatched ? ` [went while Ghostport was not watching; last seen ${e.unwatched.lastSeenAt}]` : '';
+  return `${e.at}  ${verb}  ${describeEndpoint(e.socket)}  ${describeOwner(e.socket)}${flap}${unwatched}\n`;
+}
+
+/**
+ * One line of the listed history: an event, or watching starting or stopping (gaps in coverage).
+ * `--json` stays one record type, events, for scripts: coverage lines are for people.
+ */
+export function formatEntry(entry: HistoryEntry, json: boolean): string {
+  if (entry.kind === 'event') return json ? `${JSON.stringify(toEventJson(entry.event))}\n` : formatEvent(entry.event);
+  const m = entry.mark;
+  if (json) return '';
+  const who = `${escapeUnsafe(m.label)} pid ${m.pid}`;
+  if (m.type === 'watching-started') return `${m.at}  = watching started (${who})\n`;
+  return `${m.at}  = watching stopped (${who})${m.clean === false ? ': not cleanly, this is its last sign of life' : ''}\n`;
 }
 
 async function watch(cmd: Extract<CliCommand, { command: 'watch' }>, io: CliIo): Promise<number> {
-  const history = cmd.noHistory ? null : History.open({ dataDir: resolveDataDir(cmd.dataDir) });
-  let historyIssuesShown = 0;
+  let history: History | null = null;
+  try {
+    history = cmd.noHistory ? null : History.open({ dataDir: resolveDataDir(cmd.dataDir), label: 'watch' });
+  } catch (error) {
+    return storeError(error, io);
+  }
+  // What the store has to say (recovered, locked, writable again), the moment it happens.
   const showHistoryIssues = () => {
-    const issues = history?.issues ?? [];
-    for (const issue of issues.slice(historyIssuesShown)) io.err(formatIssue(issue));
-    historyIssuesShown = issues.length;
+    for (const line of history?.takeLog() ?? []) io.err(`ghostport: ${escapeUnsafe(line)}\n`);
   };
+  for (const issue of history?.issues ?? []) if (issue.code === 'history-recovered') io.err(formatIssue(issue));
   showHistoryIssues();
   const engine = new Engine({ ports: cmd.ports, intervalMs: cmd.intervalMs, history });
   let lastHealth = '';
@@ -167,20 +187,37 @@ async function watch(cmd: Extract<CliCommand, { command: 'watch' }>, io: CliIo):
 }
 
 async function history(cmd: Extract<CliCommand, { command: 'history' }>, io: CliIo): Promise<number> {
-  const store = History.open({ dataDir: resolveDataDir(cmd.dataDir) });
-  for (const issue of store.issues) io.err(formatIssue(issue));
+  let store: History;
+  try {
+    store = History.openReader({ dataDir: resolveDataDir(cmd.dataDir) });
+  } catch (error) {
+    return storeError(error, io);
+  }
   let count = 0;
   try {
-    for (const e of store.iterate({ ...(cmd.since ? { since: cmd.since } : {}), ...(cmd.ports.length ? { ports: [...cmd.ports] } : {}) })) {
-      if (stdoutClosed && io === defaultIo) break;
-      io.out(cmd.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
-      count++;
-    }
+    const filter = { ...(cmd.since ? { since: cmd.since } : {}), ...(cmd.ports.length ? { ports: [...cmd.ports] } : {}) };
+    const lines = (function* () {
+      for (const entry of store.entries(filter)) {
+        if (entry.kind === 'event') count++;
+        yield formatEntry(entry, cmd.json);
+      }
+    })();
+    if (io === defaultIo) await writeLines(lines, process.stdout);
+    else for (const line of lines) io.out(line);
+  } catch (error) {
+    return storeError(error, io);
   } finally {
     store.close();
   }
-  if (!cmd.json && count === 0) io.err('ghostport: no events recorded for that filter.\n');
+  if (!cmd.json && count === 0 && !stdoutClosed) io.err('ghostport: no events recorded for that filter.\n');
   return 0;
+}
+
+/** A store that cannot be used: its own message, exit 2 (never 0 or 1, which mean clear and found). */
+function storeError(error: unknown, io: CliIo): number {
+  if (!(error instanceof HistoryError) && !(error instanceof UnsafePathError)) throw error;
+  io.err(`ghostport: ${escapeUnsafe(error.message)}\n`);
+  return 2;
 }
 
 /**
