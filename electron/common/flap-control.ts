@@ -9,7 +9,8 @@
  *   churn never marks another program's event (a new listener is not "flapping" because another
  *   program kept binding the port), and a busy server's connections do not mark its listener.
  *   A program relaunched on every attempt still counts as one endpoint (the name, not the pid);
- *   a listener whose owner one scan could not see counts apart, without resetting the count.
+ *   a socket whose owner one scan could not see (born while ss was reading the owners) counts
+ *   for the program last seen on that endpoint, so that blip neither resets nor escapes the count.
  * - When an endpoint has more than `threshold` transitions within `windowMs`, its further
  *   events are marked `flapping: true` until it has been quiet for `windowMs`. Flapping events
  *   are still recorded in the history (nothing is lost) but must not be notified one by one:
@@ -29,17 +30,23 @@ export interface FlapOptions {
 /** Defaults: more than 4 changes in a minute is flapping. */
 export const DEFAULT_FLAP_OPTIONS: FlapOptions = { threshold: 4, windowMs: 60_000, maxEndpoints: 10_000 };
 
-/** The endpoint a socket's transitions are counted under. */
-export function flapKey(s: PortSocket): string {
+/** Where a socket sits, before the program is known: protocol, role, watched port, address on the watched side. */
+function endpointOf(s: PortSocket): string {
   const role = s.side === 'remote' ? 'outbound' : s.remoteAddress === null ? 'listener' : 'accepted';
-  const address = s.side === 'remote' ? (s.remoteAddress ?? '*') : s.localAddress;
-  return [s.protocol, role, s.watchedPort, address, s.process?.name ?? '?'].join('|');
+  return [s.protocol, role, s.watchedPort, s.side === 'remote' ? (s.remoteAddress ?? '*') : s.localAddress].join('|');
+}
+
+/** The endpoint a socket's transitions are counted under (program `?` when its owner is unknown). */
+export function flapKey(s: PortSocket, program = s.process?.name ?? '?'): string {
+  return `${endpointOf(s)}|${program}`;
 }
 
 /** Counts transitions per endpoint and says whether an endpoint is flapping. */
 export class FlapTracker {
   readonly #options: FlapOptions;
   readonly #history = new Map<string, number[]>();
+  /** The program last seen on each endpoint, for sockets whose owner a scan missed. */
+  readonly #lastProgram = new Map<string, string>();
 
   constructor(options: FlapOptions = DEFAULT_FLAP_OPTIONS) {
     this.#options = options;
@@ -47,7 +54,11 @@ export class FlapTracker {
 
   /** Records one transition of the socket's endpoint at `nowMs` and says whether it is flapping. */
   recordTransition(socket: PortSocket, nowMs: number): boolean {
-    const key = flapKey(socket);
+    const endpoint = endpointOf(socket);
+    const name = socket.process?.name;
+    if (name !== undefined) this.#lastProgram.delete(endpoint);
+    if (name !== undefined) this.#lastProgram.set(endpoint, name);
+    const key = flapKey(socket, name ?? this.#lastProgram.get(endpoint) ?? '?');
     const since = nowMs - this.#options.windowMs;
     const times = (this.#history.get(key) ?? []).filter((t) => t > since);
     times.push(nowMs);
@@ -64,10 +75,12 @@ export class FlapTracker {
   }
 
   #evict(): void {
-    while (this.#history.size > this.#options.maxEndpoints) {
-      const oldest = this.#history.keys().next().value;
-      if (oldest === undefined) break;
-      this.#history.delete(oldest);
+    for (const map of [this.#history, this.#lastProgram]) {
+      while (map.size > this.#options.maxEndpoints) {
+        const oldest = map.keys().next().value;
+        if (oldest === undefined) break;
+        map.delete(oldest);
+      }
     }
   }
 }

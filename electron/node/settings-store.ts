@@ -2,14 +2,18 @@
  * The settings file, `<dataDir>/settings.json`: loaded and validated once at start, written
  * atomically on every change. A file that cannot be trusted (unparsable, invalid, too large,
  * not a regular file) is moved aside as `settings.json.corrupt-<timestamp>` (never deleted),
- * defaults are used, and a `settings-recovered` issue tells the window.
+ * defaults are used, and a `settings-recovered` issue tells the window. A symbolic link in its
+ * place, or (as root) a data dir or file of another user, is refused with `UnsafePathError`:
+ * never followed, never moved.
  */
-import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
+import { closeSync, fstatSync, readFileSync } from 'node:fs';
+import { lstat, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthIssue } from '../common/model.ts';
 import { DEFAULT_SETTINGS, parseSettings } from '../common/settings.ts';
 import type { Settings } from '../common/settings.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { checkDataDir, checkStoreFile, openNoFollow } from './data-dir.ts';
 
 /** File name of the settings inside the data directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -44,10 +48,11 @@ export class SettingsStore {
     this.#readOnlyReason = readOnlyReason;
   }
 
-  /** Loads the settings; never throws for a bad file: it recovers and reports. */
+  /** Loads the settings; never throws for a bad file (it recovers and reports), only for an unsafe one. */
   static async open(options: SettingsStoreOptions): Promise<SettingsStore> {
     const now = options.now ?? (() => new Date());
     const path = join(options.dataDir, SETTINGS_FILE);
+    checkDataDir(options.dataDir, false);
     const loaded = await readSettingsFile(path);
     if (loaded.kind === 'ok') return new SettingsStore(options.dataDir, loaded.settings, [], null);
     if (loaded.kind === 'missing') return new SettingsStore(options.dataDir, DEFAULT_SETTINGS, [], null);
@@ -123,7 +128,7 @@ export class SettingsStore {
   }
 
   async #write(settings: Settings): Promise<void> {
-    await mkdir(this.#dir, { recursive: true });
+    checkDataDir(this.#dir, true);
     try {
       await writeFileAtomic(this.#path, (handle) => handle.writeFile(`${JSON.stringify(settings, null, 2)}\n`, 'utf8'), 0o600);
     } catch (error) {
@@ -146,12 +151,22 @@ async function readSettingsFile(path: string): Promise<Loaded> {
     if (codeOf(error) === 'ENOENT') return { kind: 'missing' };
     return { kind: 'unreadable', reason: errorText(error) };
   }
-  // A FIFO would block the read forever; a symlink could point anywhere.
+  // A symlink could point anywhere: refused (throws), like another user's file when root.
+  if (info.isSymbolicLink() || info.isFile()) checkStoreFile(path);
+  // A FIFO would block the read forever.
   if (!info.isFile()) return { kind: 'invalid', reason: 'not a regular file' };
   if (info.size > MAX_SETTINGS_BYTES) return { kind: 'invalid', reason: `${info.size} bytes is far too large` };
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // Opened without following a link, and checked again on the open file: nothing swapped in between.
+    const fd = openNoFollow(path);
+    try {
+      const opened = fstatSync(fd);
+      if (!opened.isFile() || opened.size > MAX_SETTINGS_BYTES) return { kind: 'invalid', reason: 'replaced while being read' };
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     return { kind: 'unreadable', reason: errorText(error) };
   }

@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmodSync, chownSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SETTINGS_FILE, SettingsStore } from '../../electron/node/settings-store.ts';
@@ -81,12 +82,8 @@ test('a second corrupt file in the same millisecond does not overwrite the first
   assert.equal(await readFile(join(dir, names[1]!), 'utf8'), 'two');
 });
 
-test('a directory, a FIFO or a symlink in place of the file is moved aside, not read', async () => {
-  for (const make of [
-    async (p: string) => mkdir(p),
-    async (p: string) => execFileSync('mkfifo', [p]),
-    async (p: string) => symlink('/etc/passwd', p),
-  ]) {
+test('a directory or a FIFO in place of the file is moved aside, not read', async () => {
+  for (const make of [async (p: string) => mkdir(p), async (p: string) => execFileSync('mkfifo', [p])]) {
     const dir = await tempDir();
     await make(join(dir, SETTINGS_FILE));
     const store = await SettingsStore.open({ dataDir: dir, now: fixedNow });
@@ -94,6 +91,29 @@ test('a directory, a FIFO or a symlink in place of the file is moved aside, not 
     assert.match(store.issues[0]?.message ?? '', /not a regular file/);
     assert.deepEqual(store.settings, DEFAULT_SETTINGS);
   }
+});
+
+test('a symlink in place of the file (to a file or to nothing) is refused: not followed, not moved, nothing created', async () => {
+  for (const target of ['/etc/hostname', '/tmp/ghostport-settings-link-target-that-does-not-exist']) {
+    const dir = await tempDir();
+    await symlink(target, join(dir, SETTINGS_FILE));
+    await assert.rejects(SettingsStore.open({ dataDir: dir }), (e: Error) => e.name === 'UnsafePathError' && /symbolic link/.test(e.message));
+    assert.deepEqual(await readdir(dir), [SETTINGS_FILE], 'nothing moved aside or created');
+    assert.equal(existsSync('/tmp/ghostport-settings-link-target-that-does-not-exist'), false);
+  }
+});
+
+test('as root, a data dir or settings file owned by another user, or a dir others can write, is refused', { skip: process.getuid?.() === 0 ? false : 'needs root' }, async () => {
+  const foreignDir = await tempDir();
+  chownSync(foreignDir, 65534, 65534);
+  await assert.rejects(SettingsStore.open({ dataDir: foreignDir }), /belongs to uid 65534/);
+  const openDir = await tempDir();
+  chmodSync(openDir, 0o777);
+  await assert.rejects(SettingsStore.open({ dataDir: openDir }), /others can write to it/);
+  const foreignFile = await tempDir();
+  writeFileSync(join(foreignFile, SETTINGS_FILE), '{}');
+  chownSync(join(foreignFile, SETTINGS_FILE), 65534, 65534);
+  await assert.rejects(SettingsStore.open({ dataDir: foreignFile }), /belongs to uid 65534/);
 });
 
 test('an oversized file is not read into memory', async () => {
