@@ -5,7 +5,7 @@
  *   with a JSON array of arguments as the body, and answers its `Result` as JSON: this is the table's
  *   third transport, beside Electron's IPC and the window's own bridge;
  * - `GET /v1/events` is a live NDJSON stream (see `StreamLine`): a hello with the current snapshot,
- *   then each event, each health change and each new snapshot as they happen.
+ *   then each event and each health change as they happen (the events keep a copy of the snapshot current).
  * Each streaming client has a bounded buffer: one that stops reading is dropped with a notice, and
  * nobody else waits for it.
  */
@@ -23,7 +23,6 @@ export type StreamLine =
   | { readonly type: 'hello'; readonly api: number; readonly version: string; readonly snapshot: Snapshot | null; readonly status: EngineStatus }
   | { readonly type: 'event'; readonly event: PortEvent }
   | { readonly type: 'health'; readonly health: HealthLevel; readonly issues: readonly HealthIssue[] }
-  | { readonly type: 'snapshot'; readonly snapshot: Snapshot }
   /** The last line a client gets when the service lets it go: stopping, or the client read too slowly. */
   | { readonly type: 'goodbye'; readonly reason: 'stopping' | 'too-slow'; readonly message: string };
 
@@ -36,7 +35,7 @@ export interface ApiServerDeps {
   readonly engine: Pick<Engine, 'onScan' | 'snapshot' | 'status'>;
   readonly version: string;
   readonly log: Logger;
-  /** Bytes a streaming client may leave unread before it is dropped (default 1 MiB). */
+  /** Bytes a streaming client may leave unread before it is dropped (default 4 MiB: a burst of thousands of events). */
   readonly maxBufferedBytes?: number;
 }
 
@@ -66,7 +65,7 @@ const NDJSON = 'application/x-ndjson';
 /** Builds the API around the app service and the engine. */
 export function createApiServer(deps: ApiServerDeps): ApiServer {
   const { service, engine, version, log } = deps;
-  const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
+  const maxBuffered = deps.maxBufferedBytes ?? 4 * 1024 * 1024;
   const streams = new Set<ServerResponse>();
   let lastHealth = healthKey(engine.snapshot);
 
@@ -74,7 +73,6 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     const lines: StreamLine[] = events.map((event) => ({ type: 'event', event }));
     const health = healthKey(snapshot);
     if (health !== lastHealth) lines.push({ type: 'health', health: snapshot.health, issues: snapshot.issues });
-    if (events.length > 0 || health !== lastHealth) lines.push({ type: 'snapshot', snapshot });
     lastHealth = health;
     if (lines.length === 0) return;
     const text = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
@@ -82,7 +80,8 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   });
 
   function send(response: ServerResponse, text: string): void {
-    if (response.writableLength + text.length <= maxBuffered) {
+    // The backlog decides, not the new line: a client that keeps up always gets even a large snapshot.
+    if (response.writableLength <= maxBuffered) {
       response.write(text);
       return;
     }
@@ -134,11 +133,11 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     const method = request.method ?? 'GET';
     log('info', 'request', { client: clientOf(request), method, path: path.slice(0, 200) });
     if (path === '/v1' || path === '/v1/') {
-      if (method !== 'GET') return reply(response, 405, 'Use GET.');
+      if (method !== 'GET') return reply(response, 405, '/v1 answers GET only.');
       return respondJson(response, 200, { api: API_VERSION, version, requests: SERVED_REQUESTS, streams: ['/v1/events'] });
     }
     if (path === '/v1/events') {
-      if (method !== 'GET') return reply(response, 405, 'Use GET.');
+      if (method !== 'GET') return reply(response, 405, '/v1/events answers GET only.');
       return openStream(request, response);
     }
     const match = /^\/v1\/requests\/([A-Za-z]+)$/.exec(path);

@@ -100,6 +100,9 @@ export class ServiceClient {
     } catch (error) {
       if (signal?.aborted) return;
       throw lost(this.socketPath, error);
+    } finally {
+      // Also when the caller stops early (`return()`): close the connection, and let its late errors go.
+      response.on('error', () => undefined).destroy();
     }
     if (signal?.aborted) return;
     throw new ServiceError(goodbye ?? `The Ghostport service at ${this.socketPath} stopped in the middle of the stream.`, 'lost');

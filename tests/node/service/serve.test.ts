@@ -1,0 +1,227 @@
+/**
+ * `ghostport serve` as a real process on a real Unix socket, watching the real port 596 (run it in
+ * its own network namespace: `unshare -n`): the socket's mode and group, the read-only API and
+ * its 4xx answers, the live stream with an event for a real listener, a second service refused, a
+ * stale socket replaced, a client that never reads dropped while another keeps its events, 100
+ * clients at once, SIGHUP reloading the settings, SIGTERM ending streams with a goodbye and exit
+ * 0, a client outside the group told which group to join, and the JSON log.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { ServiceClient, ServiceError } from '../../../electron/node/service/client.ts';
+import type { StreamLine } from '../../../electron/node/service/api-server.ts';
+import { findGroup } from '../../../electron/node/service/paths.ts';
+import { killAllHolders, startHolder } from '../../support/port-holder.ts';
+import { serviceDirs, startService, stopAllServices, writeServiceSettings } from '../../support/serve-process.ts';
+import { realTool } from '../../support/tools.ts';
+
+const PORT = 596;
+const skip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (binds port 596, sets socket groups)' : false;
+
+after(async () => {
+  await stopAllServices();
+  await killAllHolders();
+});
+
+/** One raw HTTP exchange on the socket: status and parsed body. */
+function raw(socketPath: string, method: string, path: string, body?: string): Promise<{ status: number; body: { ok?: boolean; error?: { code: string; message: string } } & Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Reads stream lines until one matches, or fails after the timeout. */
+async function nextMatching(lines: AsyncGenerator<StreamLine>, match: (line: StreamLine) => boolean, timeoutMs = 10_000): Promise<StreamLine> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const next = await Promise.race([lines.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out waiting for a stream line')), Math.max(1, deadline - Date.now())))]);
+    if (next.done) throw new Error('the stream ended');
+    if (match(next.value)) return next.value;
+  }
+}
+
+describe('ghostport serve', { skip }, () => {
+  test('socket 0660 in the named group, read-only API, live events, 4xx for bad requests', async () => {
+    const { socketPath } = serviceDirs();
+    const group = findGroup('nogroup') ?? findGroup(65534)!;
+    const service = startService({ socketPath, socketGroup: group.name, ports: [PORT] });
+    await service.ready;
+    const info = statSync(socketPath);
+    assert.ok(info.isSocket());
+    assert.equal(info.mode & 0o777, 0o660);
+    assert.equal(info.gid, group.gid);
+    assert.equal(statSync(dirname(socketPath)).mode & 0o777, 0o755);
+
+    const client = await ServiceClient.connect(socketPath);
+    assert.equal(client.version, '0.0.0-test');
+    const stream = client.events();
+    const hello = await nextMatching(stream, () => true);
+    assert.equal(hello.type, 'hello');
+
+    const holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]] });
+    const appeared = await nextMatching(stream, (line) => line.type === 'event');
+    assert.ok(appeared.type === 'event');
+    assert.equal(appeared.event.type, 'appeared');
+    assert.equal(appeared.event.socket.pid, holder.pid);
+    assert.equal(appeared.event.socket.localPort, PORT);
+    const state = await client.value('getState');
+    assert.ok(state.snapshot?.sockets.some((s) => s.pid === holder.pid), 'the snapshot has the listener and its owner');
+    const page = await client.value('queryHistory', { types: ['appeared'] });
+    assert.ok(page.events.some((e) => e.socket.pid === holder.pid), 'the history has the event');
+    const all = [];
+    for await (const e of client.history({ ports: [PORT] })) all.push(e);
+    assert.ok(all.some((e) => e.seq === appeared.event.seq));
+
+    await holder.kill();
+    const gone = await nextMatching(stream, (line) => line.type === 'event');
+    assert.ok(gone.type === 'event' && gone.event.type === 'disappeared' && gone.event.socket.pid === holder.pid);
+    await stream.return(undefined);
+    await new Promise((r) => setTimeout(r, 50)); // let the aborted stream's socket close
+
+    // Read-only: control requests are refused; malformed ones get a 4xx with a reason.
+    const cases: [string, string, string | undefined, number][] = [
+      ['POST', '/v1/requests/endProcess', JSON.stringify([{ pid: 1, startedAt: null }]), 403],
+      ['POST', '/v1/requests/updateSettings', JSON.stringify([{ ports: [1] }]), 403],
+      ['POST', '/v1/requests/queryHistory', '{not json', 400],
+      ['POST', '/v1/requests/queryHistory', JSON.stringify([{ limit: 'all' }]), 400],
+      ['POST', '/v1/requests/queryHistory', JSON.stringify({ limit: 5 }), 400],
+      ['POST', '/v1/requests/queryHistory', 'x'.repeat(70_000), 413],
+      ['POST', '/v1/requests/__proto__', '[]', 404],
+      ['POST', '/v1/requests/noSuchThing', '[]', 404],
+      ['GET', '/v1/requests/getState', undefined, 405],
+      ['DELETE', '/v1/events', undefined, 405],
+      ['GET', '/v2/events', undefined, 404],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const answer = await raw(socketPath, method, path, body);
+      assert.equal(answer.status, status, `${method} ${path}`);
+      assert.equal(answer.body.ok, false);
+      assert.ok((answer.body.error?.message.length ?? 0) > 10, `a reason for ${method} ${path}`);
+    }
+    assert.equal((await raw(socketPath, 'GET', '/v1')).status, 200, 'still serving after bad requests');
+    assert.ok(service.log().includes('ghostport/1 (pid '), 'clients are logged with the pid they give');
+  });
+
+  test('a second serve is refused; a stale socket from a killed one is replaced', async () => {
+    const { socketPath } = serviceDirs();
+    const first = startService({ socketPath, ports: [PORT] });
+    await first.ready;
+    const second = startService({ socketPath, ports: [PORT] });
+    assert.equal(await second.exited, 2);
+    assert.match(second.log(), /already serving on .*ghostport\.sock/);
+    assert.ok((await ServiceClient.connect(socketPath)) instanceof ServiceClient, 'the first still serves');
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    assert.ok(existsSync(socketPath), 'a killed service leaves its socket file');
+    await assert.rejects(ServiceClient.connect(socketPath), (error: ServiceError) => error.kind === 'absent');
+    const third = startService({ socketPath, ports: [PORT] });
+    await third.ready;
+    await ServiceClient.connect(socketPath);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0);
+  });
+
+  test('a client that never reads is dropped; a reading client gets every event; 100 clients at once', async () => {
+    const { socketPath } = serviceDirs();
+    const service = startService({ socketPath, ports: [PORT], maxBufferedBytes: 256 * 1024 });
+    await service.ready;
+    // The stalled client: subscribes, then never reads (its kernel buffer fills, then ours).
+    const stalled = connect(socketPath);
+    stalled.write('GET /v1/events HTTP/1.1\r\nHost: x\r\nUser-Agent: stalled\r\n\r\n');
+    stalled.pause();
+    // The reading client drains its stream all along, as a real client does.
+    const client = await ServiceClient.connect(socketPath);
+    const received: StreamLine[] = [];
+    const reading = (async () => {
+      for await (const line of client.events()) received.push(line);
+    })();
+    reading.catch(() => undefined);
+    const waitFor = async (match: (line: StreamLine) => boolean) => {
+      for (const deadline = Date.now() + 15_000; !received.some(match); await new Promise((r) => setTimeout(r, 20))) {
+        assert.ok(Date.now() < deadline, 'the reading client gets its events');
+      }
+    };
+
+    const clients = await Promise.all(Array.from({ length: 100 }, () => ServiceClient.connect(socketPath)));
+    const states = await Promise.all(clients.map((c) => c.value('getState')));
+    assert.equal(states.length, 100);
+    assert.ok(states.every((s) => s.status.ports.includes(PORT)));
+
+    // Churn: 150 connections to a listener on 596 come and go until the stalled client's backlog passes the bound.
+    let rounds = 0;
+    const pids: number[] = [];
+    while (!service.log().includes('dropped a client')) {
+      assert.ok(rounds++ < 20, 'the stalled client is dropped within 20 rounds');
+      const holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]], tcpConnect: Array.from({ length: 150 }, () => ['127.0.0.1', PORT] as const) });
+      pids.push(holder.pid);
+      await waitFor((l) => l.type === 'event' && l.event.type === 'appeared' && l.event.socket.pid === holder.pid);
+      await holder.kill();
+      await waitFor((l) => l.type === 'event' && l.event.type === 'disappeared' && l.event.socket.pid === holder.pid);
+    }
+    assert.match(service.log(), /dropped a client that stopped reading.*stalled/);
+    for (const pid of pids) {
+      const mine = received.filter((l) => l.type === 'event' && l.event.socket.pid === pid && l.event.socket.localPort === PORT && l.event.socket.state === 'LISTEN');
+      assert.deepEqual(mine.map((l) => l.type === 'event' && l.event.type), ['appeared', 'disappeared'], `the reader saw listener ${pid} come and go, once each`);
+    }
+    assert.ok(!received.some((l) => l.type === 'goodbye'), 'the reading client was not dropped');
+    assert.equal((await raw(socketPath, 'GET', '/v1')).status, 200);
+    stalled.destroy();
+    service.child.kill('SIGTERM');
+    await assert.rejects(reading, (error: ServiceError) => error.kind === 'lost');
+  });
+
+  test('SIGHUP reloads the settings; SIGTERM says goodbye to streams, removes the socket, exits 0', async () => {
+    const { socketPath, stateDir } = serviceDirs();
+    const service = startService({ socketPath, dataDir: stateDir, ports: [PORT], logFormat: 'json' });
+    await service.ready;
+    const client = await ServiceClient.connect(socketPath);
+    writeServiceSettings(stateDir, [PORT, 5960]);
+    service.child.kill('SIGHUP');
+    const deadline = Date.now() + 10_000;
+    while (!(await client.value('getState')).status.ports.includes(5960)) {
+      assert.ok(Date.now() < deadline, 'the new ports arrive');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stream = client.events();
+    await nextMatching(stream, (l) => l.type === 'hello');
+    service.child.kill('SIGTERM');
+    const goodbye = await nextMatching(stream, (l) => l.type === 'goodbye');
+    assert.ok(goodbye.type === 'goodbye' && goodbye.reason === 'stopping');
+    await assert.rejects(stream.next(), (error: ServiceError) => error.kind === 'lost' && /stopping/.test(error.message));
+    assert.equal(await service.exited, 0);
+    assert.equal(existsSync(socketPath), false);
+    const lines = service.log().trim().split('\n');
+    for (const line of lines) {
+      const record = JSON.parse(line) as { level: string; msg: string; time: string };
+      assert.ok(record.level && record.msg && !Number.isNaN(Date.parse(record.time)), line);
+    }
+    assert.ok(lines.some((l) => l.includes('settings reloaded')));
+  });
+
+  const setpriv = realTool('setpriv');
+  test('a user outside the socket group is told which group to join', { skip: setpriv ? false : 'needs setpriv (util-linux)' }, async () => {
+    const { socketPath } = serviceDirs();
+    const group = findGroup('nogroup') ?? findGroup(65534)!;
+    const service = startService({ socketPath, socketGroup: group.name, ports: [PORT] });
+    await service.ready;
+    const script = `import('${new URL('../../../electron/node/service/client.ts', import.meta.url).pathname}').then(({ ServiceClient }) => ServiceClient.connect(${JSON.stringify(socketPath)})).then(() => console.log('CONNECTED'), (e) => console.log(e.kind + ': ' + e.message))`;
+    const asUser = (gid: string) =>
+      spawnSync(setpriv!, ['--reuid=daemon', `--regid=${gid}`, '--clear-groups', '--', process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const outsider = asUser('daemon');
+    assert.match(outsider.stdout, new RegExp(`^denied: Permission denied .*group "${group.name}".*usermod -aG ${group.name}`), outsider.stderr);
+    const member = asUser(group.name);
+    assert.equal(member.stdout.trim(), 'CONNECTED', member.stderr);
+  });
+});
