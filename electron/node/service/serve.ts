@@ -14,8 +14,9 @@ import { dirname } from 'node:path';
 import type { Settings } from '../../common/settings.ts';
 import { createAppService } from '../app-service.ts';
 import type { ServiceSettings } from '../app-service.ts';
-import { Engine, isElevated } from '../engine.ts';
-import type { EngineOptions } from '../engine.ts';
+import { Engine } from '../engine.ts';
+import { createOsSource } from '../os-source.ts';
+import type { OsSource } from '../os-source.ts';
 import { History } from '../history.ts';
 import { SettingsStore } from '../settings-store.ts';
 import { createApiServer } from './api-server.ts';
@@ -47,7 +48,8 @@ export interface ServeEnvironment {
   readonly stopSignal?: Promise<unknown>;
   /** Calls back on each reload request (default: SIGHUP); returns the unsubscribe. */
   readonly onReload?: (reload: () => void) => () => void;
-  readonly engine?: Omit<EngineOptions, 'ports' | 'intervalMs' | 'history'>;
+  /** The operating system the engine reads (default: this machine's). */
+  readonly os?: OsSource;
   /** Called once everything listens (tests wait for it). */
   readonly ready?: (info: { readonly socketPath: string; readonly metricsUrl: string | null; readonly stateDir: string }) => void;
 }
@@ -66,7 +68,8 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
   const history = History.open({ dataDir: stateDir });
   const settings = await reloadableSettings(stateDir);
   const intervalOf = (current: Settings) => options.intervalMs ?? current.intervalMs;
-  const engine = new Engine({ ...environment.engine, ports: settings.settings.ports, intervalMs: intervalOf(settings.settings), history });
+  const os = environment.os ?? createOsSource();
+  const engine = new Engine({ os, ports: settings.settings.ports, intervalMs: intervalOf(settings.settings), history });
   const service = createAppService({
     engine,
     history,
@@ -81,7 +84,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
       },
       notificationsSupported: () => false,
     },
-    environment: { version: environment.version, elevated: environment.engine?.elevated ?? isElevated() },
+    environment: { version: environment.version, elevated: os.elevated },
   });
   const api = createApiServer({ service, engine, version: environment.version, log, ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}) });
   const server = createServer(api.handle);
@@ -108,7 +111,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
     stateDir,
     history: history.path,
     metrics: metricsUrl,
-    elevated: environment.engine?.elevated ?? isElevated(),
+    elevated: os.elevated,
     pid: process.pid,
   });
   environment.ready?.({ socketPath, metricsUrl, stateDir });
