@@ -387,8 +387,11 @@ export class History {
         const open = openSeq.get(id) as { seq: number } | undefined;
         const last = open ? undefined : (lastOf.get(id) as { seq: number; type: string; at_ms: number; event_json: string } | undefined);
         // A duplicate: the socket is already open (appeared), or its last event is already a
-        // disappearance at or after this one (appeared seen late, or disappeared twice).
-        const duplicate = e.type === 'appeared' ? open !== undefined || (last?.type === 'disappeared' && last.at_ms >= atMs) : !open && last?.type === 'disappeared';
+        // disappearance (disappeared twice, or appeared seen late by a slower watcher whose scan
+        // read the table before the close but finished after it). A kernel socket (identity with
+        // an inode) that closed never comes back; without an inode, only an older sighting is late.
+        const late = last?.type === 'disappeared' && (last.at_ms >= atMs || (e.socket.inode ?? 0) > 0);
+        const duplicate = e.type === 'appeared' ? open !== undefined || late : !open && last?.type === 'disappeared';
         if (duplicate) {
           const seq = open ? open.seq : last!.seq;
           const row = open ? (db.prepare('SELECT seq, event_json FROM events WHERE seq = ?').get(seq) as { seq: number; event_json: string }) : last!;
