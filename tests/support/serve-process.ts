@@ -40,12 +40,14 @@ export function serviceDirs(): { socketPath: string; stateDir: string } {
 }
 
 /** Starts `serve`; `ports` go into its settings.json (the state dir is created when missing). */
-export function startService(options: ServeOptions & { ports?: readonly number[] }, env: NodeJS.ProcessEnv = {}): ServeProcess {
-  const { ports, ...serve } = options;
+export function startService(options: ServeOptions & { ports?: readonly number[]; wrap?: readonly string[] }, env: NodeJS.ProcessEnv = {}): ServeProcess {
+  const { ports, wrap = [], ...serve } = options;
   const stateDir = serve.dataDir ?? serviceDirs().stateDir;
   mkdirSync(stateDir, { recursive: true });
   if (ports) writeServiceSettings(stateDir, ports, serve.intervalMs ?? 250);
-  const child = spawn(process.execPath, [LAUNCHER, JSON.stringify({ intervalMs: 250, ...serve, dataDir: stateDir })], {
+  const argv = [process.execPath, LAUNCHER, JSON.stringify({ intervalMs: 250, ...serve, dataDir: stateDir })];
+  // `wrap` runs it through another command first, e.g. ['ip', 'netns', 'exec', NAME].
+  const child = spawn([...wrap, ...argv][0]!, [...wrap, ...argv].slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
