@@ -164,7 +164,7 @@ function socketLabels(s: PortSocket): Record<string, string> {
     // Attacker-chosen text: escaped and bounded like everywhere else it is shown.
     comm: s.process ? displayText(s.process.name, 64) : '',
     user: s.process?.user ? displayText(s.process.user, 32) : '',
-    netns: String((s as { netns?: unknown }).netns ?? ''),
+    netns: String((s as { netns?: unknown }).netns ?? s.process?.netns ?? ''),
   };
 }
 
