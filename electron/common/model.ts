@@ -10,6 +10,10 @@ export const DEFAULT_PORT = 596;
 /** Default poll interval of the engine, in milliseconds. */
 export const DEFAULT_INTERVAL_MS = 2000;
 
+/** Smallest and largest poll intervals a user may choose, in milliseconds. */
+export const MIN_INTERVAL_MS = 250;
+export const MAX_INTERVAL_MS = 3_600_000;
+
 /** Transport protocol of a socket. */
 export type Protocol = 'tcp' | 'udp';
 

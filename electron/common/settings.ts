@@ -3,11 +3,9 @@
  * the file lives in electron/node/settings-store.ts.
  */
 import { z } from 'zod';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from './model.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from './model.ts';
 
-/** Smallest and largest poll intervals a user may choose, in milliseconds. */
-export const MIN_INTERVAL_MS = 250;
-export const MAX_INTERVAL_MS = 3_600_000;
+export { MAX_INTERVAL_MS, MIN_INTERVAL_MS };
 
 /** Schema of a port number. */
 export const portSchema = z.number().int().min(1).max(65535);

@@ -137,13 +137,15 @@ export class SettingsStore {
   }
 }
 
-type Loaded =
+/** What reading the settings file found. */
+export type Loaded =
   | { readonly kind: 'ok'; readonly settings: Settings }
   | { readonly kind: 'missing' }
   | { readonly kind: 'invalid'; readonly reason: string }
   | { readonly kind: 'unreadable'; readonly reason: string };
 
-async function readSettingsFile(path: string): Promise<Loaded> {
+/** Reads and validates the settings file without changing anything on disk. */
+export async function readSettingsFile(path: string): Promise<Loaded> {
   let info;
   try {
     info = await lstat(path);

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { fromSiConnection, parseSsLine, parseSsOutput, type SiConnection } from '../../electron/common/socket-parse.ts';
 import { diffSockets } from '../../electron/common/socket-identity.ts';
 import { FlapTracker } from '../../electron/common/flap-control.ts';
-import { parseCliArgs, type CliCommand } from '../../electron/common/cli-args.ts';
+import { parseCliArgs } from '../../electron/node/cli/args.ts';
 import type { PortSocket } from '../../electron/common/model.ts';
 
 // Pids a hostile name tries to claim, all below the range real owners are drawn from.
@@ -277,7 +277,7 @@ describe('CLI arguments', () => {
     const ports = fc.uniqueArray(port, { minLength: 1, maxLength: 4 });
     const command = fc.oneof(
       fc.record({ command: fc.constant('scan' as const), ports, json: fc.boolean() }),
-      fc.record({ command: fc.constant('watch' as const), ports, json: fc.boolean(), intervalMs: fc.integer({ min: 1, max: 3_600_000 }), noHistory: fc.boolean() }),
+      fc.record({ command: fc.constant('watch' as const), ports, json: fc.boolean(), intervalMs: fc.integer({ min: 250, max: 3_600_000 }), noHistory: fc.boolean() }),
     );
     fc.assert(
       fc.property(command, fc.boolean(), (cmd, equals) => {
@@ -290,12 +290,13 @@ describe('CLI arguments', () => {
         }
         const r = parseCliArgs(argv);
         assert.ok(r.ok, r.ok ? '' : r.reason);
-        const value = r.value as Extract<CliCommand, { command: 'scan' | 'watch' }>;
-        assert.deepEqual(value.ports, [...cmd.ports].sort((a, b) => a - b));
-        assert.equal(value.json, cmd.json);
-        if (cmd.command === 'watch' && value.command === 'watch') {
-          assert.equal(value.intervalMs, cmd.intervalMs);
-          assert.equal(value.noHistory, cmd.noHistory);
+        assert.equal(r.value.command, cmd.command);
+        const value = r.value.options;
+        assert.deepEqual(value.port, [...cmd.ports].sort((a, b) => a - b));
+        assert.equal(value.json ?? false, cmd.json);
+        if (cmd.command === 'watch') {
+          assert.equal(value.interval, cmd.intervalMs);
+          assert.equal(value.history, cmd.noHistory ? false : undefined);
         }
       }),
       { numRuns: 1500 },

@@ -31,9 +31,16 @@ describe('ghostport arguments', () => {
     [['scan', '--port', '65536'], /--port must be/],
     [['scan', '--port', 'ssh'], /--port must be/],
     [['scan', '--port'], /--port needs a value/],
-    [['watch', '--interval', '-5'], /--interval must be a positive number/],
-    [['watch', '--interval', 'soon'], /--interval must be a positive number/],
-    [['history', '--since', 'yesterday'], /--since must be an ISO-8601 date/],
+    [['watch', '--interval', '-5'], /--interval must be a number of milliseconds/],
+    [['watch', '--interval', 'soon'], /--interval must be a number of milliseconds/],
+    [['watch', '--interval', '0.5'], /--interval must be at least 250 ms/],
+    [['watch', '--interval', '249'], /--interval must be at least 250 ms/],
+    [['history', '--since', 'yesterday'], /--since must be a real date/],
+    [['history', '--since', '2026-02-30'], /--since must be a real date/],
+    [['history', '--limit', '0'], /--limit must be a whole number/],
+    [['scan', '--state', 'open'], /--state must be one of listen, connected/],
+    [['scan', '--no-json'], /unknown option "--no-json"/],
+    [['help', 'frobnicate'], /unknown command "frobnicate"/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['scan', '--bogus'], /unknown option "--bogus"/],
     [['scan', '--since', '2026-01-01'], /does not apply to "scan"/],
@@ -50,8 +57,9 @@ describe('ghostport arguments', () => {
   }
 
   test('help and version exit 0', () => {
-    assert.match(cli(['help']).stdout, /ghostport scan/);
+    assert.match(cli(['help']).stdout, /scan +look once/);
     assert.match(cli(['--version']).stdout, /^ghostport \d+\.\d+\.\d+/);
+    assert.equal(cli(['version']).stdout, cli(['--version']).stdout);
   });
 });
 
@@ -62,7 +70,8 @@ describe('ghostport scan', { skip: realSockets }, () => {
     const holder = await startHolder({ tcpListen: [['127.0.0.1', 596]], udpBind: [['::', 596, true]] });
     const r = cli(['scan', '--json']);
     assert.equal(r.status, 1, r.stderr);
-    const doc = JSON.parse(r.stdout) as { scannedAt: string; ports: number[]; sockets: Record<string, unknown>[] };
+    const doc = JSON.parse(r.stdout) as { schema: number; scannedAt: string; ports: number[]; sockets: Record<string, unknown>[] };
+    assert.equal(doc.schema, 1);
     assert.ok(!Number.isNaN(Date.parse(doc.scannedAt)));
     assert.deepEqual(doc.ports, [596]);
     const mine = doc.sockets.filter((s) => s.pid === holder.pid);
@@ -114,13 +123,14 @@ describe('ghostport watch and history', { skip: realSockets }, () => {
   test('watch prints JSON events, records them, and exits 0 promptly on SIGINT; history replays them', { timeout: 120_000 }, async (t) => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
-    const watcher = spawn(process.execPath, [BIN, 'watch', '--json', '--interval', '100', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcher = spawn(process.execPath, [BIN, 'watch', '--json', '--interval', '250', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     t.after(() => watcher.kill('SIGKILL'));
     let out = '';
     watcher.stdout!.on('data', (c: Buffer) => (out += String(c)));
     await new Promise<void>((resolve) => watcher.stderr!.on('data', (c: Buffer) => (String(c).includes('watching') ? resolve() : undefined)));
     const holder = await startHolder({ tcpListen: [['127.0.0.1', 596]] });
-    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; at: string; socket: { pid: number } });
+    const all = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { schema: number; type: string; at: string; socket: { pid: number }; health?: string });
+    const lines = () => all().filter((e) => e.type !== 'health');
     const until = async (pred: () => boolean) => {
       for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(pred());
@@ -135,6 +145,9 @@ describe('ghostport watch and history', { skip: realSockets }, () => {
     assert.ok(Date.now() - started < 3000, 'exits promptly');
     const mine = lines().filter((e) => e.socket.pid === holder.pid);
     assert.deepEqual(mine.map((e) => e.type), ['appeared', 'disappeared']);
+    assert.equal(all()[0]?.type, 'health', 'the stream starts with its health');
+    assert.equal(all()[0]?.health, 'ok');
+    assert.ok(all().every((e) => e.schema === 1), 'every line carries the schema');
 
     const h = cli(['history', '--json', '--data-dir', dir, '--since', mine[0]!.at]);
     assert.equal(h.status, 0);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `ghostport` executable: checks that this Node can run the TypeScript sources directly
-// (type stripping, Node >= 22.18), then hands over to main.ts.
+// The `ghostport` executable. Checks the Node version, turns on Node's module compile cache,
+// then runs the bundled CLI (dist/cli/ghostport.mjs, built by `npm install` and `npm run build`),
+// or the TypeScript sources where no bundle was built. Any failure exits 2, never 0 or 1.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(
@@ -9,9 +10,21 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
-const { runCli, flushOutput } = await import('./main.ts');
-process.exitCode = await runCli(process.argv.slice(2));
-// `watch` resolves only after SIGINT/SIGTERM; exit promptly rather than wait for stray handles,
-// but only once stdout has taken everything (a pipe to a slow reader would be cut at 64 KB).
-await flushOutput();
-process.exit(process.exitCode);
+try {
+  const [{ enableCompileCache }, { homedir }, { join }] = await Promise.all([import('node:module'), import('node:os'), import('node:path')]);
+  // The user's own cache folder, never a shared temporary directory (another user could plant
+  // code there for root to run).
+  const home = process.env.HOME || homedir();
+  enableCompileCache?.(join(process.env.XDG_CACHE_HOME || join(home, '.cache'), 'ghostport', 'compile-cache'));
+  const bundle = new URL('../../../dist/cli/ghostport.mjs', import.meta.url);
+  const { main } = await import(bundle).catch((error) => {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli/ghostport.mjs')) throw error;
+    return import('./main.ts');
+  });
+  await main(process.argv.slice(2));
+} catch (error) {
+  const debug = process.env.GHOSTPORT_DEBUG === '1';
+  process.stderr.write(`ghostport: cannot start: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}. Run "npm run build" in the checkout${debug ? '' : ' (GHOSTPORT_DEBUG=1 shows the details)'}.\n`);
+  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(2);
+}

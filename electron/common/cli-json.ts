@@ -1,9 +1,12 @@
 /**
- * How sockets and events are written for people and for programs: the CLI's JSON (the public
- * contract of `ghostport scan --json`/`watch --json`/`history --json`) and short descriptions.
- * Pure.
+ * The CLI's JSON: the public contract of `ghostport scan --json`, `watch --json` and
+ * `history --json`. Every document and line carries `schema`, bumped on any change a reader
+ * could notice (README, "JSON output"). Pure.
  */
-import type { PortEvent, PortSocket, ProcessInfo, Snapshot, SocketEndpoints } from './model.ts';
+import type { HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Snapshot, SocketEndpoints } from './model.ts';
+
+/** Version of the JSON shape; bump it when a field changes meaning, type or goes away. */
+export const JSON_SCHEMA = 1;
 
 /** The JSON shape of a process in the CLI's output. */
 export interface ProcessJson {
@@ -64,6 +67,7 @@ export function toSocketJson(s: PortSocket): SocketJson {
 /** The document `ghostport scan --json` prints. */
 export function toScanJson(snapshot: Snapshot): object {
   return {
+    schema: JSON_SCHEMA,
     scannedAt: snapshot.scannedAt,
     ports: snapshot.ports,
     sockets: snapshot.sockets.map(toSocketJson),
@@ -75,5 +79,10 @@ export function toScanJson(snapshot: Snapshot): object {
 
 /** The line `ghostport watch --json` and `history --json` print for an event. */
 export function toEventJson(e: PortEvent): object {
-  return { type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping, ...(e.unwatched ? { unwatched: e.unwatched } : {}) };
+  return { schema: JSON_SCHEMA, type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping, ...(e.unwatched ? { unwatched: e.unwatched } : {}) };
+}
+
+/** The line `ghostport watch --json` prints at start and whenever what it can see changes. */
+export function toHealthJson(health: HealthLevel, issues: readonly HealthIssue[], at: string): object {
+  return { schema: JSON_SCHEMA, type: 'health', health, issues, at };
 }

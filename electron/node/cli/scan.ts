@@ -1,0 +1,34 @@
+/** `ghostport scan`: one look at the watched ports. Exit 0 clear, 1 found, 2 blind. */
+import { toScanJson } from '../../common/cli-json.ts';
+import { isListening } from '../../common/display-text.ts';
+import type { PortSocket, Snapshot } from '../../common/model.ts';
+import type { CliOptions } from './args.ts';
+import { loadConfig } from './config.ts';
+import { EXIT } from './args.ts';
+import type { CliIo } from './io.ts';
+import { formatIssue, formatSnapshot } from './output.ts';
+
+const STATE_FILTERS: Readonly<Record<NonNullable<CliOptions['state']>, (s: PortSocket) => boolean>> = {
+  listen: isListening,
+  connected: (s) => !isListening(s),
+};
+
+/** Runs one scan and prints it; resolves with the exit status. */
+export async function scan(options: CliOptions, io: CliIo): Promise<number> {
+  const config = await loadConfig(options, io, false);
+  const { Engine } = await import('../engine.ts');
+  const engine = new Engine({ ports: config.ports });
+  let snapshot: Snapshot;
+  try {
+    snapshot = await engine.scanNow();
+  } finally {
+    await engine.stop();
+  }
+  const keep = options.state ? STATE_FILTERS[options.state] : null;
+  if (keep) snapshot = { ...snapshot, sockets: snapshot.sockets.filter(keep) };
+  if (!options.quiet) io.out(options.json ? `${JSON.stringify(toScanJson(snapshot))}\n` : formatSnapshot(snapshot, config.allowed));
+  for (const issue of snapshot.issues) io.err(formatIssue(issue));
+  if (snapshot.health === 'blind') return EXIT.error;
+  // Allowlisted programs are listed but are not "something on the port" for scripts.
+  return snapshot.sockets.some((s) => !config.allowed(s)) ? EXIT.found : EXIT.clear;
+}
