@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, type PortSocket } from '../../common/model.ts';
 import type { AllowlistEntry } from '../../common/settings.ts';
-import { isAllowlisted } from '../../common/allowlist.ts';
+import { isSocketAllowed } from '../../common/allowlist.ts';
 import { escapeUnsafe } from '../../common/display-text.ts';
 import { checkDataDir, resolveDataDir } from '../data-dir.ts';
 import type { CliOptions } from './args.ts';
@@ -52,7 +52,7 @@ export async function loadConfig(options: CliOptions, io: CliIo, create: boolean
     ports: options.port ?? settings?.ports ?? [DEFAULT_PORT],
     intervalMs: options.interval ?? settings?.intervalMs ?? DEFAULT_INTERVAL_MS,
     allowlist,
-    allowed: (s) => isAllowlisted(allowlist, s, { caseInsensitivePaths: process.platform === 'win32' || process.platform === 'darwin' }),
+    allowed: (s) => isSocketAllowed(allowlist, s, process.platform),
   };
 }
 
