@@ -7,7 +7,7 @@
 import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildNative } from './build-native.ts';
 
@@ -29,6 +29,36 @@ export function mainBuildOptions(root: string): BuildOptions {
     legalComments: 'none',
     logLevel: 'warning',
   };
+}
+
+/**
+ * esbuild options for the CLI: one file, everything inside (npm packages too), so that a command
+ * evaluates only the modules it reaches (each behind a lazy import) and Node resolves no
+ * node_modules at start. `npm install` builds it (the prepare script), so `npx ghostport` works
+ * on a fresh clone.
+ */
+export function cliBuildOptions(root: string): BuildOptions {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return {
+    absWorkingDir: root,
+    entryPoints: ['electron/node/cli/main.ts'],
+    outfile: 'dist/cli/ghostport.mjs',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    // systeminformation is CommonJS and requires Node's built-ins: give the bundle a require().
+    banner: { js: "import { createRequire as __ghostportRequire } from 'node:module'; const require = __ghostportRequire(import.meta.url);" },
+    define: { GHOSTPORT_VERSION: JSON.stringify(version) },
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+}
+
+/** Builds the CLI bundle only (the prepare script: fast, no compiler or Vite needed). */
+export async function buildCli(root: string): Promise<void> {
+  await build(cliBuildOptions(root));
 }
 
 /** esbuild options for the preload bundle. */
@@ -53,6 +83,7 @@ export async function buildAll(root: string): Promise<boolean> {
   try {
     await build(mainBuildOptions(root));
     await build(preloadBuildOptions(root));
+    await buildCli(root);
   } catch (error) {
     process.stderr.write(`build: bundling failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return false;
@@ -76,8 +107,13 @@ export async function buildAll(root: string): Promise<boolean> {
   return true;
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.argv.includes('--cli')) {
+  await buildCli(process.cwd()).catch((error: unknown) => {
+    process.stderr.write(`build: bundling the CLI failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+} else if (import.meta.main) {
   const ok = await buildAll(process.cwd());
-  if (ok) process.stdout.write('build: dist/main/main.js, dist/preload/preload.cjs and dist/renderer/ are ready.\n');
+  if (ok) process.stdout.write('build: dist/main/main.js, dist/preload/preload.cjs, dist/cli/ghostport.mjs and dist/renderer/ are ready.\n');
   process.exit(ok ? 0 : 1);
 }

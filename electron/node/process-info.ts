@@ -6,7 +6,6 @@
 import { readFile, readlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import si from 'systeminformation';
 import type { AncestorInfo, ProcessInfo } from '../common/model.ts';
 import { EvidenceCollector } from './process-evidence.ts';
 
@@ -197,6 +196,8 @@ export function splitCmdline(bytes: Uint8Array): string[] {
 
 /** readProcessInfo elsewhere: systeminformation's process list. */
 export async function readPortableProcess(pid: number): Promise<ProcessInfo | null> {
+  // Loaded on first use: Linux reads /proc and never needs it.
+  const { default: si } = await import('systeminformation');
   const { list } = await si.processes();
   const p = list.find((row) => row.pid === pid);
   if (!p) return null;

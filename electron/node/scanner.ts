@@ -15,7 +15,6 @@
  *   long-lived small shell rather than a fork of the engine per poll;
  * - the owner lookup, only when the probe's set changes: the kernel-filtered `ss -p`.
  */
-import si from 'systeminformation';
 import type { HealthIssue, HealthLevel } from '../common/model.ts';
 import {
   endpointKey,
@@ -93,7 +92,8 @@ function createSiConnections(timeoutMs: number): (ports: readonly number[]) => P
   let inFlight: Promise<SiConnection[]> | null = null;
   return async (ports) => {
     if (inFlight) throw new SiUnavailable('systeminformation is still busy with an earlier query that did not answer');
-    const query = (si.networkConnections() as Promise<SiConnection[]>).finally(() => {
+    // Loaded on first use: the Linux scanner never needs it, and it costs a one-shot scan ~40 ms.
+    const query = (import('systeminformation').then(({ default: si }) => si.networkConnections()) as Promise<SiConnection[]>).finally(() => {
       if (inFlight === query) inFlight = null;
     });
     inFlight = query;

@@ -151,7 +151,7 @@ describe('hostile process names on port 596', { skip }, () => {
     hostiles.clear();
     const dir = mkdtempSync(join(tmpdir(), 'ghostport-hostile-history-'));
     dirs.push(dir);
-    const watcher = spawn(process.execPath, [BIN, 'watch', '--interval', '150', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcher = spawn(process.execPath, [BIN, 'watch', '--interval', '150', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GHOSTPORT_TEST_FAST_POLL: '1' } });
     try {
       let out = '';
       watcher.stdout.on('data', (c: Buffer) => (out += String(c)));

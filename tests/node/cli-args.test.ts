@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { COMMANDS, OPTIONS, helpText, parseCliArgs, parseStrictDate } from '../../electron/node/cli/args.ts';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
-const parse = (...argv: string[]) => parseCliArgs(argv, NOW);
+const parse = (...argv: string[]) => parseCliArgs(argv, { now: NOW, minIntervalMs: 250 });
 const options = (...argv: string[]) => {
   const r = parse(...argv);
   assert.ok(r.ok, r.ok ? '' : r.reason);

@@ -26,11 +26,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, stdout: 'pipe' | numbe
 
 describe('every error exits 2 with one line and no stack trace', () => {
   const table: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
-    ['data dir is a file (scan)', ['scan', '--data-dir', aFile], {}, /is not a directory: move that file away or choose another with --data-dir/],
+    ['data dir is a file (scan)', ['scan', '--data-dir', aFile], {}, /is not a directory. Choose another with --data-dir/],
     ['data dir is a file (watch)', ['watch', '--data-dir', aFile], {}, /is not a directory/],
     ['data dir is a file (history)', ['history', '--data-dir', aFile], {}, /is not a directory/],
     ['data dir is a file (environment)', ['history'], { GHOSTPORT_DATA_DIR: aFile }, /is not a directory/],
-    ['data dir cannot be created (watch)', ['watch', '--data-dir', join(aFile, 'sub')], {}, /cannot (create|use) the data directory/],
+    ['data dir cannot be created (watch)', ['watch', '--data-dir', join(aFile, 'sub')], {}, /cannot create or use the data directory .*ENOTDIR/],
     ['named data dir missing (history)', ['history', '--data-dir', missing], {}, /does not exist: check the path given with --data-dir/],
     ['named data dir missing (scan)', ['scan', '--data-dir', missing], {}, /does not exist/],
     ['named data dir missing (environment)', ['history'], { GHOSTPORT_DATA_DIR: missing }, /given with GHOSTPORT_DATA_DIR/],

@@ -173,7 +173,7 @@ describe('history under SIGKILL', { skip: process.platform === 'linux' && proces
 
   test('an event announced by `ghostport watch` survives SIGKILL of the watcher right after', { timeout: 120_000 }, async () => {
     const dir = tempDir();
-    const watcher = spawn(process.execPath, ['electron/node/cli/ghostport.mjs', 'watch', '--json', '--interval', '100', '--data-dir', dir], {
+    const watcher = spawn(process.execPath, ['electron/node/cli/ghostport.mjs', 'watch', '--json', '--interval', '250', '--data-dir', dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

@@ -34,7 +34,8 @@ const live = new Set<Watcher>();
 /** Starts `ghostport watch --json` with extra arguments; `wrap` runs it under e.g. bash -c 'ulimit ...; exec "$@"'. */
 export function startWatcher(args: readonly string[], wrap: readonly string[] = [], options: SpawnOptions = {}): Watcher {
   const argv = [...wrap, process.execPath, BIN, 'watch', '--json', ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  // These tests poll faster than users may (below 250 ms), to stress the store.
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...options, env: { ...process.env, GHOSTPORT_TEST_FAST_POLL: '1', ...options.env } });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += String(c)));
@@ -44,7 +45,8 @@ export function startWatcher(args: readonly string[], wrap: readonly string[] = 
     child,
     events() {
       const complete = out.slice(0, out.lastIndexOf('\n') + 1);
-      return complete.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventLine);
+      // Health lines (type "health") are not events.
+      return complete.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventLine).filter((e) => (e.type as string) !== 'health');
     },
     stderr: () => err,
     async ready() {

@@ -6,10 +6,19 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, isValidPort } from '../../common/model.ts';
+
+export { MIN_INTERVAL_MS };
 import { displayText } from '../../common/display-text.ts';
 
+/** What conversions may depend on: the clock (ages such as `--since 1h`) and the polling floor. */
+export interface ParseContext {
+  readonly now: number;
+  /** Smallest --interval accepted; MIN_INTERVAL_MS except in stress tests. */
+  readonly minIntervalMs: number;
+}
+
 /** What a value-taking option turns its text into, or why it cannot. */
-type Convert = (text: string, now: number) => { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+type Convert = (text: string, context: ParseContext) => { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
 
 /** One option, as the parser, the help, the man page and the completions see it. */
 export interface OptionSpec {
@@ -96,8 +105,8 @@ const PARSE_CONFIG = Object.fromEntries(
   Object.entries(OPTIONS).map(([name, spec]: [string, OptionSpec]) => [name, { type: spec.value ? 'string' : 'boolean', ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) }] as const),
 ) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 
-/** Parses argv (without `node` and the script). `now` anchors relative times such as `--since 1h`. */
-export function parseCliArgs(argv: readonly string[], now: number = Date.now()): CliParse {
+/** Parses argv (without `node` and the script). */
+export function parseCliArgs(argv: readonly string[], context: ParseContext = { now: Date.now(), minIntervalMs: MIN_INTERVAL_MS }): CliParse {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help') return ok({ command: 'help', topic: null, options: {} });
   if (first === '--version' || first === '-V') return ok({ command: 'version', options: {} });
@@ -129,7 +138,7 @@ export function parseCliArgs(argv: readonly string[], now: number = Date.now()):
       continue;
     }
     if (token.value === undefined) return fail(`option ${token.rawName} needs a value (${option.value})`);
-    const converted = option.convert(token.value, now);
+    const converted = option.convert(token.value, context);
     if (!converted.ok) return fail(converted.reason);
     if (option.multiple) values[name] = [...((values[name] as unknown[] | undefined) ?? []), converted.value];
     else values[name] = converted.value;
@@ -170,11 +179,11 @@ function convertPort(text: string): ReturnType<Convert> {
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-function convertInterval(text: string): ReturnType<Convert> {
+function convertInterval(text: string, { minIntervalMs }: ParseContext): ReturnType<Convert> {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   if (!m) return { ok: false, reason: `--interval must be a number of milliseconds or a duration such as 500ms, 2s or 1m, not "${clip(text)}"` };
   const ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
-  if (ms < MIN_INTERVAL_MS) return { ok: false, reason: `--interval must be at least ${MIN_INTERVAL_MS} ms, not ${clip(text)}${m[2] ? '' : ' ms'} (polling faster costs a core and sees no more)` };
+  if (ms < minIntervalMs) return { ok: false, reason: `--interval must be at least ${minIntervalMs} ms, not ${clip(text)}${m[2] ? '' : ' ms'} (polling faster costs a core and sees no more)` };
   if (ms > MAX_INTERVAL_MS) return { ok: false, reason: `--interval must be at most ${MAX_INTERVAL_MS} ms (one hour)` };
   return { ok: true, value: Math.round(ms) };
 }
@@ -193,7 +202,7 @@ function convertDir(text: string): ReturnType<Convert> {
 }
 
 /** `--since`: an age (`1h`) or a strict calendar date; Feb 30 and hour 25 are errors, not rolled over. */
-function convertSince(text: string, now: number): ReturnType<Convert> {
+function convertSince(text: string, { now }: ParseContext): ReturnType<Convert> {
   const age = /^(\d{1,9})(s|m|h|d|w)$/.exec(text);
   if (age) return { ok: true, value: new Date(now - Number(age[1]) * UNIT_MS[age[2]!]!).toISOString() };
   const at = parseStrictDate(text);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { escapeUnsafe } from '../../common/display-text.ts';
-import { EXIT, helpText, parseCliArgs, type CliOptions, type CommandName } from './args.ts';
+import { EXIT, MIN_INTERVAL_MS, helpText, parseCliArgs, type CliOptions, type CommandName } from './args.ts';
 import { CliError, isUserError, type CliIo } from './io.ts';
 
 /** How each command runs; a command's modules are loaded only when it is the one asked for. */
@@ -19,7 +19,9 @@ const RUNNERS: Readonly<Record<Exclude<CommandName, 'help' | 'version'>, (option
 /** Runs the CLI and resolves with the exit status; never rejects. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    const parsed = parseCliArgs(argv, io.now());
+    // The stress tests poll faster than a user may; nothing else lowers the floor.
+    const minIntervalMs = io.env.GHOSTPORT_TEST_FAST_POLL === '1' ? 10 : MIN_INTERVAL_MS;
+    const parsed = parseCliArgs(argv, { now: io.now(), minIntervalMs });
     if (!parsed.ok) throw new CliError(`${parsed.reason}\nRun "ghostport help" for usage.`);
     const request = parsed.value;
     if (request.command === 'help') {
@@ -41,7 +43,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 export function describeFailure(error: unknown, env: NodeJS.ProcessEnv): string {
   const debug = env.GHOSTPORT_DEBUG === '1';
   const stack = debug && error instanceof Error && error.stack ? `${error.stack}\n` : '';
-  if (isUserError(error)) return `ghostport: ${escapeUnsafe(error.message)}\n${stack}`;
+  // Our own messages escape what they quote; the store's quote paths as they are.
+  if (isUserError(error)) return `ghostport: ${error instanceof CliError ? error.message : escapeUnsafe(error.message)}\n${stack}`;
   const message = error instanceof Error ? error.message : String(error);
   return `ghostport: internal error: ${firstLine(message)}. This is a bug in Ghostport; please report it${debug ? '' : ' (GHOSTPORT_DEBUG=1 shows the details)'}.\n${stack}`;
 }
