@@ -15,6 +15,7 @@
  */
 import { isSocketAllowed } from './allowlist.ts';
 import { describeEndpoint, describeOwner, describeOwnerShort, describePorts, isListening, whyItMatters } from './display-text.ts';
+import { evidenceHeadline } from './evidence-text.ts';
 import { flapKey } from './flap-control.ts';
 import type { OpenTarget } from './ipc-contract.ts';
 import { DEFAULT_PORT } from './model.ts';
@@ -192,7 +193,8 @@ function singleNotification(event: PortEvent): NotificationSpec {
     : socket.side === 'remote'
       ? `Outgoing connection to port ${port}`
       : `Connection on port ${port}`;
-  const body = `${owner} · ${describeEndpoint(socket)}\n${whyItMatters(port)}`;
+  // The one line that matters most first (who, its warnings, where from), then the endpoint and why.
+  const body = `${evidenceHeadline(socket)}\n${describeEndpoint(socket)}. ${whyItMatters(port)}`;
   return { title, body, target, eventCount: 1, kind: 'single' };
 }
 

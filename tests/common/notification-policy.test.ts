@@ -22,10 +22,26 @@ test('one new listener: says what, who and why port 596 matters, and opens its p
   assert.equal(plan.notifications.length, 1);
   const [note] = plan.notifications;
   assert.equal(note?.title, 'Something is listening on port 596');
-  assert.match(note?.body ?? '', /^nc \(pid 4711, user bob\) · TCP 0\.0\.0\.0:596 listening\n/);
+  assert.match(note?.body ?? '', /^nc \(pid 4711, user bob\) listening on 596\nTCP 0\.0\.0\.0:596 listening\. /);
   assert.match(note?.body ?? '', /SMSD, a DEC protocol nothing uses today/);
   assert.deepEqual(note?.target, { kind: 'process', process: { pid: 4711, startedAt: '2026-01-31T10:00:00.000Z' }, seq: 5, socketId: makeSocket().id });
   assert.equal(note?.kind, 'single');
+});
+
+test('the one line that matters most: a deleted executable from a unit, a binary from no package in a container', () => {
+  const deleted = makeSocket({ process: makeProcess({ name: 'python3', exeDeleted: true, unit: 'cron.service' }) });
+  const [note] = planNotifications(INITIAL_NOTIFIER_STATE, [makeEvent({ socket: deleted })], context(T0)).notifications;
+  assert.match(note?.body ?? '', /^python3 \(pid 4711, user bob\) \[deleted executable\] from cron\.service listening on 596\n/);
+  const loose = makeSocket({
+    state: 'ESTABLISHED',
+    side: 'remote',
+    localPort: 40000,
+    remoteAddress: '203.0.113.9',
+    remotePort: 596,
+    process: makeProcess({ package: null, reasons: { package: 'not from a package: no dpkg package lists /tmp/x' }, container: { runtime: 'docker', id: 'f'.repeat(64) } }),
+  });
+  const [out] = planNotifications(INITIAL_NOTIFIER_STATE, [makeEvent({ socket: loose })], context(T0)).notifications;
+  assert.match(out?.body ?? '', /^nc \(pid 4711, user bob\) \[not from a package\] in docker container ffffffffffff connected to 596\n/);
 });
 
 test('connections are told apart from listeners, by direction', () => {
