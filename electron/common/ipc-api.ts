@@ -94,6 +94,13 @@ export interface ExportRequest {
   readonly format: 'csv' | 'json';
 }
 
+/** Which socket's evidence to export: its process, and the live socket or history event it was seen as. */
+export interface EvidenceTarget {
+  readonly process: ProcessRef;
+  readonly socketId: string | null;
+  readonly seq: number | null;
+}
+
 /** The kinds of argument a request takes; ipc-contract.ts holds one schema per kind. */
 export interface ArgumentKinds {
   historyQuery: HistoryQuery;
@@ -102,6 +109,7 @@ export interface ArgumentKinds {
   settingsPatch: SettingsPatch;
   processRef: ProcessRef;
   allowlistEntry: AllowlistEntry;
+  evidenceTarget: EvidenceTarget;
 }
 
 /** One request: its IPC channel, its arguments (by kind), its result type, and whether it only reads. */
@@ -131,6 +139,7 @@ export const REQUESTS = {
   resumeMonitoring: { channel: 'monitor:resume', args: [], result: returns<EngineStatus>(), access: 'control' },
   getProcessDetails: { channel: 'process:details', args: ['processRef'], result: returns<ProcessDetails>(), access: 'read' },
   revealExecutable: { channel: 'process:reveal', args: ['processRef'], result: returns<{ readonly path: string }>(), access: 'control' },
+  exportEvidence: { channel: 'process:export-evidence', args: ['evidenceTarget'], result: returns<{ readonly path: string }>(), access: 'control' },
   endProcess: { channel: 'process:end', args: ['processRef'], result: returns<{ readonly ended: boolean }>(), access: 'control' },
   addToAllowlist: { channel: 'allowlist:add', args: ['allowlistEntry'], result: returns<Settings>(), access: 'control' },
   removeFromAllowlist: { channel: 'allowlist:remove', args: ['allowlistEntry'], result: returns<Settings>(), access: 'control' },

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { historyQuerySchema, timelineQuerySchema } from './history-query.ts';
 import { allowlistEntrySchema, settingsPatchSchema } from './settings.ts';
 import { REQUESTS } from './ipc-api.ts';
-import type { ArgumentKinds, ExportRequest, ProcessRef, RequestArgs, RequestName } from './ipc-api.ts';
+import type { ArgumentKinds, EvidenceTarget, ExportRequest, ProcessRef, RequestArgs, RequestName } from './ipc-api.ts';
 
 export * from './ipc-api.ts';
 
@@ -18,6 +18,11 @@ export const processRefSchema = z
     startedAt: z.string().max(64).nullable(),
   })
   .strict() satisfies z.ZodType<ProcessRef>;
+
+/** Which socket's evidence to export. */
+export const evidenceTargetSchema = z
+  .object({ process: processRefSchema, socketId: z.string().max(2048).nullable(), seq: z.number().int().min(0).nullable() })
+  .strict() satisfies z.ZodType<EvidenceTarget>;
 
 /** Export formats. */
 export const exportFormatSchema = z.enum(['csv', 'json']);
@@ -33,6 +38,7 @@ const ARGUMENT_SCHEMAS: { readonly [K in keyof ArgumentKinds]: z.ZodType<Argumen
   settingsPatch: settingsPatchSchema,
   processRef: processRefSchema,
   allowlistEntry: allowlistEntrySchema,
+  evidenceTarget: evidenceTargetSchema,
 };
 
 /** Each request's arguments as one tuple schema, derived from the table. */

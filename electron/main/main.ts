@@ -7,6 +7,7 @@
 import { Notification, app, dialog, session, shell } from 'electron';
 import { resolveDataDir } from '../node/data-dir.ts';
 import { Engine } from '../node/engine.ts';
+import { warmEvidence } from '../node/process-info.ts';
 import { History } from '../node/history.ts';
 import { SettingsStore } from '../node/settings-store.ts';
 import { createAppService } from '../node/app-service.ts';
@@ -149,6 +150,7 @@ async function onReady(dataDir: string): Promise<void> {
     history.close();
   };
 
+  warmEvidence();
   engine.start();
   if (!launchedAtLogin(process.argv)) win.show();
 }

@@ -11,9 +11,10 @@
 import { addAllowlistEntry, allowingEntries, removeAllowlistEntry } from '../common/allowlist.ts';
 import { displayText } from '../common/display-text.ts';
 import { csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../common/export-format.ts';
+import { evidenceDocument, evidenceFileName } from '../common/evidence-export.ts';
 import { fail, ok, parseRequestArgs, requestOfChannel, REQUESTS } from '../common/ipc-contract.ts';
-import type { AppState, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '../common/ipc-contract.ts';
-import type { HealthIssue, PortEvent, ProcessInfo } from '../common/model.ts';
+import type { AppState, EvidenceTarget, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '../common/ipc-contract.ts';
+import type { HealthIssue, PortEvent, PortSocket, ProcessInfo } from '../common/model.ts';
 import { sameProcess } from '../common/open-target.ts';
 import { applySettingsPatch } from '../common/settings.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from '../common/settings.ts';
@@ -293,6 +294,35 @@ export function createAppService(deps: AppServiceDeps): AppService {
     return ok({ path: target, count });
   }
 
+  /** The socket and event a target names: the live snapshot first, then the history. */
+  function findRecord(target: EvidenceTarget): { socket: PortSocket; event: PortEvent | null } | null {
+    const live = engine.snapshot?.sockets.find((s) => s.id === target.socketId && s.process && sameProcess(s.process, target.process));
+    const events = history.query({ process: String(target.process.pid), order: 'desc', limit: 200 }).events;
+    const event =
+      events.find((e) => e.seq === target.seq) ??
+      events.find((e) => e.type === 'appeared' && e.socket.id === (live?.id ?? target.socketId)) ??
+      null;
+    const socket = live ?? event?.socket ?? null;
+    return socket?.process && sameProcess(socket.process, target.process) ? { socket, event } : null;
+  }
+
+  async function exportEvidence(target: EvidenceTarget): Promise<Result<{ readonly path: string }>> {
+    const record = findRecord(target);
+    if (!record) return fail('not-found', `Ghostport has no record of that socket of process ${target.process.pid}.`);
+    const running = await processes.isSameProcess(target.process);
+    const live = running ? await processes.readProcessInfo(target.process.pid) : null;
+    const now = new Date();
+    const path = await hooks.chooseExportPath(evidenceFileName(record.socket, now), 'json');
+    if (path === null) return fail('cancelled', 'Export cancelled.');
+    const text = `${JSON.stringify(evidenceDocument({ ...record, running, live }, now, environment.version), null, 2)}\n`;
+    try {
+      await writeFileAtomic(path, (handle) => handle.write(text).then(() => undefined), 0o600);
+    } catch (error) {
+      return fail('unavailable', `Could not write ${path}: ${messageOf(error)}`);
+    }
+    return ok({ path });
+  }
+
   async function changeAllowlist(entry: AllowlistEntry, add: boolean): Promise<Result<Settings>> {
     const current = store.settings.allowlist;
     const allowlist = add ? addAllowlistEntry(current, entry) : removeAllowlistEntry(current, entry);
@@ -311,6 +341,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
     resumeMonitoring: async () => (engine.resume(), ok(engine.status)),
     getProcessDetails: processDetails,
     revealExecutable,
+    exportEvidence,
     endProcess,
     addToAllowlist: (entry) => changeAllowlist(entry, true),
     removeFromAllowlist: (entry) => changeAllowlist(entry, false),

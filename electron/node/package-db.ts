@@ -16,13 +16,15 @@ export type PackageAnswer = { readonly package: PackageInfo; readonly reason?: u
 /** Looks up the package of a file; `md5` gives the running file's MD5 (asked only for packaged files). */
 export interface PackageDatabase {
   lookup(path: string, md5: () => Promise<string | null>): Promise<PackageAnswer>;
+  /** Prepares whatever makes lookups fast (read before the first detection needs it). */
+  warm?(): void;
 }
 
 /** dpkg's database in `dir` (default /var/lib/dpkg): file lists, md5sums and the status file. */
 export class DpkgDatabase implements PackageDatabase {
   readonly #dir: string;
   readonly #owners = new Map<string, Promise<string | null>>();
-  #index: { readonly mtimeMs: number; readonly map: Promise<Map<string, string>> } | null = null;
+  #index: { readonly mtimeMs: number; readonly built: Promise<ListIndex> } | null = null;
   #versions: { readonly mtimeMs: number; readonly map: Map<string, string> } | null = null;
 
   constructor(dir = '/var/lib/dpkg') {
@@ -51,7 +53,9 @@ export class DpkgDatabase implements PackageDatabase {
 
   /** The package (file name of its list, e.g. `libc6:amd64`) whose list holds the path. */
   async #owner(path: string): Promise<string | null> {
-    if (EXECUTABLE_DIR.test(path)) return (await this.#executables()).get(path) ?? null;
+    const index = await this.#listIndex();
+    if (EXECUTABLE_DIR.test(path)) return index.executables.get(path) ?? null;
+    if (!index.dirs.has(path.slice(0, path.lastIndexOf('/')) || '/')) return null;
     let found = this.#owners.get(path);
     if (!found) {
       found = this.#scanLists(path);
@@ -62,28 +66,37 @@ export class DpkgDatabase implements PackageDatabase {
   }
 
   /**
-   * Every packaged file in a bin, sbin or libexec directory and its package, read once (and
-   * again when a package is installed or removed): nearly every executable is there, so a
-   * lookup costs a map access, not a read of every file list (7 MB here).
+   * Read once from every file list (and again when a package is installed or removed): each
+   * packaged file in a bin, sbin or libexec directory with its package, where nearly every
+   * executable lives, and every directory that holds a packaged file. A lookup is then a map
+   * access, or a set miss for a file in no packaged directory (/tmp, /home), instead of a read
+   * of every list (7 MB here); only other paths fall back to that read.
    */
-  async #executables(): Promise<Map<string, string>> {
+  async #listIndex(): Promise<ListIndex> {
     const info = join(this.#dir, 'info');
     const mtimeMs = (await stat(info).catch(() => null))?.mtimeMs ?? 0;
     if (this.#index?.mtimeMs !== mtimeMs) {
-      const build = async () => {
-        const map = new Map<string, string>();
+      const build = async (): Promise<ListIndex> => {
+        const executables = new Map<string, string>();
+        const dirs = new Set<string>();
         for (const file of (await readdir(info).catch(() => [])).filter((f) => f.endsWith('.list'))) {
           const owner = file.slice(0, -'.list'.length);
           for (const line of (await readFile(join(info, file), 'utf8').catch(() => '')).split('\n')) {
-            if (EXECUTABLE_DIR.test(line) && !map.has(line)) map.set(line, owner);
+            if (EXECUTABLE_DIR.test(line) && !executables.has(line)) executables.set(line, owner);
+            dirs.add(line.slice(0, line.lastIndexOf('/')) || '/');
           }
         }
-        return map;
+        return { executables, dirs };
       };
-      this.#index = { mtimeMs, map: build() };
+      this.#index = { mtimeMs, built: build() };
       this.#owners.clear();
     }
-    return this.#index.map;
+    return this.#index.built;
+  }
+
+  /** Builds the index now (it is otherwise built by the first lookup). */
+  warm(): void {
+    void this.#listIndex();
   }
 
   async #scanLists(path: string): Promise<string | null> {
@@ -123,6 +136,11 @@ export class DpkgDatabase implements PackageDatabase {
     this.#versions = { mtimeMs, map };
     return map;
   }
+}
+
+interface ListIndex {
+  readonly executables: ReadonlyMap<string, string>;
+  readonly dirs: ReadonlySet<string>;
 }
 
 const EXECUTABLE_DIR = /\/(?:s?bin|libexec)\/[^/]+$/;

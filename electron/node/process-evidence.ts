@@ -62,6 +62,11 @@ export class EvidenceCollector {
     this.#depth = options.ancestryDepth ?? 16;
   }
 
+  /** Starts the one-off work (the package index) before the first capture needs it. */
+  warm(): void {
+    this.#packages.warm?.();
+  }
+
   /** Everything but the fields the caller already read; never throws. */
   async capture(base: CaptureBase, readAncestor: AncestorReader): Promise<Evidence> {
     const reasons: Record<string, string> = {};

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { AncestorInfo, ProcessInfo } from '../common/model.ts';
 import { EvidenceCollector } from './process-evidence.ts';
+import type { EvidenceOptions } from './process-evidence.ts';
 
 /** A process identity as the window and the CLI name it. */
 export interface ProcessRefLike {
@@ -98,7 +99,21 @@ function startTimeIso(startTicks: number): string {
   return new Date(bootTime() + Math.round((startTicks * 1000) / ticksPerSecond())).toISOString();
 }
 
-const defaultEvidence = new EvidenceCollector();
+let defaultEvidence = new EvidenceCollector();
+
+/**
+ * Sets how this process captures evidence: the one-shot CLI waits longer for the hash and the
+ * package than the monitor (which must not delay detection), and tests point at fixtures.
+ */
+export function configureEvidence(options: EvidenceOptions): EvidenceCollector {
+  defaultEvidence = new EvidenceCollector(options);
+  return defaultEvidence;
+}
+
+/** Builds the package index now, so the first detection finds it ready (the monitor calls this at start). */
+export function warmEvidence(): void {
+  defaultEvidence.warm();
+}
 
 /** Everything Ghostport shows about a process, with the evidence captured now, or null when it is gone (or invisible). */
 export async function readProcessInfo(pid: number, evidence: EvidenceCollector = defaultEvidence): Promise<ProcessInfo | null> {

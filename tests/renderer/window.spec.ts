@@ -502,7 +502,7 @@ test('settings: edits reach the store and the engine, bad input is explained, th
   await page.getByRole('button', { name: 'Save' }).click();
   await expect.poll(() => rig.hooks.loginItems.at(-1)).toBe(true);
 
-  await page.getByRole('button', { name: 'Remove /usr/bin/nc.openbsd from the allowlist' }).click();
+  await page.getByRole('button', { name: 'Remove /usr/bin/nc.openbsd, port 596 from the allowlist' }).click();
   await expect(page.getByTestId('allowlist-empty')).toBeVisible();
   expect(rig.store.settings.allowlist).toEqual([]);
 

@@ -12,6 +12,7 @@ import type { AppService, AppServiceHooks } from '../../electron/node/app-servic
 import { Engine } from '../../electron/node/engine.ts';
 import { History } from '../../electron/node/history.ts';
 import { SettingsStore } from '../../electron/node/settings-store.ts';
+import { warmEvidence } from '../../electron/node/process-info.ts';
 import type { ProcessInfo } from '../../electron/common/model.ts';
 import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
 
@@ -73,6 +74,7 @@ export async function startWindowRig(options: WindowRigOptions = {}): Promise<Wi
     notificationsSupported: () => true,
   };
   const service = createAppService({ engine, history, settings: store, hooks: serviceHooks, environment: { version: '0.0.0-test' } });
+  warmEvidence();
   if (options.start !== false) engine.start();
   return {
     dir,

@@ -5,10 +5,12 @@
  */
 import { useMemo } from 'react';
 import type { Dispatch } from 'react';
-import type { GhostportApi, ProcessRef, Result } from '../../../electron/common/ipc-contract.ts';
+import type { EvidenceTarget, GhostportApi, ProcessRef, Result } from '../../../electron/common/ipc-contract.ts';
 import type { HistoryQuery } from '../../../electron/common/history-query.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from '../../../electron/common/settings.ts';
 import type { AppInput } from './app-reducer.ts';
+import { describeEntry } from '../../../electron/common/allowlist.ts';
+import { escapeUnsafe } from '../../../electron/common/display-text.ts';
 import { settle } from './settle.ts';
 
 /** The commands the views can trigger. Each resolves to whether it succeeded. */
@@ -22,6 +24,7 @@ export interface AppActions {
   reveal(ref: ProcessRef): Promise<boolean>;
   endProcess(ref: ProcessRef): Promise<boolean>;
   exportHistory(query: HistoryQuery, format: 'csv' | 'json'): Promise<boolean>;
+  exportEvidence(target: EvidenceTarget): Promise<boolean>;
   copyText(label: string, text: string): Promise<boolean>;
   toast(tone: 'success' | 'error' | 'info', text: string): void;
 }
@@ -53,7 +56,7 @@ export function useActions(api: GhostportApi, dispatch: Dispatch<AppInput>): App
       resume: () => succeeded(run('pause', () => api.resumeMonitoring(), () => 'Monitoring resumed.')),
       updateSettings: (patch) => run('settings', () => api.updateSettings(patch), () => 'Settings saved.'),
       allow: (entry) =>
-        succeeded(run('allowlist', () => api.addToAllowlist(entry), () => `No more alerts for this program${entry.port === null ? '' : ` on port ${entry.port}`}.`)),
+        succeeded(run('allowlist', () => api.addToAllowlist(entry), () => `No more alerts for ${escapeUnsafe(describeEntry(entry))}.`)),
       disallow: (entry) => succeeded(run('allowlist', () => api.removeFromAllowlist(entry), () => 'Removed from the allowlist.')),
       reveal: (ref) => succeeded(run('reveal', () => api.revealExecutable(ref), () => null)),
       endProcess: (ref) =>
@@ -64,6 +67,7 @@ export function useActions(api: GhostportApi, dispatch: Dispatch<AppInput>): App
             `Exported ${value.count.toLocaleString('en-US')} event${value.count === 1 ? '' : 's'} to ${value.path}`,
           ),
         ),
+      exportEvidence: (target) => succeeded(run('export-evidence', () => api.exportEvidence(target), (value) => `Evidence saved to ${value.path}`)),
       copyText: async (label, text) => {
         try {
           await navigator.clipboard.writeText(text);

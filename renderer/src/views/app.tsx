@@ -185,6 +185,8 @@ export function App({ api }: { readonly api: GhostportApi }) {
           onClose={closeDetails}
           onCopy={() => void actions.copyText('Details', formatDetailsText({ details: detailsData.details, socket: detailsSocket, event: detailsEvent }))}
           onReveal={(ref) => void actions.reveal(ref)}
+          onCopyText={(label, text) => void actions.copyText(label, text)}
+          onExportEvidence={(target) => void actions.exportEvidence(target)}
           onAllow={(entry) => void actions.allow(entry)}
           onDisallow={(entry) => void actions.disallow(entry)}
           onEnd={(ref) => void actions.endProcess(ref)}

@@ -7,7 +7,9 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { PortEvent, PortSocket, ProcessInfo } from '../../../electron/common/model.ts';
-import type { ApiError, ProcessDetails, ProcessRef } from '../../../electron/common/ipc-contract.ts';
+import type { ApiError, EvidenceTarget, ProcessDetails, ProcessRef } from '../../../electron/common/ipc-contract.ts';
+import { evidenceGroups, evidenceWarnings } from '../../../electron/common/evidence-text.ts';
+import type { EvidenceRow } from '../../../electron/common/evidence-text.ts';
 import type { AllowlistEntry, Settings } from '../../../electron/common/settings.ts';
 import { allowChoices, allowingEntries } from '../../../electron/common/allowlist.ts';
 import { escapeUnsafe, whyItMatters } from '../../../electron/common/display-text.ts';
@@ -31,6 +33,8 @@ export interface ProcessDetailsPanelProps {
   readonly onClose: () => void;
   readonly onCopy: () => void;
   readonly onReveal: (ref: ProcessRef) => void;
+  readonly onCopyText: (label: string, text: string) => void;
+  readonly onExportEvidence: (target: EvidenceTarget) => void;
   readonly onAllow: (entry: AllowlistEntry) => void;
   readonly onDisallow: (entry: AllowlistEntry) => void;
   readonly onEnd: (ref: ProcessRef) => void;
@@ -46,6 +50,7 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
 
   const captured: ProcessInfo | null = details?.captured ?? socket?.process ?? event?.socket.process ?? null;
   const port = socket?.watchedPort ?? null;
+  const evidence = captured ? withLateEvidence(captured, details?.live ?? null, details?.parents ?? []) : null;
   const title = captured ? captured.name : socket?.pid ? `pid ${socket.pid}` : 'Unknown owner';
 
   return (
@@ -76,6 +81,7 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
       </header>
 
       <div className="details-body">
+        {evidence ? <EvidenceWarnings process={evidence} /> : null}
         {port !== null ? <p className="why">{whyItMatters(port)}</p> : null}
         {processRef && captured ? (
           <Actions {...props} processRef={processRef} captured={captured} port={port} busyActions={busy} />
@@ -118,7 +124,10 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
         ) : null}
 
         {captured ? (
-          <ProcessSection captured={captured} live={details?.live ?? null} />
+          <>
+            <ProcessSection captured={captured} live={details?.live ?? null} />
+            {evidence ? <EvidenceSections process={evidence} onCopyText={props.onCopyText} /> : null}
+          </>
         ) : (
           <Section title="Process">
             <p className="muted">
@@ -132,20 +141,6 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
             </p>
           </Section>
         )}
-
-        {details && details.parents.length > 0 ? (
-          <Section title="Started by">
-            <ol className="parent-chain">
-              {details.parents.map((parent) => (
-                <li key={`${parent.pid}-${parent.startedAt ?? ''}`}>
-                  <SafeText value={parent.name} className="process-name" />
-                  <span className="pid num">pid {parent.pid}</span>
-                  <SafeText value={parent.command} className="mono muted parent-command" withTitle />
-                </li>
-              ))}
-            </ol>
-          </Section>
-        ) : null}
 
         {details ? (
           <Section title="Its sockets on watched ports now">
@@ -198,6 +193,9 @@ function Actions({
   busyActions,
   onCopy,
   onReveal,
+  onExportEvidence,
+  socket,
+  event,
   onAllow,
   onDisallow,
   onEnd,
@@ -214,6 +212,15 @@ function Actions({
       <button type="button" className="button" onClick={onCopy}>
         <Icon name="copy" />
         <span>Copy details</span>
+      </button>
+      <button
+        type="button"
+        className="button"
+        onClick={() => onExportEvidence({ process: processRef, socketId: socket?.id ?? event?.socket.id ?? null, seq: event?.seq ?? null })}
+        disabled={busyActions.includes('export-evidence')}
+      >
+        <Icon name="download" />
+        <span>Export evidence</span>
       </button>
       <button type="button" className="button" onClick={() => onReveal(processRef)} disabled={!captured.path || busyActions.includes('reveal')}>
         <Icon name="folder" />
@@ -259,7 +266,6 @@ function Actions({
 }
 
 function ProcessSection({ captured, live }: { readonly captured: ProcessInfo; readonly live: ProcessInfo | null }) {
-  const argv = captured.argv;
   return (
     <Section title="Process (as first seen)" fields>
       <Field label="Name">
@@ -268,35 +274,98 @@ function ProcessSection({ captured, live }: { readonly captured: ProcessInfo; re
       <Field label="PID">
         <span className="num">{captured.pid}</span>
       </Field>
-      <Field label="Executable" mono>
-        <SafeText value={captured.path} fallback="hidden (needs administrator rights)" />
-      </Field>
       <Field label="Command line" mono wide>
         <SafeText value={captured.command} className="command" />
       </Field>
-      {argv && argv.length > 1 ? (
-        <Field label="Arguments" wide>
-          <ol className="argv" start={0}>
-            {argv.map((arg, index) => (
-              <li key={index} className="mono">
-                <SafeText value={arg} fallback={'\u00AB empty \u00BB'} />
-              </li>
-            ))}
-          </ol>
-        </Field>
-      ) : null}
-      <Field label="User">
-        <SafeText value={captured.user} />
-        {captured.uid !== undefined && captured.uid !== null ? <span className="muted"> (uid {captured.uid})</span> : null}
-      </Field>
-      <Field label="Parent PID">
-        <span className="num">{captured.parentPid ?? '\u2014'}</span>
-      </Field>
-      <Field label="Started">{formatTimestamp(captured.startedAt)}</Field>
-      <Field label="CPU">{formatPercent(live?.cpuPercent ?? captured.cpuPercent)}</Field>
+      <Field label="CPU, average since start">{formatPercent(live?.cpuPercent ?? captured.cpuPercent)}</Field>
       <Field label="Memory">{formatBytes(live?.memoryBytes ?? captured.memoryBytes)}</Field>
     </Section>
   );
+}
+
+/** The warnings a responder must not miss (deleted executable, modified package file, not from a package), at the top. */
+function EvidenceWarnings({ process }: { readonly process: ProcessInfo }) {
+  const warnings = evidenceWarnings(process);
+  if (warnings.length === 0) return null;
+  return (
+    <ul className="evidence-warnings" data-testid="evidence-warnings" aria-label="Warnings">
+      {warnings.map((w) => (
+        <li key={w}>
+          <Icon name="alert" />
+          <SafeText value={capitalize(w)} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The evidence captured at detection, grouped as a responder reads it: Who, What, How it started, Talking to. */
+function EvidenceSections({ process, onCopyText }: { readonly process: ProcessInfo; readonly onCopyText: (label: string, text: string) => void }) {
+  return (
+    <>
+      {evidenceGroups(process).map((group) => (
+        <Section key={group.title} title={group.title} fields>
+          {group.rows.map((row) => (
+            <Field key={row.label} label={row.label} wide={typeof row.value !== 'string' || row.label === 'SHA-256'} mono={MONO.has(row.label)} warning={row.warning === true}>
+              <EvidenceValue row={row} onCopyText={onCopyText} />
+            </Field>
+          ))}
+        </Section>
+      ))}
+    </>
+  );
+}
+
+/**
+ * The evidence to show: as captured, with the hash and package that were still being computed
+ * at detection taken from the live read of the same process, and, for records from before
+ * ancestry was captured, the parents read now.
+ */
+function withLateEvidence(captured: ProcessInfo, live: ProcessInfo | null, parents: readonly ProcessInfo[]): ProcessInfo {
+  let merged: ProcessInfo = {
+    ...captured,
+    ancestry: captured.ancestry ?? parents.map((p) => ({ pid: p.pid, name: p.name, command: p.command, user: p.user, startedAt: p.startedAt })),
+  };
+  for (const field of ['exeSha256', 'package'] as const) {
+    if (!live || captured[field] || !/^still being computed/.test(captured.reasons?.[field] ?? '')) continue;
+    const { [field]: _late, ...reasons } = merged.reasons ?? {};
+    const reason = live.reasons?.[field];
+    merged = { ...merged, [field]: live[field] ?? null, reasons: reason ? { ...reasons, [field]: reason } : reasons };
+  }
+  return merged;
+}
+
+const MONO = new Set(['Executable', 'SHA-256', 'Arguments', 'Working directory', 'Started by', 'Listening on', 'Connected to', 'Network namespace']);
+
+function EvidenceValue({ row, onCopyText }: { readonly row: EvidenceRow; readonly onCopyText: (label: string, text: string) => void }) {
+  if (row.value === null) return <span className="muted">{row.reason ? <SafeText value={row.reason} /> : 'not known'}</span>;
+  if (typeof row.value === 'string') {
+    if (row.label !== 'SHA-256') return <SafeText value={row.value} />;
+    const hash = row.value;
+    return (
+      <span className="hash">
+        <SafeText value={hash} className="hash-text" />
+        <button type="button" className="button button-small" onClick={() => onCopyText('SHA-256', hash)} aria-label="Copy SHA-256">
+          <Icon name="copy" />
+          <span>Copy</span>
+        </button>
+      </span>
+    );
+  }
+  const chain = row.label === 'Started by';
+  return (
+    <ol className={chain ? 'parent-chain' : row.label === 'Arguments' ? 'argv' : 'evidence-list'} start={row.label === 'Arguments' ? 0 : 1}>
+      {row.value.map((item, index) => (
+        <li key={index} style={chain ? { paddingInlineStart: `${Math.min(index, 8) * 0.75}rem` } : undefined}>
+          <SafeText value={item} fallback={'\u00AB empty \u00BB'} />
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function Section({ title, children, fields = false }: { readonly title: string; readonly children: ReactNode; readonly fields?: boolean }) {
@@ -308,9 +377,21 @@ function Section({ title, children, fields = false }: { readonly title: string; 
   );
 }
 
-function Field({ label, children, mono = false, wide = false }: { readonly label: string; readonly children: ReactNode; readonly mono?: boolean; readonly wide?: boolean }) {
+function Field({
+  label,
+  children,
+  mono = false,
+  wide = false,
+  warning = false,
+}: {
+  readonly label: string;
+  readonly children: ReactNode;
+  readonly mono?: boolean;
+  readonly wide?: boolean;
+  readonly warning?: boolean;
+}) {
   return (
-    <div className={['field', wide ? 'is-wide' : ''].filter(Boolean).join(' ')} data-field={label}>
+    <div className={['field', wide ? 'is-wide' : '', warning ? 'is-warning' : ''].filter(Boolean).join(' ')} data-field={label}>
       <dt>{label}</dt>
       <dd className={mono ? 'mono' : undefined}>{children}</dd>
     </div>
