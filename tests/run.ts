@@ -15,6 +15,8 @@ interface Step {
 
 const steps: readonly Step[] = [
   { name: 'type-check', command: 'npx', args: ['tsc', '-p', 'tsconfig.json', '--noEmit'] },
+  // The tests run `ghostport` as users do, from the bundle: build it from the current sources.
+  { name: 'build the CLI', command: process.execPath, args: ['electron/build/build.ts', '--cli'] },
   { name: 'node tests', command: process.execPath, args: ['--test', '--test-concurrency=1', '--test-reporter=spec', 'tests/**/*.test.ts'] },
   {
     name: 'playwright',

@@ -32,24 +32,26 @@ export function mainBuildOptions(root: string): BuildOptions {
 }
 
 /**
- * esbuild options for the CLI: one file, everything inside (npm packages too), so that a command
- * evaluates only the modules it reaches (each behind a lazy import) and Node resolves no
- * node_modules at start. `npm install` builds it (the prepare script), so `npx ghostport` works
- * on a fresh clone.
+ * esbuild options for the CLI: our own modules in one CommonJS file, npm packages left to
+ * node_modules. CommonJS because there a module's imports run only when the module is first
+ * reached (each command is behind a lazy import), where ES modules would load every import up
+ * front, zod and all, and Node's ES module loader costs more per file. `npm install` builds it
+ * (the prepare script), so `npx ghostport` works on a fresh clone.
  */
 export function cliBuildOptions(root: string): BuildOptions {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   return {
     absWorkingDir: root,
     entryPoints: ['electron/node/cli/main.ts'],
-    outfile: 'dist/cli/ghostport.mjs',
+    outfile: 'dist/cli/ghostport.cjs',
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node22',
-    // systeminformation is CommonJS and requires Node's built-ins: give the bundle a require().
-    banner: { js: "import { createRequire as __ghostportRequire } from 'node:module'; const require = __ghostportRequire(import.meta.url);" },
-    define: { GHOSTPORT_VERSION: JSON.stringify(version) },
+    packages: 'external',
+    // The bundle sits two folders below the root, as the sources do: relative URLs still hold.
+    banner: { js: "const __ghostportUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { GHOSTPORT_VERSION: JSON.stringify(version), 'import.meta.url': '__ghostportUrl' },
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'warning',

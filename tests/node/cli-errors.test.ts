@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../electron/node/cli/main.ts';
 import type { CliIo } from '../../electron/node/cli/io.ts';
+import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
 
-const BIN = 'electron/node/cli/ghostport.mjs';
+useFreshCliBundle();
 const root = mkdtempSync(join(tmpdir(), 'ghostport-cli-errors-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const aFile = join(root, 'a-file');

@@ -9,8 +9,9 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
+import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
 
-const BIN = 'electron/node/cli/ghostport.mjs';
+useFreshCliBundle();
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';
 const dirs: string[] = [];
 function tempDir(): string {

@@ -1,26 +1,32 @@
 #!/usr/bin/env node
 // The `ghostport` executable. Checks the Node version, turns on Node's module compile cache,
-// then runs the bundled CLI (dist/cli/ghostport.mjs, built by `npm install` and `npm run build`),
+// then runs the bundled CLI (dist/cli/ghostport.cjs, built by `npm install` and `npm run build`),
 // or the TypeScript sources where no bundle was built. Any failure exits 2, never 0 or 1.
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 18)) {
+if (major < 22 || (major === 22 && minor < 16)) {
   process.stderr.write(
-    `ghostport: needs Node.js 22.18 or newer (this is ${process.versions.node}).\n` +
+    `ghostport: needs Node.js 22.16 or newer (this is ${process.versions.node}).\n` +
       'In a checkout, run it through npm so the project\'s own Node 24 is used: npx ghostport scan\n',
   );
   process.exit(2);
 }
 try {
-  const [{ enableCompileCache }, { homedir }, { join }] = await Promise.all([import('node:module'), import('node:os'), import('node:path')]);
+  const { createRequire, enableCompileCache } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const { homedir } = require('node:os');
+  const { join } = require('node:path');
   // The user's own cache folder, never a shared temporary directory (another user could plant
   // code there for root to run).
   const home = process.env.HOME || homedir();
   enableCompileCache?.(join(process.env.XDG_CACHE_HOME || join(home, '.cache'), 'ghostport', 'compile-cache'));
-  const bundle = new URL('../../../dist/cli/ghostport.mjs', import.meta.url);
-  const { main } = await import(bundle).catch((error) => {
-    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli/ghostport.mjs')) throw error;
-    return import('./main.ts');
-  });
+  let cli;
+  try {
+    cli = require('../../../dist/cli/ghostport.cjs');
+  } catch (error) {
+    if (error?.code !== 'MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli/ghostport.cjs')) throw error;
+    cli = await import('./main.ts');
+  }
+  const { main } = cli;
   await main(process.argv.slice(2));
 } catch (error) {
   const debug = process.env.GHOSTPORT_DEBUG === '1';

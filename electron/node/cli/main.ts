@@ -4,7 +4,7 @@
  * unusable data directory, "cannot see sockets", a bug), with one line saying what to do and no
  * stack trace unless GHOSTPORT_DEBUG=1. Each command's modules load only when it runs.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { escapeUnsafe } from '../../common/display-text.ts';
 import { EXIT, MIN_INTERVAL_MS, helpText, parseCliArgs, type CliOptions, type CommandName } from './args.ts';
 import { CliError, isUserError, type CliIo } from './io.ts';
@@ -62,29 +62,62 @@ function version(): string {
   return pkg.version;
 }
 
-/** The real process's I/O: stdout that tolerates a reader going away, signals that stop. */
-export function processIo(): CliIo {
+/**
+ * The real process's I/O. Short output goes straight to the file descriptors (creating
+ * process.stdout costs a one-shot scan more than the scan); a long listing gets the stream, with
+ * back-pressure. A reader that went away (`ghostport history | head`) is not an error: writing
+ * stops and the command ends as if interrupted.
+ */
+export function processIo(): CliIo & { readonly flush: () => Promise<void> } {
   let stop!: () => void;
+  let streamed = false;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  let stdoutClosed = false;
-  // A reader that went away (`ghostport history | head`) is not an error: stop writing and end
-  // as if interrupted. Anything else on stdout is fatal (exit 2).
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    stdoutClosed = true;
-    stop();
-  });
+  let gone = false;
+  const write = (fd: number, text: string) => {
+    if (gone && fd === 1) return;
+    let buffer = Buffer.from(text);
+    while (buffer.length > 0) {
+      try {
+        buffer = buffer.subarray(writeSync(fd, buffer));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // A non-blocking pipe that is full: wait for the reader (rare; short output).
+        if (code === 'EAGAIN') continue;
+        if (code === 'EPIPE' && fd === 1) {
+          gone = true;
+          stop();
+          return;
+        }
+        throw error;
+      }
+    }
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return {
-    out: (text) => {
-      if (!stdoutClosed) process.stdout.write(text);
+    out: (text) => write(1, text),
+    err: (text) => write(2, text),
+    get stdout() {
+      if (!streamed) {
+        process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EPIPE') throw error;
+          gone = true;
+          stop();
+        });
+      }
+      streamed = true;
+      return process.stdout;
     },
-    err: (text) => process.stderr.write(text),
-    stdout: process.stdout,
     env: process.env,
     now: Date.now,
     stopped,
+    // process.exit() drops what a stream still queues for a pipe: wait until the OS has it.
+    flush: () =>
+      new Promise<void>((resolve) => {
+        if (!streamed || process.stdout.destroyed || !process.stdout.writable) return resolve();
+        process.stdout.once('error', () => resolve());
+        process.stdout.write('', () => resolve());
+      }),
   };
 }
 
@@ -92,7 +125,7 @@ export function processIo(): CliIo {
 export async function main(argv: readonly string[]): Promise<never> {
   const io = processIo();
   const crash = (error: unknown) => {
-    process.stderr.write(describeFailure(error, process.env));
+    writeSync(2, describeFailure(error, process.env));
     process.exit(EXIT.error);
   };
   process.on('uncaughtException', crash);
@@ -100,21 +133,6 @@ export async function main(argv: readonly string[]): Promise<never> {
   const code = await runCli(argv, io);
   // `watch` resolves only after SIGINT/SIGTERM; exit promptly rather than wait for stray handles,
   // but only once stdout has taken everything (a pipe to a slow reader would be cut at 64 KB).
-  await flushOutput();
+  await io.flush();
   process.exit(code);
-}
-
-/**
- * Resolves once stdout and stderr have handed everything written so far to the OS. Writes to a
- * pipe are asynchronous in Node, and process.exit() drops what is still queued.
- */
-function flushOutput(): Promise<void> {
-  const flush = (stream: NodeJS.WriteStream) =>
-    new Promise<void>((resolve) => {
-      if (stream.destroyed || !stream.writable) return resolve();
-      // A reader that went away (EPIPE) ends the wait too.
-      stream.once('error', () => resolve());
-      stream.write('', () => resolve());
-    });
-  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => undefined);
 }
