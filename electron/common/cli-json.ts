@@ -3,10 +3,10 @@
  * `history --json`. Every document and line carries `schema`, bumped on any change a reader
  * could notice (README, "JSON output"). Pure.
  */
-import type { HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Snapshot, SocketEndpoints } from './model.ts';
+import type { AncestorInfo, ContainerInfo, HealthIssue, HealthLevel, OtherSockets, PackageInfo, PortEvent, PortSocket, ProcessInfo, Snapshot, SocketEndpoints } from './model.ts';
 
 /** Version of the JSON shape; bump it when a field changes meaning, type or goes away. */
-export const JSON_SCHEMA = 1;
+export const JSON_SCHEMA = 2;
 
 /** The JSON shape of a process in the CLI's output. */
 export interface ProcessJson {
@@ -19,6 +19,20 @@ export interface ProcessJson {
   readonly startedAt: string | null;
   readonly cpuPercent?: number | null;
   readonly memoryBytes?: number | null;
+  // Schema 2: the evidence captured at detection (null where unknown, with the reason in `reasons`).
+  readonly argv: readonly string[] | null;
+  readonly uid: number | null;
+  readonly cwd: string | null;
+  readonly exeDeleted: boolean | null;
+  readonly exeSha256: string | null;
+  readonly package: PackageInfo | null;
+  readonly unit: string | null;
+  readonly container: ContainerInfo | null;
+  readonly netns: number | null;
+  readonly ancestry: readonly AncestorInfo[] | null;
+  readonly otherSockets: OtherSockets | null;
+  readonly uptimeSeconds: number | null;
+  readonly reasons: Readonly<Record<string, string>>;
 }
 
 /** The JSON shape of a socket in the CLI's output. */
@@ -43,6 +57,19 @@ export function toProcessJson(p: ProcessInfo | null): ProcessJson | null {
     startedAt: p.startedAt,
     cpuPercent: p.cpuPercent ?? null,
     memoryBytes: p.memoryBytes ?? null,
+    argv: p.argv ?? null,
+    uid: p.uid ?? null,
+    cwd: p.cwd ?? null,
+    exeDeleted: p.exeDeleted ?? null,
+    exeSha256: p.exeSha256 ?? null,
+    package: p.package ?? null,
+    unit: p.unit ?? null,
+    container: p.container ?? null,
+    netns: p.netns ?? null,
+    ancestry: p.ancestry ?? null,
+    otherSockets: p.otherSockets ?? null,
+    uptimeSeconds: p.uptimeSeconds ?? null,
+    reasons: p.reasons ?? {},
   };
 }
 

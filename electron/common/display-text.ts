@@ -96,7 +96,8 @@ export function formatEndpoint(address: string | null, port: number | null): str
 
 /** "TCP [::]:596 listening", "TCP 10.0.0.5:51234 → 203.0.113.9:596": protocol, endpoints, state. */
 export function describeEndpoint(s: PortSocket): string {
-  const proto = `${s.protocol.toUpperCase()}${s.family === 6 ? 'v6' : ''}`;
+  // One vocabulary: TCP and UDP; the address shows the family ([::] is IPv6).
+  const proto = s.protocol.toUpperCase();
   const local = formatEndpoint(s.localAddress, s.localPort);
   if (isListening(s)) return `${proto} ${local} ${s.protocol === 'udp' ? 'bound' : 'listening'}`;
   const arrow = s.side === 'remote' ? '→' : '←';

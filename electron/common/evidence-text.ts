@@ -4,7 +4,7 @@
  * by the CLI (`scan --details`), the window and the notifications. Values are raw here; the
  * text forms are escaped with the one escaper.
  */
-import { describeOwner, escapeUnsafe, isListening } from './display-text.ts';
+import { describeEndpoint, describeOwner, displayText, escapeUnsafe, isListening } from './display-text.ts';
 import type { PortSocket, ProcessInfo } from './model.ts';
 
 /** One labelled value; a list for argv, ancestry and sockets; null when unknown (see `reason`). */
@@ -106,7 +106,10 @@ export function formatEvidenceLines(p: ProcessInfo, indent = '  '): string[] {
       const head = `${indent}  ${r.label}: `;
       if (r.value === null) lines.push(`${head}—${r.reason ? ` ${escapeUnsafe(r.reason)}` : ''}`);
       else if (typeof r.value === 'string') lines.push(`${head}${escapeUnsafe(r.value)}`);
-      else lines.push(`${indent}  ${r.label}:`, ...r.value.map((v, i) => `${indent}    ${r.label === 'Started by' ? ' '.repeat(i) : ''}${escapeUnsafe(v)}`));
+      else {
+        const chain = r.label === 'Started by';
+        lines.push(`${indent}  ${r.label}:`, ...r.value.map((v, i) => `${indent}    ${chain ? ' '.repeat(i) : ''}${chain ? displayText(v, 160) : escapeUnsafe(v)}`));
+      }
     }
   }
   const warnings = evidenceWarnings(p);
@@ -121,4 +124,14 @@ export function evidenceHeadline(s: PortSocket): string {
   const origin = p?.unit ? ` from ${escapeUnsafe(p.unit)}` : p?.container ? ` in ${p.container.runtime} container ${escapeUnsafe(p.container.id.slice(0, 12))}` : '';
   const verb = isListening(s) ? (s.protocol === 'udp' ? 'bound to' : 'listening on') : s.side === 'remote' ? 'connected to' : 'with a connection on';
   return `${describeOwner(s)}${warnings.length > 0 ? ` [${warnings.join(', ')}]` : ''}${origin} ${verb} ${s.watchedPort}`;
+}
+
+/** The `scan --details` block of every socket: its endpoint, the one line, then the evidence (escaped). */
+export function formatDetailsBlocks(sockets: readonly PortSocket[]): string[] {
+  return sockets.flatMap((s, i) => [
+    '',
+    `#${i + 1} ${describeEndpoint(s)}`,
+    `  ${evidenceHeadline(s)}`,
+    ...(s.process ? formatEvidenceLines(s.process) : [`  Owner unknown: ${escapeUnsafe(s.ownerUnknownReason ?? 'not visible')}`]),
+  ]);
 }

@@ -93,9 +93,9 @@ export interface AncestorInfo {
 
 /** A short summary of a process's other sockets. */
 export interface OtherSockets {
-  /** Its listening (TCP) and bound (UDP) endpoints, e.g. `tcp 0.0.0.0:22` (at most 16). */
+  /** Its listening (TCP) and bound (UDP) endpoints, e.g. `TCP 0.0.0.0:22` (at most 16). */
   readonly listening: readonly string[];
-  /** The remote ends it is connected to, e.g. `tcp 203.0.113.9:443` (at most 16). */
+  /** The remote ends it is connected to, e.g. `TCP 203.0.113.9:443` (at most 16). */
   readonly peers: readonly string[];
   /** How many TCP and UDP sockets it had listening or connected, the detected one included (the lists may be cut). */
   readonly total: number;

@@ -160,7 +160,7 @@ export async function readOtherSockets(pid: number): Promise<OtherSockets> {
       for (const line of text.split('\n').slice(1)) {
         const f = line.trim().split(/\s+/);
         if (f.length < 10 || !inodes.has(f[9]!)) continue;
-        const proto = file.slice(0, 3);
+        const proto = file.slice(0, 3).toUpperCase();
         const [lh, lp] = f[1]!.split(':');
         const [rh, rp] = f[2]!.split(':');
         const remotePort = Number.parseInt(rp ?? '0', 16);

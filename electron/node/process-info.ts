@@ -178,7 +178,8 @@ async function readAncestor(pid: number): Promise<(AncestorInfo & { readonly par
     return {
       pid,
       name: chooseName(stat.comm, argv[0] ?? null, null),
-      command: argv.length > 0 ? argv.join(' ') : `[${stat.comm}]`,
+      // Parents' command lines are context, not the evidence itself: bounded, so a history row stays small.
+      command: (argv.length > 0 ? argv.join(' ') : `[${stat.comm}]`).slice(0, 1024),
       user: uid === undefined ? null : userName(Number(uid)),
       startedAt: startTimeIso(stat.startTicks),
       parentPid: stat.ppid > 0 ? stat.ppid : null,

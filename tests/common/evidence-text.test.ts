@@ -21,7 +21,7 @@ const full = makeProcess({
     { pid: 900, name: 'sh', command: 'sh -c python3 -m http.server 596', user: 'bob', startedAt: null },
     { pid: 1, name: 'systemd', command: '/sbin/init', user: 'root', startedAt: null },
   ],
-  otherSockets: { listening: ['tcp 0.0.0.0:596', 'tcp 127.0.0.1:8080'], peers: ['tcp 203.0.113.9:443'], total: 3 },
+  otherSockets: { listening: ['TCP 0.0.0.0:596', 'TCP 127.0.0.1:8080'], peers: ['TCP 203.0.113.9:443'], total: 3 },
   reasons: { package: 'not from a package: no dpkg package lists /tmp/x/python3', container: 'not in a container (no runtime named in its cgroup)' },
 });
 
@@ -52,7 +52,7 @@ test('the text block: warning first, argv one per line, ancestry indented, escap
   assert.match(text, /Started by:\n {6}900 sh \(bob\): sh -c python3 -m http\.server 596\n {7}1 systemd \(root\): \/sbin\/init/);
   assert.match(text, /Working directory: \/home\/bob\\u202eevil/);
   assert.match(text, /Package: — not from a package: no dpkg package lists \/tmp\/x\/python3\n/);
-  assert.match(text, /Listening on:\n {6}tcp 0\.0\.0\.0:596\n {6}tcp 127\.0\.0\.1:8080/);
+  assert.match(text, /Listening on:\n {6}TCP 0\.0\.0\.0:596\n {6}TCP 127\.0\.0\.1:8080/);
   assert.match(text, /running 1 h 2 min at detection/);
 });
 

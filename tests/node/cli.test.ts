@@ -72,7 +72,7 @@ describe('ghostport scan', { skip: realSockets }, () => {
     const r = cli(['scan', '--json']);
     assert.equal(r.status, 1, r.stderr);
     const doc = JSON.parse(r.stdout) as { schema: number; scannedAt: string; ports: number[]; sockets: Record<string, unknown>[] };
-    assert.equal(doc.schema, 1);
+    assert.equal(doc.schema, 2);
     assert.ok(!Number.isNaN(Date.parse(doc.scannedAt)));
     assert.deepEqual(doc.ports, [596]);
     const mine = doc.sockets.filter((s) => s.pid === holder.pid);
@@ -84,11 +84,32 @@ describe('ghostport scan', { skip: realSockets }, () => {
       const p = s.process as Record<string, unknown>;
       for (const key of ['pid', 'name', 'path', 'command', 'user', 'parentPid', 'startedAt']) assert.ok(key in p, `process has ${key}`);
       assert.equal(p.pid, holder.pid);
+      // Schema 2: the evidence captured at detection (a one-shot scan waits for the hash).
+      assert.match(String(p.exeSha256), /^[0-9a-f]{64}$/);
+      assert.equal(p.uid, 0);
+      assert.equal(p.exeDeleted, false);
+      assert.ok(Array.isArray(p.argv) && Array.isArray(p.ancestry) && typeof p.cwd === 'string' && typeof p.uptimeSeconds === 'number');
+      assert.equal((p.ancestry as { pid: number }[])[0]?.pid, process.pid);
     }
     assert.deepEqual(mine.map((s) => `${s.protocol}${s.family} ${s.state}`).sort(), ['tcp4 LISTEN', 'udp6 UNCONN']);
     const table = cli(['scan']);
     assert.equal(table.status, 1);
     assert.match(table.stdout, new RegExp(`LISTEN\\s+${holder.pid}\\s+root`));
+  });
+
+  test('scan --details (-v): a block per socket with the evidence, grouped, escaped', async () => {
+    const holder = await startHolder({ tcpListen: [['127.0.0.1', 596]], extraArgs: ['--marker=\u202Edetails'] });
+    for (const flag of ['--details', '-v']) {
+      const r = cli(['scan', flag]);
+      assert.equal(r.status, 1, r.stderr);
+      const block = r.stdout.slice(r.stdout.indexOf('#1 '));
+      assert.match(block, new RegExp(`^#1 TCP 127\\.0\\.0\\.1:596 listening\n  \\S+ \\(pid ${holder.pid}, user root\\)`));
+      for (const heading of ['Who', 'What', 'How it started', 'Talking to']) assert.match(block, new RegExp(`^  ${heading}$`, 'm'));
+      assert.match(block, /SHA-256: [0-9a-f]{64}\n/);
+      assert.match(block, /Started by:\n {6}\d+ /);
+      assert.match(block, /--marker=\\u202edetails/, 'arguments escaped');
+      assert.doesNotMatch(r.stdout, /\u202E/);
+    }
   });
 
   test('exit 0 when clear (on a port nothing uses)', () => {
@@ -148,7 +169,7 @@ describe('ghostport watch and history', { skip: realSockets }, () => {
     assert.deepEqual(mine.map((e) => e.type), ['appeared', 'disappeared']);
     assert.equal(all()[0]?.type, 'health', 'the stream starts with its health');
     assert.equal(all()[0]?.health, 'ok');
-    assert.ok(all().every((e) => e.schema === 1), 'every line carries the schema');
+    assert.ok(all().every((e) => e.schema === 2), 'every line carries the schema');
 
     const h = cli(['history', '--json', '--data-dir', dir, '--since', mine[0]!.at]);
     assert.equal(h.status, 0);

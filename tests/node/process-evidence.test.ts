@@ -73,7 +73,7 @@ test('a deleted executable: flagged, its path without " (deleted)", hashed throu
     assert.equal(info.uid, process.getuid!());
     assert.ok((info.uptimeSeconds ?? -1) >= 0);
     assert.equal(info.otherSockets?.total, 2);
-    assert.deepEqual(info.otherSockets?.listening.filter((l) => l.endsWith(`:${PORT}`)), [`tcp 127.0.0.1:${PORT}`]);
+    assert.deepEqual(info.otherSockets?.listening.filter((l) => l.endsWith(`:${PORT}`)), [`TCP 127.0.0.1:${PORT}`]);
     assert.equal(info.otherSockets?.listening.length, 2, 'its other listener too');
     assert.equal(info.ancestry?.[0]?.pid, process.pid, 'the test runner started it');
   } finally {

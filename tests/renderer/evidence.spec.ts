@@ -105,7 +105,7 @@ test('a deleted executable: warnings first, the four groups, the hash with copy,
   await expect(panel.locator('[data-field="Arguments"] li')).toHaveCount(4);
   await expect(panel.locator('[data-field="Arguments"] li').nth(3)).toHaveText('ghostport-evidence-e2e');
   await expect(panel.locator('.parent-chain li').first()).toContainText(String(process.pid));
-  await expect(panel.locator('[data-field="Listening on"]')).toContainText(`tcp 127.0.0.1:${PORT}`);
+  await expect(panel.locator('[data-field="Listening on"]')).toContainText(`TCP 127.0.0.1:${PORT}`);
   await win.screenshot('evidence-deleted');
 
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });

@@ -48,6 +48,7 @@ export const OPTIONS = {
   follow: { help: 'after the stored events, keep printing new ones as they are recorded (Ctrl-C stops)' },
   history: { negatable: true, help: 'record events in the history (default); --no-history only prints them' },
   json: { help: 'machine-readable output: one JSON document for scan, one JSON object a line otherwise' },
+  details: { short: 'v', help: 'after the table, each socket\'s evidence: who (user, unit, container), what (executable, SHA-256, package), how it started (arguments, directory, parents), talking to' },
   quiet: { short: 'q', help: 'print nothing on stdout: the exit status is the answer (errors still go to stderr)' },
   'data-dir': { value: 'DIR', directory: true, help: 'where the settings and history live (default: $GHOSTPORT_DATA_DIR, else the per-user folders)', convert: convertDir },
   help: { short: 'h', help: 'show this command\'s help' },
@@ -66,7 +67,7 @@ export interface CommandSpec {
 
 /** Every command, in the order help lists them. */
 export const COMMANDS = {
-  scan: { summary: 'look once at the watched ports and print what is on them', options: ['port', 'state', 'json', 'quiet', 'data-dir', 'help'] },
+  scan: { summary: 'look once at the watched ports and print what is on them', options: ['port', 'state', 'details', 'json', 'quiet', 'data-dir', 'help'] },
   watch: { summary: 'keep watching; print each event as it happens and record it in the history', options: ['port', 'interval', 'history', 'json', 'quiet', 'data-dir', 'help'] },
   history: { summary: 'print recorded events, oldest first', options: ['port', 'since', 'limit', 'follow', 'json', 'quiet', 'data-dir', 'help'] },
   help: { summary: 'show the help of every command, or of one', operand: 'COMMAND', options: [] },
@@ -86,6 +87,7 @@ export interface CliOptions {
   readonly follow?: boolean;
   readonly history?: boolean;
   readonly json?: boolean;
+  readonly details?: boolean;
   readonly quiet?: boolean;
   readonly 'data-dir'?: string;
 }

@@ -1,11 +1,12 @@
 /** How the CLI writes snapshots, events and health issues for people. Pure formatting. */
+import { formatDetailsBlocks } from '../../common/evidence-text.ts';
 import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '../../common/model.ts';
 import type { HistoryEntry } from '../../common/history-query.ts';
 import { toEventJson } from '../../common/cli-json.ts';
 import { describeEndpoint, describeOwner, describePorts, displayText, escapeUnsafe, formatEndpoint } from '../../common/display-text.ts';
 
 /** The human-readable table of a snapshot; `allowed` marks sockets of allowlisted programs. */
-export function formatSnapshot(snapshot: Snapshot, allowed: (s: PortSocket) => boolean = () => false): string {
+export function formatSnapshot(snapshot: Snapshot, allowed: (s: PortSocket) => boolean = () => false, details = false): string {
   const where = describePorts(snapshot.ports);
   if (snapshot.health === 'blind') return `Cannot see sockets on ${where}: the result is unknown, not clear.\n`;
   const lines: string[] = [];
@@ -14,6 +15,7 @@ export function formatSnapshot(snapshot: Snapshot, allowed: (s: PortSocket) => b
   } else {
     lines.push(`${capitalize(where)}: ${count(snapshot.sockets.length, 'socket')}`);
     lines.push(...table(snapshot.sockets, allowed));
+    if (details) lines.push(...formatDetailsBlocks(snapshot.sockets));
   }
   if (snapshot.lingering.length > 0) {
     lines.push(`(${snapshot.lingering.length} closed ${snapshot.lingering.length === 1 ? 'connection is' : 'connections are'} lingering in TIME_WAIT: kernel leftovers, no process owns them.)`);
@@ -23,7 +25,7 @@ export function formatSnapshot(snapshot: Snapshot, allowed: (s: PortSocket) => b
 
 function table(sockets: readonly PortSocket[], allowed: (s: PortSocket) => boolean): string[] {
   const rows = sockets.map((s) => [
-    `${s.protocol}${s.family}`,
+    s.protocol.toUpperCase(),
     formatEndpoint(s.localAddress, s.localPort),
     formatEndpoint(s.remoteAddress, s.remotePort),
     s.state,

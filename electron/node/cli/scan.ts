@@ -17,6 +17,8 @@ const STATE_FILTERS: Readonly<Record<NonNullable<CliOptions['state']>, (s: PortS
 export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(options, io, false);
   const { Engine } = await import('../engine.ts');
+  // A one-shot scan may wait for the executable's hash and package; the monitor does not.
+  if (options.details || options.json) (await import('../process-info.ts')).configureEvidence({ slowBudgetMs: 5000 });
   const engine = new Engine({ ports: config.ports });
   let snapshot: Snapshot;
   try {
@@ -26,7 +28,7 @@ export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   }
   const keep = options.state ? STATE_FILTERS[options.state] : null;
   if (keep) snapshot = { ...snapshot, sockets: snapshot.sockets.filter(keep) };
-  if (!options.quiet) io.out(options.json ? `${JSON.stringify(toScanJson(snapshot))}\n` : formatSnapshot(snapshot, config.allowed));
+  if (!options.quiet) io.out(options.json ? `${JSON.stringify(toScanJson(snapshot))}\n` : formatSnapshot(snapshot, config.allowed, options.details === true));
   for (const issue of snapshot.issues) io.err(formatIssue(issue));
   if (snapshot.health === 'blind') return EXIT.error;
   // Allowlisted programs are listed but are not "something on the port" for scripts.

@@ -177,7 +177,7 @@ function EventRow({ index, top, event, now, active, selected, onOpen }: EventRow
     >
       <div role="gridcell" className="event-cell">
         <div className="event-line">
-          <span className={`event-type type-${event.type}`}>{event.type === 'appeared' ? 'appeared' : 'gone'}</span>
+          <span className={`event-type type-${event.type}`}>{event.type}</span>
           <time className="event-time num" dateTime={event.at} title={formatTimestamp(event.at)}>
             {formatShortTimestamp(event.at, now)}
           </time>
