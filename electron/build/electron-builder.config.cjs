@@ -3,8 +3,15 @@
  * (NSIS) and macOS (dmg) with electron-builder, into release/.
  *
  * Fuses (flipped in the packaged Electron binary, https://www.electronjs.org/docs/latest/tutorial/fuses):
- * no ELECTRON_RUN_AS_NODE, no NODE_OPTIONS, no --inspect, asar integrity checked and the app
- * loaded only from the asar, no extra file:// privileges (the window uses ghostport://app/).
+ * no NODE_OPTIONS, no --inspect, asar integrity checked and the app loaded only from the asar, no
+ * extra file:// privileges (the window uses ghostport://app/). ELECTRON_RUN_AS_NODE stays on:
+ * /usr/bin/ghostport (deploy/linux/ghostport) runs the command line and the service on the Node
+ * inside this Electron, as VS Code's `code` does; it lets whoever can already run programs run
+ * this binary as Node, nothing more (the app asks for no entitlements a script could borrow).
+ *
+ * Linux packages: the tray app is `ghostport-tray` (desktop entry, /usr/bin/ghostport-tray);
+ * `/usr/bin/ghostport` is the command line; the service's unit goes to /usr/lib/systemd/system
+ * (not enabled); the post-install script creates the group `ghostport` that may read its socket.
  *
  * Test variant: Playwright's `_electron` drives the app through the Node inspector, which the
  * inspect fuse disables. `GHOSTPORT_BUILD_VARIANT=e2e npm run dist -- --linux dir` builds the
@@ -15,7 +22,10 @@
  * systeminformation is plain JavaScript, so there is nothing to rebuild for Electron's ABI;
  * `npmRebuild` stays on so a native dependency added later is rebuilt automatically.
  */
+const { join } = require('node:path');
+
 const e2e = process.env.GHOSTPORT_BUILD_VARIANT === 'e2e';
+const root = join(__dirname, '..', '..');
 
 /** @type {import('electron-builder').Configuration} */
 module.exports = {
@@ -24,7 +34,7 @@ module.exports = {
   productName: 'Ghostport',
   copyright: 'Copyright © Ghostport contributors',
   directories: { output: e2e ? 'release-e2e' : 'release', buildResources: 'assets' },
-  files: ['dist/main/**', 'dist/preload/**', 'dist/renderer/**', 'dist/native/**', 'assets/**', 'package.json', '!**/*.map'],
+  files: ['dist/main/**', 'dist/preload/**', 'dist/renderer/**', 'dist/native/**', 'dist/cli/**', 'assets/**', 'package.json', '!**/*.map'],
   // The netlink probe helper is executed, so it must live outside the asar archive.
   asarUnpack: ['dist/native/**'],
   extraMetadata: { main: 'dist/main/main.js' },
@@ -32,7 +42,7 @@ module.exports = {
   npmRebuild: true,
   publish: null,
   electronFuses: {
-    runAsNode: false,
+    runAsNode: true,
     enableCookieEncryption: true,
     enableNodeOptionsEnvironmentVariable: false,
     enableNodeCliInspectArguments: e2e,
@@ -43,7 +53,7 @@ module.exports = {
   },
   linux: {
     target: ['AppImage', 'deb'],
-    executableName: 'ghostport',
+    executableName: 'ghostport-tray',
     icon: 'assets/icon.png',
     category: 'Network',
     synopsis: 'Tray monitor for port 596',
@@ -66,6 +76,13 @@ module.exports = {
     depends: ['libgtk-3-0', 'libnotify4', 'libnss3', 'libxss1', 'libxtst6', 'xdg-utils', 'libatspi2.0-0', 'libuuid1', 'libsecret-1-0', 'iproute2'],
     // The tray on GNOME needs an AppIndicator/StatusNotifier host.
     recommends: ['libayatana-appindicator3-1 | libappindicator3-1'],
+    afterInstall: 'deploy/linux/after-install.tpl',
+    // Files outside /opt, owned by the package (fpm's source=destination arguments).
+    fpm: [
+      `${join(root, 'deploy/linux/ghostport')}=/usr/bin/ghostport`,
+      `${join(root, 'deploy/systemd/ghostport.service')}=/usr/lib/systemd/system/ghostport.service`,
+      `${join(root, 'deploy/prometheus/ghostport.rules.yml')}=/usr/share/ghostport/prometheus/ghostport.rules.yml`,
+    ],
   },
   win: {
     target: ['nsis'],

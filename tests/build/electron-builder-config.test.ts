@@ -56,9 +56,10 @@ test('targets: AppImage and deb with a desktop entry and icon, NSIS, dmg; packed
   for (const needed of ['dist/main/**', 'dist/preload/**', 'dist/renderer/**', 'assets/**']) assert.ok(config.files.includes(needed), needed);
 });
 
-test('shipped fuses: no run-as-node, NODE_OPTIONS or inspector; asar integrity and asar-only on', () => {
+test('shipped fuses: no NODE_OPTIONS or inspector; asar integrity and asar-only on; run-as-node for the CLI', () => {
   const fuses = load().electronFuses;
-  assert.equal(fuses.runAsNode, false);
+  // /usr/bin/ghostport runs the command line with ELECTRON_RUN_AS_NODE (tests/build/linux-package.test.ts).
+  assert.equal(fuses.runAsNode, true);
   assert.equal(fuses.enableNodeOptionsEnvironmentVariable, false);
   assert.equal(fuses.enableNodeCliInspectArguments, false);
   assert.equal(fuses.enableEmbeddedAsarIntegrityValidation, true);
