@@ -34,7 +34,7 @@ module.exports = {
   productName: 'Ghostport',
   copyright: 'Copyright © Ghostport contributors',
   directories: { output: e2e ? 'release-e2e' : 'release', buildResources: 'assets' },
-  files: ['dist/main/**', 'dist/preload/**', 'dist/renderer/**', 'dist/native/**', 'dist/cli/**', 'assets/**', 'package.json', '!**/*.map'],
+  files: ['dist/main/**', 'dist/preload/**', 'dist/renderer/**', 'dist/native/**', 'dist/cli/**', 'electron/node/cli/ghostport.mjs', 'assets/**', 'package.json', '!**/*.map'],
   // The netlink probe helper is executed, so it must live outside the asar archive.
   asarUnpack: ['dist/native/**'],
   extraMetadata: { main: 'dist/main/main.js' },

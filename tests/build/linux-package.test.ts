@@ -30,6 +30,7 @@ after(() => temp.forEach((dir) => rmSync(dir, { recursive: true, force: true }))
 test('the tray app is ghostport-tray; /usr/bin/ghostport, the unit and the rules are package files', () => {
   assert.equal(config.linux.executableName, 'ghostport-tray');
   assert.ok(config.files.includes('dist/cli/**'), 'the CLI bundle is packed');
+  assert.ok(config.files.includes('electron/node/cli/ghostport.mjs'), 'and the entry that loads it');
   const mapped = new Map(config.deb.fpm.map((arg) => arg.split('=') as [string, string]).map(([src, dst]) => [dst, src]));
   assert.equal(mapped.get('/usr/bin/ghostport'), resolve('deploy/linux/ghostport'));
   assert.equal(mapped.get('/usr/lib/systemd/system/ghostport.service'), resolve('deploy/systemd/ghostport.service'));
@@ -57,6 +58,8 @@ test('the launcher runs the bundled CLI in node mode from an /opt/Ghostport-shap
   const asar = join(app, 'resources', 'app.asar'); // a plain folder here; an archive in the package
   await build({ ...cliBuildOptions(ROOT), outfile: join(asar, 'dist/cli/ghostport.mjs') });
   copyFileSync('package.json', join(asar, 'package.json'));
+  mkdirSync(join(asar, 'electron/node/cli'), { recursive: true });
+  copyFileSync('electron/node/cli/ghostport.mjs', join(asar, 'electron/node/cli/ghostport.mjs'));
   // Stands in for the Electron binary in node mode (which is Node 22): refuses to run otherwise.
   writeFileSync(join(app, 'ghostport-tray'), `#!/bin/sh\n[ "$ELECTRON_RUN_AS_NODE" = 1 ] || { echo 'would start the GUI' >&2; exit 9; }\nexec ${JSON.stringify(process.execPath)} "$@"\n`);
   chmodSync(join(app, 'ghostport-tray'), 0o755);
