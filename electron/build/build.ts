@@ -7,8 +7,8 @@
 import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { buildNative } from './build-native.ts';
 
 /** esbuild options for the main process bundle. */
@@ -58,6 +58,16 @@ export function cliBuildOptions(root: string): BuildOptions {
   };
 }
 
+/** Writes the man page and shell completions generated from the CLI's option table (deploy/). */
+export async function writeCliReference(root: string): Promise<void> {
+  const { referenceFiles } = await import('../node/cli/reference.ts');
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  for (const [path, text] of Object.entries(referenceFiles(version))) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
 /** Builds the CLI bundle only (the prepare script: fast, no compiler or Vite needed). */
 export async function buildCli(root: string): Promise<void> {
   await build(cliBuildOptions(root));
@@ -86,6 +96,7 @@ export async function buildAll(root: string): Promise<boolean> {
     await build(mainBuildOptions(root));
     await build(preloadBuildOptions(root));
     await buildCli(root);
+    await writeCliReference(root);
   } catch (error) {
     process.stderr.write(`build: bundling failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return false;

@@ -6,6 +6,7 @@
  */
 import type { CustomScheme, WebPreferences } from 'electron';
 import { APP_SCHEME } from '../common/app-origin.ts';
+import { contentSecurityPolicy, windowResponseHeaders } from '../common/content-policy.ts';
 
 /**
  * webPreferences of every Ghostport window. Each security-relevant flag is stated even where it
@@ -40,33 +41,10 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
  * removed by the page, unlike a meta tag). No inline script, no eval, no network at all:
  * data reaches the page only through the preload API.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'none'",
-  "media-src 'none'",
-  "object-src 'none'",
-  "frame-src 'none'",
-  "child-src 'none'",
-  "worker-src 'none'",
-  "manifest-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy("'none'");
 
 /** Headers on every response of the app protocol. */
-export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-};
+export const RESPONSE_HEADERS: Readonly<Record<string, string>> = windowResponseHeaders("'none'");
 
 /**
  * The app scheme's privileges: `standard` (real origin, relative URLs) and `secure` (a secure

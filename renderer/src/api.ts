@@ -4,9 +4,14 @@
  * the bridge can be swapped (the browser tests install the same API over Playwright).
  */
 import type { GhostportApi } from '../../electron/common/ipc-contract.ts';
+import { createHttpApi } from './http-api.ts';
 
-/** The preload API, or null when the page was opened outside Ghostport (e.g. straight from disk). */
+/**
+ * The API: the preload's in the desktop window; over HTTP when `ghostport ui` serves the page;
+ * null when the page was opened outside Ghostport (e.g. straight from disk).
+ */
 export function getGhostportApi(): GhostportApi | null {
   const api = (window as unknown as { readonly ghostport?: GhostportApi }).ghostport;
-  return api && typeof api.getState === 'function' ? api : null;
+  if (api && typeof api.getState === 'function') return api;
+  return window.location.protocol === 'http:' ? createHttpApi() : null;
 }

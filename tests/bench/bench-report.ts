@@ -4,6 +4,7 @@
  */
 import { ratio, round } from './stats.ts';
 import type { MethodName, PortState } from './methods.ts';
+import { formatCliScan, type CliScanResult } from './cli-scan.ts';
 
 /** One timed method at one socket count (the issue's `runs[]` row, plus extras). */
 export interface RunRow {
@@ -100,6 +101,8 @@ export interface BenchReport {
   readonly warnings: readonly string[];
   readonly errors: readonly string[];
   readonly proposal?: ProposalReport;
+  /** Whole-process `ghostport scan` vs lsof vs ss (tests/bench/cli-scan.ts). */
+  readonly cliScan?: CliScanResult | null;
 }
 
 /** A row before its ratios are known. */
@@ -250,6 +253,7 @@ export function formatReport(report: BenchReport): string {
     }
   }
   lines.push('');
+  if (report.cliScan) lines.push(formatCliScan(report.cliScan));
   if (report.poll) {
     const p = report.poll;
     lines.push(

@@ -7,7 +7,7 @@
  *
  * Options: --json, --quick (a fast smoke run: 0 and 1,000 sockets, short phases),
  * --sockets 0,1000,10000, --poll-seconds 30, --trials 12, --events 10000, --no-history-view,
- * --phases scans,engine,history, --host-netns (stay in the host's network namespace), --out <file>,
+ * --phases cli,scans,engine,history, --host-netns (stay in the host's network namespace), --out <file>,
  * --proposal (also measure tests/bench/proposed-scanner.ts: adds about two minutes).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -28,6 +28,7 @@ import { DEFAULT_BUDGET, timeMethods } from './measure.ts';
 import type { Budget } from './measure.ts';
 import { readCpuTimes, readDescendantsCpuMs, readRssMb } from './proc-stat.ts';
 import { median, percentile, round } from './stats.ts';
+import { measureCliScan } from './cli-scan.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = DEFAULT_PORT;
@@ -67,7 +68,7 @@ function parseOptions(argv: readonly string[]): Options {
     historyView: !argv.includes('--no-history-view') && !quick,
     out: value('--out') ?? join(here, 'results', 'latest.json'),
     budget: quick ? { ...DEFAULT_BUDGET, msPerMethod: 600, minScans: 5 } : DEFAULT_BUDGET,
-    phases: new Set((value('--phases') ?? 'scans,engine,history').split(',')),
+    phases: new Set((value('--phases') ?? 'cli,scans,engine,history').split(',')),
     proposal: argv.includes('--proposal'),
   };
 }
@@ -357,6 +358,8 @@ async function runBench(options: Options): Promise<BenchReport> {
     warnings.push(`load average ${round(loadAtStart[0] ?? 0, 1)} on ${cpus().length} cores at start: other work competes for the CPU, wall times are inflated`);
   }
 
+  // Before the socket farm: lsof walks every process's descriptors, and the farm's would flatter us.
+  const cliScan = options.phases.has('cli') ? await measureCliScan(dirname(dirname(here)), PORT) : null;
   const farm = (await startChild('socket farm', 'socket-farm.ts')).link;
   const holderStart = await startChild('port holder', 'port-holder.ts', [String(PORT), '--ghostport-bench-holder']);
   const holder = holderStart.link;
@@ -385,6 +388,7 @@ async function runBench(options: Options): Promise<BenchReport> {
   const busySockets = options.sockets.includes(10_000) ? 10_000 : Math.max(...options.sockets);
   return {
     ...partial,
+    cliScan,
     ...(options.proposal ? { proposal: describeProposal(runs, proposalEngine, historyView, busySockets) } : {}),
     rssMb: memory?.rssMbAfter ?? null,
     targets: evaluateTargets(partial, busySockets),

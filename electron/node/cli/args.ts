@@ -51,6 +51,7 @@ export const OPTIONS = {
   details: { short: 'v', help: 'after the table, each socket\'s evidence: who (user, unit, container), what (executable, SHA-256, package), how it started (arguments, directory, parents), talking to' },
   quiet: { short: 'q', help: 'print nothing on stdout: the exit status is the answer (errors still go to stderr)' },
   'data-dir': { value: 'DIR', directory: true, help: 'where the settings and history live (default: $GHOSTPORT_DATA_DIR, else the per-user folders)', convert: convertDir },
+  'http-port': { value: 'N', help: 'serve the window on 127.0.0.1 port N (default: any free port)', convert: convertHttpPort },
   help: { short: 'h', help: 'show this command\'s help' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -70,6 +71,7 @@ export const COMMANDS = {
   scan: { summary: 'look once at the watched ports and print what is on them', options: ['port', 'state', 'details', 'json', 'quiet', 'data-dir', 'help'] },
   watch: { summary: 'keep watching; print each event as it happens and record it in the history', options: ['port', 'interval', 'history', 'json', 'quiet', 'data-dir', 'help'] },
   history: { summary: 'print recorded events, oldest first', options: ['port', 'since', 'limit', 'follow', 'json', 'quiet', 'data-dir', 'help'] },
+  ui: { summary: 'serve the Ghostport window on this machine\'s loopback address (where the tray app cannot run) and print its address', options: ['http-port', 'data-dir', 'help'] },
   help: { summary: 'show the help of every command, or of one', operand: 'COMMAND', options: [] },
   version: { summary: 'print the version', options: [] },
 } as const satisfies Record<string, CommandSpec>;
@@ -90,6 +92,7 @@ export interface CliOptions {
   readonly details?: boolean;
   readonly quiet?: boolean;
   readonly 'data-dir'?: string;
+  readonly 'http-port'?: number;
 }
 
 /** A parsed command line. `help` carries the command whose help was asked for, if any. */
@@ -172,6 +175,11 @@ function fail(reason: string): CliParse {
 // argument must not reorder the error line), then shortened.
 function clip(text: string): string {
   return displayText(text, 40);
+}
+
+function convertHttpPort(text: string): ReturnType<Convert> {
+  const converted = convertPort(text);
+  return converted.ok ? converted : { ok: false, reason: converted.reason.replace('--port', '--http-port') };
 }
 
 function convertPort(text: string): ReturnType<Convert> {

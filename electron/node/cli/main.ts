@@ -14,6 +14,7 @@ const RUNNERS: Readonly<Record<Exclude<CommandName, 'help' | 'version'>, (option
   scan: async (options, io) => (await import('./scan.ts')).scan(options, io),
   watch: async (options, io) => (await import('./watch.ts')).watch(options, io),
   history: async (options, io) => (await import('./history.ts')).history(options, io),
+  ui: async (options, io) => (await import('./ui.ts')).ui(options, io, version()),
 };
 
 /** Runs the CLI and resolves with the exit status; never rejects. */
