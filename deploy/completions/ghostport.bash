@@ -15,7 +15,7 @@ _ghostport() {
     --http-port) COMPREPLY=(); return ;;
   esac
   case "${COMP_WORDS[1]}" in
-    scan) words="--port --state --json --quiet -q --data-dir --help -h" ;;
+    scan) words="--port --state --details -v --json --quiet -q --data-dir --help -h" ;;
     watch) words="--port --interval --history --no-history --json --quiet -q --data-dir --help -h" ;;
     history) words="--port --since --limit --follow --json --quiet -q --data-dir --help -h" ;;
     ui) words="--http-port --data-dir --help -h" ;;

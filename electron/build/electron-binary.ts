@@ -28,6 +28,6 @@ export function missingElectronMessage(reason: string, version: string): string 
     `Ghostport's desktop app cannot start: ${reason}.`,
     'This happens when `npm install` ran without network access, as on build machines.',
     `To fix it, run \`node node_modules/electron/install.js\` on a machine with network access (it downloads Electron ${version} for this platform), then \`npm start\` again.`,
-    'Meanwhile the command-line monitor needs no Electron: `npx ghostport watch` reports every socket on port 596 as it appears and disappears.',
+    'Meanwhile the same window is served in your browser (`npx ghostport ui`, this machine only): open the address printed below. `npx ghostport watch` monitors from the terminal.',
   ].join(' ');
 }

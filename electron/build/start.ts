@@ -1,6 +1,8 @@
 /**
- * `npm start`: builds, then launches the tray app with the Electron binary. Where the binary is
- * missing (an `npm install` without network), says so in one paragraph with the fix and exits 1.
+ * `npm start`: builds, then launches the tray app with the Electron binary. Where no Electron
+ * binary can run (an `npm install` without network, a server), says why in one paragraph and
+ * serves the same window in the browser instead (`ghostport ui`, loopback only): its address is
+ * printed. Arguments after `--` go to Electron, or to `ghostport ui` (e.g. --http-port 8596).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,12 +13,11 @@ import { findElectronBinary, missingElectronMessage } from './electron-binary.ts
 const root = process.cwd();
 const binary = findElectronBinary(root);
 if (!binary.ok) {
-  // Checked before building: no point in a minute of bundling for an app that cannot start.
   const version = (JSON.parse(readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string }).version;
   process.stderr.write(`${missingElectronMessage(binary.reason, version)}\n`);
-  process.exit(1);
 }
 if (!(await buildAll(root))) process.exit(1);
-const child = spawn(binary.path, ['.', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const [command, args] = binary.ok ? [binary.path, ['.', ...process.argv.slice(2)]] : [process.execPath, ['electron/node/cli/ghostport.mjs', 'ui', ...process.argv.slice(2)]];
+const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
