@@ -26,6 +26,16 @@ const steps: readonly Step[] = [
   },
 ];
 
+// Ghostport sees every network namespace and every process on the machine. As root on Linux the
+// suite therefore runs in its own network, PID and mount namespaces: sockets on 596 of anything
+// else (another run of the suite, a real service) are out of its sight, and its mounts and named
+// namespaces vanish with it. (sh as PID 1 there reaps orphans while it waits.)
+if (process.platform === 'linux' && process.getuid?.() === 0 && !process.env.GHOSTPORT_TEST_ISOLATED && spawnSync('unshare', ['--version']).status === 0) {
+  const command = ['ip link set lo up', [process.execPath, ...process.argv.slice(1)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')].join(' && ');
+  const isolated = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', command], { stdio: 'inherit', env: { ...process.env, GHOSTPORT_TEST_ISOLATED: '1' } });
+  process.exit(isolated.status ?? 1);
+}
+
 const only = process.argv.slice(2);
 for (const step of steps) {
   if (only.length > 0 && !only.includes(step.name)) continue;

@@ -3,7 +3,7 @@
  * `history --json`. Every document and line carries `schema`, bumped on any change a reader
  * could notice (README, "JSON output"). Pure.
  */
-import type { AncestorInfo, ContainerInfo, HealthIssue, HealthLevel, OtherSockets, PackageInfo, PortEvent, PortSocket, ProcessInfo, Snapshot, SocketEndpoints } from './model.ts';
+import type { AncestorInfo, ContainerInfo, HealthIssue, HealthLevel, NetnsRef, OtherSockets, PackageInfo, PortEvent, PortSocket, ProcessInfo, Snapshot, SocketEndpoints } from './model.ts';
 
 /** Version of the JSON shape; bump it when a field changes meaning, type or goes away. */
 export const JSON_SCHEMA = 2;
@@ -40,6 +40,7 @@ export interface SocketJson extends SocketEndpoints {
   readonly pid: number | null;
   readonly process: ProcessJson | null;
   readonly ownerUnknownReason?: string;
+  readonly netns?: NetnsRef;
   readonly id: string;
   readonly firstSeenAt: string;
 }
@@ -86,6 +87,7 @@ export function toSocketJson(s: PortSocket): SocketJson {
     pid: s.pid,
     process: toProcessJson(s.process),
     ...(s.ownerUnknownReason ? { ownerUnknownReason: s.ownerUnknownReason } : {}),
+    ...(s.netns ? { netns: { inode: s.netns.inode, host: s.netns.host, label: s.netns.label } } : {}),
     id: s.id,
     firstSeenAt: s.firstSeenAt,
   };

@@ -99,9 +99,11 @@ export function describeEndpoint(s: PortSocket): string {
   // One vocabulary: TCP and UDP; the address shows the family ([::] is IPv6).
   const proto = s.protocol.toUpperCase();
   const local = formatEndpoint(s.localAddress, s.localPort);
-  if (isListening(s)) return `${proto} ${local} ${s.protocol === 'udp' ? 'bound' : 'listening'}`;
+  // Where it lives, when that is not the host: a container or namespace is where listeners hide.
+  const where = s.netns && !s.netns.host ? ` in ${displayText(s.netns.label, 64)}` : '';
+  if (isListening(s)) return `${proto} ${local} ${s.protocol === 'udp' ? 'bound' : 'listening'}${where}`;
   const arrow = s.side === 'remote' ? '→' : '←';
-  return `${proto} ${local} ${arrow} ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state}`;
+  return `${proto} ${local} ${arrow} ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state}${where}`;
 }
 
 /** "nc (pid 4711, user bob)", or why the owner is unknown; escaped for display. */

@@ -113,6 +113,19 @@ export interface SocketEndpoints {
   readonly state: string;
 }
 
+/** The network namespace a socket lives in (Linux). */
+export interface NetnsRef {
+  /**
+   * The namespace's inode number (as in /proc/PID/ns/net); where that link may not be read (not
+   * root), the inode of the namespace's /proc net/tcp entry, also one per namespace.
+   */
+  readonly inode: number;
+  /** True for Ghostport's own namespace: the host's, as far as Ghostport sees. */
+  readonly host: boolean;
+  /** "host", "ip netns NAME", "RUNTIME container ID" (e.g. "docker container 3f2a…"), or "pid N (comm)" of a process inside. */
+  readonly label: string;
+}
+
 /** One socket whose local or remote port is watched. */
 export interface PortSocket extends SocketEndpoints {
   /** Stable identity: protocol, endpoints, owner pid and owner start time (and inode where known). */
@@ -126,6 +139,8 @@ export interface PortSocket extends SocketEndpoints {
   readonly side: 'local' | 'remote';
   /** Kernel inode of the socket where the platform reports it (Linux); 0 means no owner can exist. */
   readonly inode?: number | null;
+  /** The network namespace it lives in, where the platform reports it (Linux). */
+  readonly netns?: NetnsRef;
   /** When the engine first saw this socket (ISO-8601). */
   readonly firstSeenAt: string;
 }
@@ -135,6 +150,7 @@ export type HealthIssueCode =
   | 'no-socket-source'
   | 'partial-socket-source'
   | 'not-elevated'
+  | 'namespaces-hidden'
   | 'scan-failed'
   | 'history-unavailable'
   | 'history-busy'

@@ -8,10 +8,11 @@ import type { RawSocket } from './socket-parse.ts';
 /**
  * Identity of a socket across scans: protocol, family, both endpoints, the owner pid and the
  * owner's start time (a reused pid is a different process), and the kernel inode where known
- * (a socket closed and reopened is a new socket).
+ * (a socket closed and reopened is a new socket), and the network namespace unless it is the
+ * host's (so host sockets keep the identity they had before namespaces were seen).
  */
 export function socketIdentity(
-  s: Pick<RawSocket, 'protocol' | 'family' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort' | 'pid' | 'inode'>,
+  s: Pick<RawSocket, 'protocol' | 'family' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort' | 'pid' | 'inode' | 'netns'>,
   startedAt: string | null,
 ): string {
   return [
@@ -24,6 +25,7 @@ export function socketIdentity(
     s.pid ?? '-',
     startedAt ?? '-',
     s.inode ?? '-',
+    ...(s.netns && !s.netns.host ? [`netns:${s.netns.inode}`] : []),
   ].join('|');
 }
 

@@ -3,7 +3,7 @@
  * with addresses, ports and states normalized so that rows from different sources compare equal.
  * Pure: property-tested in tests/common/socket-parse.test.ts.
  */
-import type { Family, Protocol, SocketEndpoints } from './model.ts';
+import type { Family, NetnsRef, Protocol, SocketEndpoints } from './model.ts';
 
 /** A socket as a source reports it, before owners are looked up. */
 export interface RawSocket extends SocketEndpoints {
@@ -14,6 +14,8 @@ export interface RawSocket extends SocketEndpoints {
   readonly inode: number | null;
   /** Owner uid where the source reports it. */
   readonly uid: number | null;
+  /** The network namespace, where the source reports it. */
+  readonly netns?: NetnsRef;
 }
 
 // ss(8) state names → netstat's, which the JSON contract uses.
@@ -240,7 +242,8 @@ export function fromSiConnection(row: SiConnection): RawSocket | null {
 
 /** The endpoint key two sources agree on for the same socket. */
 export function endpointKey(s: RawSocket): string {
-  return `${s.protocol}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
+  const netns = s.netns && !s.netns.host ? `|netns:${s.netns.inode}` : '';
+  return `${s.protocol}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}${netns}`;
 }
 
 /** True when the socket's local or remote port is one of the watched ports. */

@@ -393,6 +393,7 @@ export class Engine {
       watchedPort,
       side,
       inode: r.inode,
+      ...(r.netns ? { netns: r.netns } : {}),
       firstSeenAt: now,
     };
   }

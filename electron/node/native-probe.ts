@@ -79,10 +79,13 @@ export class NativeProbe {
    * The sockets whose local or remote port is watched. Rejects when the helper reports an error,
    * dies or does not answer in time: the caller then falls back to ss.
    */
-  probe(ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
+  probe(ports: readonly number[], timeoutMs: number, netnsPath?: string): Promise<RawSocket[]> {
     if (ports.length === 0) return Promise.resolve([]);
     if (!ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) return Promise.reject(new Error(`invalid ports: ${ports.join(',')}`));
-    return this.#helper.serialize((child) => this.#probeNow(child, ports, timeoutMs));
+    // The request is one line: a path with a newline or a space would be another request.
+    if (netnsPath !== undefined && !/^\/[^\s]+$/.test(netnsPath)) return Promise.reject(new Error('invalid namespace path'));
+    const request = netnsPath === undefined ? ports.join(',') : `${ports.join(',')} ${netnsPath}`;
+    return this.#helper.serialize((child) => this.#probeNow(child, request, timeoutMs));
   }
 
   /** Stops the helper. */
@@ -90,7 +93,7 @@ export class NativeProbe {
     this.#helper.kill();
   }
 
-  #probeNow(child: ChildProcessWithoutNullStreams, ports: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
+  #probeNow(child: ChildProcessWithoutNullStreams, request: string, timeoutMs: number): Promise<RawSocket[]> {
     return new Promise<RawSocket[]>((resolve, reject) => {
       let buffer = '';
       const rows: RawSocket[] = [];
@@ -140,7 +143,7 @@ export class NativeProbe {
       child.stdout.on('data', onData);
       child.once('exit', onExit);
       child.once('error', onError);
-      child.stdin.write(`${ports.join(',')}\n`);
+      child.stdin.write(`${request}\n`);
     });
   }
 }

@@ -14,8 +14,11 @@ type ProcNetFile = (typeof FILES)[number];
 // One buffer for every read: /proc/net files are generated a page or so per read.
 const buffer = Buffer.allocUnsafe(256 * 1024);
 
-/** The sockets in /proc/net whose local or remote port is watched. Throws when no table can be read. */
-export function readProcNet(ports: readonly number[]): RawSocket[] {
+/**
+ * The sockets in /proc/net whose local or remote port is watched. Throws when no table can be
+ * read. `dir` is /proc/PID/net for another network namespace: the tables of that process's one.
+ */
+export function readProcNet(ports: readonly number[], dir = '/proc/net'): RawSocket[] {
   const needles = ports.map((p) => `:${p.toString(16).toUpperCase().padStart(4, '0')} `);
   const rows: RawSocket[] = [];
   const seen = new Set<string>();
@@ -23,7 +26,7 @@ export function readProcNet(ports: readonly number[]): RawSocket[] {
   for (const file of FILES) {
     let fd: number;
     try {
-      fd = openSync(`/proc/net/${file}`, 'r');
+      fd = openSync(`${dir}/${file}`, 'r');
     } catch {
       continue; // A kernel without IPv6 has no tcp6/udp6.
     }
@@ -42,7 +45,7 @@ export function readProcNet(ports: readonly number[]): RawSocket[] {
       closeSync(fd);
     }
   }
-  if (readable === 0) throw new Error('/proc/net cannot be read');
+  if (readable === 0) throw new Error(`${dir} cannot be read`);
   return rows;
 }
 

@@ -30,6 +30,7 @@ import { isLingering } from '../common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
+import { listNetns, ownersOfInodes, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
 
 /** What one scan saw, before owners are captured. */
 export interface RawScan {
@@ -137,14 +138,15 @@ export function createPortableScanner(timeoutMs: number): Scanner {
   };
 }
 
-/** The Linux scanner: the kernel's tables, ss, and systeminformation only without ss. */
-export function createLinuxScanner(timeoutMs: number): Scanner {
+/** The Linux scanner: the kernel's tables in every network namespace, ss, and systeminformation only without ss. */
+export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scanner {
   let last: { key: string; portsKey: string; scan: RawScan } | null = null;
   // For large tables, the netlink helper (electron/node/native/ghostport-diag.c) where it was
   // built: one open netlink socket and the kernel's port filter, about a third of ss's CPU.
   // Otherwise the probe's ss runs in one long-lived small shell: forking the engine every poll
   // costs more than ss itself (see shell-coprocess.ts). Both start lazily.
   let native: NativeProbe | null | undefined;
+  const helper = () => (native === undefined ? (native = NativeProbe.find()) : native);
   const probeShell = new ShellCoprocess();
   const siConnections = createSiConnections(timeoutMs);
   const probe = async (ports: readonly number[]): Promise<RawSocket[] | null> => {
@@ -156,10 +158,10 @@ export function createLinuxScanner(timeoutMs: number): Scanner {
         // /proc/net unreadable (hardened /proc): ss below.
       }
     }
-    if (native === undefined) native = NativeProbe.find();
-    if (native) {
+    const diag = helper();
+    if (diag) {
       try {
-        return await native.probe(ports, timeoutMs);
+        return await diag.probe(ports, timeoutMs);
       } catch {
         // The helper failed or hung (and was killed): ss answers this poll; the next tries again.
       }
@@ -167,28 +169,88 @@ export function createLinuxScanner(timeoutMs: number): Scanner {
     const ss = await runSs(ports, false, timeoutMs, probeShell);
     return ss === null || ss.skipped > 0 ? null : ss.rows;
   };
+  /** Another namespace's rows: through a process inside it, else by entering the named one. */
+  const probeNetns = async (ports: readonly number[], ns: Netns): Promise<RawSocket[]> => {
+    for (const pid of ns.pids) {
+      try {
+        return readProcNet(ports, `/proc/${pid}/net`);
+      } catch {
+        // That process exited: try the next one inside.
+      }
+    }
+    if (ns.path === null) return []; // Every process inside exited: the namespace is gone.
+    const diag = helper();
+    if (diag) return diag.probe(ports, timeoutMs, ns.path);
+    const result = await runCommand('nsenter', [`--net=${ns.path}`, 'ss', ...ssArgs(ports, false)], { timeoutMs });
+    if (result.kind !== 'ok') throw new Error(result.message);
+    const parsed = parseSsOutput(result.stdout);
+    if (parsed.skipped > 0) throw new Error(`ss printed ${parsed.skipped} line(s) Ghostport cannot read`);
+    return parsed.sockets;
+  };
   return {
     async scan(ports) {
       const portsKey = ports.join(',');
-      const seen = await probe(ports);
-      const key = seen === null ? null : probeKey(seen);
+      const spaces = listNetns(roots);
+      const host = { inode: spaces.host.inode, host: true, label: spaces.host.label };
+      const issues: HealthIssue[] = [];
+      if (spaces.hidden > 0) {
+        issues.push({
+          code: 'namespaces-hidden',
+          message: `The socket tables of ${spaces.hidden} processes cannot be read (hidden by /proc's hidepid or a security module): a socket on the watched ports in their network namespace would be missed.`,
+          hint: 'Run Ghostport as root (sudo) so that it can read every network namespace.',
+        });
+      }
+      const others: RawSocket[] = [];
+      for (const ns of spaces.others) {
+        const netns = { inode: ns.inode, host: false, label: ns.label };
+        try {
+          for (const row of await probeNetns(ports, ns)) others.push({ ...row, netns });
+        } catch (error) {
+          issues.push({
+            code: 'partial-socket-source',
+            message: `Cannot read the sockets of network namespace ${ns.label}: ${error instanceof Error ? error.message : String(error)}.`,
+            hint: 'Ghostport keeps retrying; `ip netns exec NAME ss -tuan` shows them by hand.',
+          });
+        }
+      }
+      const seen = (await probe(ports))?.map((r) => ({ ...r, netns: host })) ?? null;
+      const key = seen === null ? null : probeKey([...seen, ...others]);
+      let scan: RawScan;
       if (key !== null && last && last.portsKey === portsKey && last.key === key) {
         // Unchanged: the owners found last time still hold; only the leftovers are refreshed.
         const live = last.scan.sockets.filter((s) => !isLingering(s));
-        return { ...last.scan, sockets: [...live, ...seen!.filter(isLingering)], reused: true };
+        scan = { ...last.scan, sockets: [...live, ...seen!.filter(isLingering), ...others.filter(isLingering)], reused: true };
+      } else {
+        const ss = await runSs(ports, true, timeoutMs);
+        const hostScan = ss === null ? await scanWithoutSs(ports, siConnections) : fromSs(ss);
+        scan = { ...hostScan, sockets: [...hostScan.sockets.map((r) => ({ ...r, netns: host })), ...withOwners(others, spaces)] };
+        // Keyed on the probe taken before the lookup: if something changed in between, the next
+        // probe differs and looks again.
+        last = key === null || scan.health !== 'ok' ? null : { key, portsKey, scan };
       }
-      const ss = await runSs(ports, true, timeoutMs);
-      const scan = ss === null ? await scanWithoutSs(ports, siConnections) : fromSs(ss);
-      // Keyed on the probe taken before the lookup: if something changed in between, the next
-      // probe differs and looks again.
-      last = key === null || scan.health !== 'ok' ? null : { key, portsKey, scan };
-      return scan;
+      if (issues.length === 0) return scan;
+      return { ...scan, health: scan.health === 'blind' ? 'blind' : 'degraded', issues: [...scan.issues, ...issues] };
     },
     dispose() {
       native?.dispose();
       probeShell.dispose();
     },
   };
+}
+
+/** Rows of other namespaces with their owners: the processes inside first, then every process (a passed descriptor). */
+function withOwners(rows: readonly RawSocket[], spaces: NetnsList): RawSocket[] {
+  const live = rows.filter((r) => !isLingering(r) && r.inode !== null && r.inode !== 0);
+  if (live.length === 0) return [...rows];
+  const wanted = new Set(live.map((r) => r.inode!));
+  const inside = [...new Set(spaces.others.flatMap((ns) => ns.pids))];
+  const owners = ownersOfInodes(wanted, inside);
+  const missing = new Set([...wanted].filter((i) => !owners.has(i)));
+  if (missing.size > 0) for (const [inode, pids] of ownersOfInodes(missing, spaces.host.pids)) owners.set(inode, pids);
+  return rows.map((r) => {
+    const pids = r.inode ? (owners.get(r.inode) ?? []) : [];
+    return pids.length > 0 ? { ...r, pid: pids[0]!, pids } : r;
+  });
 }
 
 function fromSs(ss: SsRows): RawScan {

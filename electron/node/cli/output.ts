@@ -24,16 +24,19 @@ export function formatSnapshot(snapshot: Snapshot, allowed: (s: PortSocket) => b
 }
 
 function table(sockets: readonly PortSocket[], allowed: (s: PortSocket) => boolean): string[] {
+  // Where a socket lives, only when something lives outside the host's network namespace.
+  const elsewhere = sockets.some((s) => s.netns && !s.netns.host);
   const rows = sockets.map((s) => [
     s.protocol.toUpperCase(),
     formatEndpoint(s.localAddress, s.localPort),
     formatEndpoint(s.remoteAddress, s.remotePort),
     s.state,
+    ...(elsewhere ? [displayText(s.netns?.label ?? 'host', 40)] : []),
     s.pid === null ? '?' : String(s.pid),
     displayText(s.process?.user ?? (s.pid === null ? '?' : ''), 16),
     `${s.process ? displayText(s.process.command, 80) : (s.ownerUnknownReason ?? '')}${allowed(s) ? '  (allowlisted)' : ''}`,
   ]);
-  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', 'COMMAND'];
+  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', ...(elsewhere ? ['NETNS'] : []), 'PID', 'USER', 'COMMAND'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [fmt(header), ...rows.map(fmt)];

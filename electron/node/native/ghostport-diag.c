@@ -7,7 +7,10 @@
  *
  *   <tcp|udp> <4|6> <STATE> <local-addr> <local-port> <remote-addr|*> <remote-port|*> <inode> <uid>
  *
- * then `END <n>` (n = rows written). Any failure of a request prints `ERR <message>` instead of
+ * then `END <n>` (n = rows written). A request may name a network namespace after the ports
+ * ("596 /run/netns/NAME"): the helper enters it (setns) just long enough to open a netlink
+ * socket there (a socket stays in the namespace it was made in), dumps through that socket and
+ * closes it; its own socket is untouched. Needs CAP_SYS_ADMIN. Any failure of a request prints `ERR <message>` instead of
  * END, and the helper keeps running. It exits on end of stdin.
  *
  * The kernel filters by port with inet_diag bytecode (the same S_GE/S_LE/D_GE/D_LE ops ss(8)
@@ -27,6 +30,8 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -43,6 +48,8 @@
 #define RECV_BUF (64 * 1024)
 
 static int nl_fd = -1;
+static const char *target_ns = NULL; /* the namespace of the request being answered, NULL: our own */
+static int home_ns = -1;
 static uint32_t nl_seq = 0;
 static int use_bytecode = 1;
 static int use_compat = 1;
@@ -256,6 +263,27 @@ static int parse_ports(char *line, unsigned short *ports) {
   return n;
 }
 
+/* A netlink socket in the request's namespace: enter it, open, come straight back. */
+static int open_netlink_here(void) {
+  if (!target_ns) return open_netlink();
+  if (home_ns < 0 && (home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) return -1;
+  int ns = open(target_ns, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (ns < 0) return -1;
+  if (setns(ns, CLONE_NEWNET) < 0) {
+    int e = errno;
+    close(ns);
+    errno = e;
+    return -1;
+  }
+  close(ns);
+  int fd = open_netlink();
+  int e = errno;
+  /* Never answer a later request from the wrong namespace. */
+  if (setns(home_ns, CLONE_NEWNET) < 0) _exit(3);
+  errno = e;
+  return fd;
+}
+
 static void answer(char *line) {
   unsigned short ports[MAX_PORTS];
   int nports = parse_ports(line, ports);
@@ -263,8 +291,8 @@ static void answer(char *line) {
     printf("ERR bad request: expected comma-separated ports (1-65535, at most %d)\n", MAX_PORTS);
     return;
   }
-  if (nl_fd < 0 && (nl_fd = open_netlink()) < 0) {
-    printf("ERR netlink socket: %s\n", strerror(errno));
+  if (nl_fd < 0 && (nl_fd = open_netlink_here()) < 0) {
+    printf("ERR netlink socket%s%s: %s\n", target_ns ? " in " : "", target_ns ? target_ns : "", strerror(errno));
     return;
   }
   static const int families[2] = {AF_INET, AF_INET6};
@@ -331,7 +359,19 @@ int main(int argc, char **argv) {
   ssize_t n;
   while ((n = getline(&line, &cap, stdin)) >= 0) {
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
-    answer(line);
+    char *path = strchr(line, ' ');
+    if (path) {
+      *path++ = '\0';
+      int own = nl_fd;
+      nl_fd = -1;
+      target_ns = path;
+      answer(line);
+      if (nl_fd >= 0) close(nl_fd);
+      nl_fd = own;
+      target_ns = NULL;
+    } else {
+      answer(line);
+    }
     fflush(stdout);
   }
   free(line);
