@@ -76,16 +76,6 @@ export interface TargetVerdict {
   readonly measured: string;
 }
 
-/** The `--proposal` section: the proposed scanner's rows and engine numbers, and the targets it would meet. */
-export interface ProposalReport {
-  readonly description: string;
-  readonly runs: readonly RunRow[];
-  readonly poll: PollResult | null;
-  readonly latencyMs: LatencyResult | null;
-  readonly memory: MemoryResult | null;
-  readonly targets: readonly TargetVerdict[];
-}
-
 /** The whole report (`--json` prints exactly this). */
 export interface BenchReport {
   readonly runs: readonly RunRow[];
@@ -100,7 +90,6 @@ export interface BenchReport {
   readonly durationS: number;
   readonly warnings: readonly string[];
   readonly errors: readonly string[];
-  readonly proposal?: ProposalReport;
   /** Whole-process `ghostport scan` vs lsof vs ss (tests/bench/cli-scan.ts). */
   readonly cliScan?: CliScanResult | null;
 }
@@ -230,7 +219,7 @@ function ratioText(value: number | null): string {
 /** Renders the report as plain-text tables for a terminal. */
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [];
-  const all = [...report.runs, ...(report.proposal?.runs ?? [])];
+  const all = report.runs;
   const header = ['method', '596', 'scans', 'median ms', 'p90 ms', 'CPU ms/scan', 'of it tools', 'vs steady', 'vs found', 'wrong'];
   const widths = [19, 5, 5, 9, 8, 11, 11, 9, 8, 5];
   for (const sockets of [...new Set(all.map((r) => r.sockets))]) {
@@ -274,13 +263,6 @@ export function formatReport(report: BenchReport): string {
   lines.push(`history view: ${hv !== null && typeof hv === 'object' && !('skipped' in hv) && !('error' in hv) ? summarize(hv) : JSON.stringify(hv)}`);
   lines.push('', 'targets (issue 5):');
   for (const t of report.targets) lines.push(`  ${pad(t.status, 4)}  ${t.target}: ${t.measured}`);
-  if (report.proposal) {
-    const p = report.proposal;
-    lines.push('', `proposal (${p.description}); proposal-* rows above are vs the product's rows:`);
-    if (p.poll) lines.push(`  poll loop: ${fmt(p.poll.cpuPercent)} % (${fmt(p.poll.cpuMsPerScan)} ms CPU a scan, engine RSS ${fmt(p.poll.engineRssMb)} MB)`);
-    if (p.latencyMs) lines.push(`  detection latency: p50 ${fmt(p.latencyMs.p50)} ms, p95 ${fmt(p.latencyMs.p95)} ms`);
-    for (const t of p.targets) lines.push(`  ${pad(t.status, 4)}  ${t.target}: ${t.measured}`);
-  }
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   for (const e of report.errors) lines.push(`ERROR: ${e}`);
   const m = report.machine;

@@ -15,7 +15,6 @@ import type { BenchReport, UnratedRow } from './bench-report.ts';
 import { spawnNodeChild, stopAllChildren } from './child-link.ts';
 import type { MethodName, PortState } from './methods.ts';
 import { readCpuTimes, readRssMb } from './proc-stat.ts';
-import { createProposedScanner, findSocketOwners } from './proposed-scanner.ts';
 import { readProcNet } from '../../electron/node/proc-net.ts';
 import { runCommand } from '../../electron/node/run-command.ts';
 import { ssArgs } from '../../electron/node/scanner.ts';
@@ -157,7 +156,7 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
     await holder.stop();
   });
 
-  test('/proc/net lookup and the inode walk find this process listening on a port', async () => {
+  test('/proc/net lookup finds this process listening on a port, and loses it when it closes', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -166,8 +165,6 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
       assert.equal(rows.length, 1);
       const inode = rows[0]!.inode ?? 0;
       assert.ok(inode > 0);
-      assert.equal(findSocketOwners(new Set([inode]), 'newest').get(inode), process.pid);
-      assert.equal(findSocketOwners(new Set([inode]), 'oldest').get(inode), process.pid);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -176,72 +173,17 @@ describe('children and /proc readers (real sockets)', { skip: linuxRoot }, () =>
 
   test('CPU and RSS readers see this process work and hold memory', () => {
     const before = readCpuTimes('self');
-    const until = performance.now() + 150;
-    while (performance.now() < until) Math.sqrt(Math.random());
+    // Spin until Node itself counts 150 ms of CPU: wall time says nothing on a loaded machine.
+    const start = process.cpuUsage();
+    const cpuMs = () => {
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) / 1000;
+    };
+    while (cpuMs() < 150) Math.sqrt(Math.random());
     const spent = readCpuTimes('self').selfMs - before.selfMs;
-    assert.ok(spent >= 50 && spent <= 1000, `busy 150 ms, counted ${spent} ms`);
+    assert.ok(spent >= 100 && spent <= 1000, `busy 150 ms of CPU, /proc counted ${spent} ms`);
     const rss = readRssMb(process.pid);
     assert.ok(rss !== null && rss > 10 && rss < 4096, `rss ${rss}`);
     assert.equal(readRssMb(2 ** 22 + 1), null);
-  });
-});
-
-describe('proposed scanner', () => {
-  test('sees the same sockets and owners as ss, on every kind of socket', { skip: linuxRoot }, async () => {
-    const port = await freePort();
-    const servers: Server[] = [];
-    const clients: Socket[] = [];
-    const listen = async (host: string, ipv6Only: boolean) => {
-      const server = createServer((c) => clients.push(c));
-      await new Promise<void>((resolve) => server.listen({ host, port, ipv6Only }, resolve));
-      servers.push(server);
-    };
-    await listen('127.0.0.1', false);
-    await listen('::1', true);
-    const udp = createSocket('udp6');
-    await new Promise<void>((resolve) => udp.bind(port, '::', resolve));
-    const connectTo = (host: string) =>
-      new Promise<void>((resolve) => {
-        const c = connect({ host, port }, resolve);
-        clients.push(c);
-      });
-    await connectTo('127.0.0.1');
-    await connectTo('::1');
-    await new Promise((r) => setTimeout(r, 50));
-    try {
-      const shape = (s: RawSocket) => [s.protocol, s.family, s.localAddress, s.localPort, s.remoteAddress, s.remotePort, s.state, s.inode, s.pid].join(' ');
-      const ss = await runCommand('ss', ssArgs([port], true));
-      assert.equal(ss.kind, 'ok');
-      const fromSs = parseSsOutput(ss.kind === 'ok' ? ss.stdout : '').sockets.map(shape).sort();
-      const fromProposal = (await createProposedScanner().scan([port])).sockets.map(shape).sort();
-      // 2 listeners, 1 UDP, 2 connections with both ends here: 7 sockets, all owned by this process.
-      assert.equal(fromSs.length, 7, fromSs.join('\n'));
-      assert.deepEqual(fromProposal, fromSs);
-      assert.ok(fromProposal.every((line) => line.endsWith(` ${process.pid}`)));
-    } finally {
-      for (const c of clients) c.destroy();
-      udp.close();
-      await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
-    }
-  });
-
-  test('reuses the last scan while nothing changes and looks again when something does', { skip: linuxRoot }, async () => {
-    const port = await freePort();
-    const scanner = createProposedScanner();
-    assert.equal((await scanner.scan([port])).reused, false);
-    assert.equal((await scanner.scan([port])).reused, true);
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    try {
-      const seen = await scanner.scan([port]);
-      assert.equal(seen.reused, false);
-      assert.equal(seen.sockets[0]?.pid, process.pid);
-      assert.equal((await scanner.scan([port])).reused, true);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
-    const gone = await scanner.scan([port]);
-    assert.equal(gone.reused, false);
-    assert.deepEqual(gone.sockets, []);
   });
 });

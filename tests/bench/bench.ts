@@ -7,8 +7,7 @@
  *
  * Options: --json, --quick (a fast smoke run: 0 and 1,000 sockets, short phases),
  * --sockets 0,1000,10000, --poll-seconds 30, --trials 12, --events 10000, --no-history-view,
- * --phases cli,scans,engine,history, --host-netns (stay in the host's network namespace), --out <file>,
- * --proposal (also measure tests/bench/proposed-scanner.ts: adds about two minutes).
+ * --phases cli,scans,engine,history, --host-netns (stay in the host's network namespace), --out <file>.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -22,8 +21,8 @@ import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
 import { buildNative } from '../../electron/build/build-native.ts';
 import type { ChildMessage } from './child-link.ts';
 import { addRatios, evaluateTargets, formatReport } from './bench-report.ts';
-import type { BenchReport, LatencyResult, MemoryResult, PollResult, ProposalReport, RunRow, UnratedRow } from './bench-report.ts';
-import { clearMethods, heldMethods, proposalMethods } from './methods.ts';
+import type { BenchReport, LatencyResult, MemoryResult, PollResult, RunRow, UnratedRow } from './bench-report.ts';
+import { clearMethods, heldMethods } from './methods.ts';
 import { DEFAULT_BUDGET, timeMethods } from './measure.ts';
 import type { Budget } from './measure.ts';
 import { readCpuTimes, readDescendantsCpuMs, readRssMb } from './proc-stat.ts';
@@ -46,8 +45,6 @@ interface Options {
   readonly budget: Budget;
   /** Which parts to run: scans (side-by-side timings), engine (poll, latency, memory), history (the window's view). */
   readonly phases: ReadonlySet<string>;
-  /** Also time tests/bench/proposed-scanner.ts, side by side, and run the engine phase with it. */
-  readonly proposal: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -69,7 +66,6 @@ function parseOptions(argv: readonly string[]): Options {
     out: value('--out') ?? join(here, 'results', 'latest.json'),
     budget: quick ? { ...DEFAULT_BUDGET, msPerMethod: 600, minScans: 5 } : DEFAULT_BUDGET,
     phases: new Set((value('--phases') ?? 'cli,scans,engine,history').split(',')),
-    proposal: argv.includes('--proposal'),
   };
 }
 
@@ -110,27 +106,23 @@ async function measureScans(
   for (const sockets of [...options.sockets].sort((a, b) => a - b)) {
     const grown = await farm.request(`grow ${sockets}`, 'grown', 120_000);
     progress(`${String(grown['sockets'])} unrelated sockets open; timing with ${PORT} clear`);
-    const proposal = options.proposal ? proposalMethods(PORT) : { clear: [], held: [] };
-    const clear = await timeMethods([...clearMethods(PORT), ...proposal.clear], 'clear', { port: PORT, holderPid: null }, options.budget);
+    const clear = await timeMethods(clearMethods(PORT), 'clear', { port: PORT, holderPid: null }, options.budget);
     await holder.request('hold tcp', 'bound', 10_000);
     progress(`timing with pid ${holderPid} listening on ${PORT}`);
-    const held = await timeMethods([...heldMethods(PORT), ...proposal.held], 'held', { port: PORT, holderPid }, options.budget);
+    const held = await timeMethods(heldMethods(PORT), 'held', { port: PORT, holderPid }, options.budget);
     await holder.request('release', 'released', 10_000);
     for (const t of [...clear, ...held]) {
       if (t.wrongAnswers > 0) {
         const why = t.port596 === 'clear' ? ' (something else used the port: another test running?)' : '';
         const message = `${t.method} (${t.port596}, ${sockets} sockets) answered wrong in ${t.wrongAnswers} of ${t.samples} scans${why}`;
         // Ghostport missing the holder's socket is a broken scan, and its timings mean nothing.
-        if (t.method === 'ghostport-found' || t.method === 'proposal-found') errors.push(message);
+        if (t.method === 'ghostport-found') errors.push(message);
         else warnings.push(message);
       }
       rows.push({ sockets, ...t });
     }
   }
-  // The proposal's rows are compared with the product's rows they would replace.
-  return addRatios(rows.filter((r) => !r.method.startsWith('proposal-'))).concat(
-    addRatios(rows.filter((r) => r.method.startsWith('proposal-')), rows),
-  );
+  return addRatios(rows);
 }
 
 async function measurePoll(driver: ChildLink, sockets: number, options: Options, warnings: string[]): Promise<PollResult> {
@@ -321,9 +313,8 @@ interface EnginePhase {
   readonly memory: MemoryResult;
 }
 
-/** Poll CPU, latency and memory of an engine child (with the product's scanner, or the proposal's). */
+/** Poll CPU, latency and memory of an engine child. */
 async function measureEngine(
-  scanner: 'system' | 'proposal',
   busy: number,
   holder: ChildLink,
   holderPid: number,
@@ -332,8 +323,8 @@ async function measureEngine(
 ): Promise<EnginePhase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ghostport-bench-'));
   tempDirs.push(dataDir);
-  progress(`engine child (${scanner} scanner): Engine + History (${dataDir}) at ${DEFAULT_INTERVAL_MS} ms`);
-  const args = [dataDir, String(DEFAULT_INTERVAL_MS), String(PORT), scanner];
+  progress(`engine child: Engine + History (${dataDir}) at ${DEFAULT_INTERVAL_MS} ms`);
+  const args = [dataDir, String(DEFAULT_INTERVAL_MS), String(PORT)];
   const driverStart = await startChild('engine driver', 'engine-driver.ts', args, ['--expose-gc']);
   const driver = driverStart.link;
   if (driverStart.ready['health'] !== 'ok') {
@@ -369,14 +360,12 @@ async function runBench(options: Options): Promise<BenchReport> {
   let poll: PollResult | null = null;
   let latency: LatencyResult | null = null;
   let memory: MemoryResult | null = null;
-  let proposalEngine: EnginePhase | null = null;
   try {
     if (options.phases.has('scans')) runs = await measureScans(farm, holder, holderPid, options, warnings, errors);
     if (options.phases.has('engine')) {
       const busy = Math.max(...options.sockets);
       await farm.request(`grow ${busy}`, 'grown', 120_000);
-      ({ poll, latency, memory } = await measureEngine('system', busy, holder, holderPid, options, warnings));
-      if (options.proposal) proposalEngine = await measureEngine('proposal', busy, holder, holderPid, options, warnings);
+      ({ poll, latency, memory } = await measureEngine(busy, holder, holderPid, options, warnings));
     }
   } catch (error) {
     errors.push(error instanceof Error ? error.message : String(error));
@@ -384,12 +373,11 @@ async function runBench(options: Options): Promise<BenchReport> {
   await stopAllChildren();
   const historyView =
     options.historyView && options.phases.has('history') ? await runHistoryView() : { skipped: 'not run (--quick, --no-history-view or --phases)' };
-  const partial = { runs: runs.filter((r) => !r.method.startsWith('proposal-')), poll, latencyMs: latency, memory, historyView };
+  const partial = { runs, poll, latencyMs: latency, memory, historyView };
   const busySockets = options.sockets.includes(10_000) ? 10_000 : Math.max(...options.sockets);
   return {
     ...partial,
     cliScan,
-    ...(options.proposal ? { proposal: describeProposal(runs, proposalEngine, historyView, busySockets) } : {}),
     rssMb: memory?.rssMbAfter ?? null,
     targets: evaluateTargets(partial, busySockets),
     machine: describeMachine(loadAtStart),
@@ -397,24 +385,6 @@ async function runBench(options: Options): Promise<BenchReport> {
     durationS: round((Date.now() - startedAt.getTime()) / 1000, 1),
     warnings,
     errors,
-  };
-}
-
-/** The proposal's rows and engine numbers, and the targets as they would be with it in place of the product's scanner. */
-function describeProposal(runs: readonly RunRow[], engine: EnginePhase | null, historyView: unknown, busySockets: number): ProposalReport {
-  const own = runs.filter((r) => r.method.startsWith('proposal-'));
-  // The targets with the proposal's rows standing in for Ghostport's, against the same baselines.
-  const substituted = runs
-    .filter((r) => !r.method.startsWith('ghostport-steady') && !r.method.startsWith('ghostport-found') && !r.method.startsWith('proposal-'))
-    .concat(own.map((r) => ({ ...r, method: r.method === 'proposal-steady' ? ('ghostport-steady' as const) : ('ghostport-found' as const) })));
-  const view = { runs: substituted, poll: engine?.poll ?? null, latencyMs: engine?.latency ?? null, memory: engine?.memory ?? null, historyView };
-  return {
-    description: 'tests/bench/proposed-scanner.ts: /proc/net probe in-process; owners from /proc/PID/fd, newest pid first',
-    runs: own,
-    poll: view.poll,
-    latencyMs: view.latencyMs,
-    memory: view.memory,
-    targets: evaluateTargets(view, busySockets).filter((t) => t.id !== 'history-view'),
   };
 }
 

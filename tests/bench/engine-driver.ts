@@ -5,7 +5,7 @@
  * {"type":"events","t":hrtime ns,...} for every scan with events. Commands on stdin: `stats` or
  * `stats gc` (replies {"type":"stats",...} about the scans since the previous `stats`); stdin
  * closing stops the engine, closes the history and exits.
- * Usage: engine-driver.ts <dataDir> [intervalMs] [port] [system|proposal]
+ * Usage: engine-driver.ts <dataDir> [intervalMs] [port]
  */
 import { createInterface } from 'node:readline';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
@@ -13,7 +13,6 @@ import { Engine } from '../../electron/node/engine.ts';
 import { History } from '../../electron/node/history.ts';
 import { createOsSource } from '../../electron/node/os-source.ts';
 import type { Scanner } from '../../electron/node/scanner.ts';
-import { createProposedScanner } from './proposed-scanner.ts';
 import { median, percentile } from './stats.ts';
 
 function reply(message: Record<string, unknown>): void {
@@ -28,7 +27,7 @@ if (import.meta.main) {
   const history = History.open({ dataDir });
   // The scanner the engine would create by itself, wrapped only to count the full scans (with
   // owner lookup) apart from the cheap probes that found the set unchanged.
-  const system = process.argv[5] === 'proposal' ? createProposedScanner() : createOsSource().scanner;
+  const system = createOsSource().scanner;
   let fullScans = 0;
   const scanner: Scanner = {
     async scan(ports) {

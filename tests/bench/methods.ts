@@ -9,10 +9,9 @@ import si from 'systeminformation';
 import { Engine } from '../../electron/node/engine.ts';
 import { createOsSource } from '../../electron/node/os-source.ts';
 import type { Scanner } from '../../electron/node/scanner.ts';
-import { createProposedScanner } from './proposed-scanner.ts';
 import { HOLDER_MARKER } from './port-holder.ts';
 
-/** The method names of the issue's JSON schema (plus `ghostport-held`, and the `proposal-*` rows of `--proposal`). */
+/** The method names of the issue's JSON schema (plus `ghostport-held`). */
 export type MethodName =
   | 'ghostport-steady'
   | 'ghostport-found'
@@ -21,8 +20,7 @@ export type MethodName =
   | 'lsof'
   | 'ss-filter'
   | 'ss-filter-no-owner'
-  | 'proposal-steady'
-  | 'proposal-found';
+;
 
 /** Whether port 596 is held by the holder child while a method is timed. */
 export type PortState = 'clear' | 'held';
@@ -145,12 +143,4 @@ export function clearMethods(port: number): Method[] {
 /** Methods timed with the holder's socket on port 596. */
 export function heldMethods(port: number): Method[] {
   return [ghostportFound(port), ghostportHeld(port), systeminformation(), lsof(), ssWithOwners(), ssWithoutOwners()];
-}
-
-/** The proposal's rows (tests/bench/proposed-scanner.ts), clear and held. */
-export function proposalMethods(port: number): { readonly clear: Method[]; readonly held: Method[] } {
-  return {
-    clear: [ghostportSteady(port, createProposedScanner, 'proposal-steady')],
-    held: [ghostportFound(port, createProposedScanner, 'proposal-found')],
-  };
 }
