@@ -81,11 +81,6 @@ export function csvLine(event: PortEvent): string {
   return `${eventToCells(event).map(csvField).join(',')}\r\n`;
 }
 
-/** The whole CSV document: a header row and one row per event. */
-export function formatEventsCsv(events: readonly PortEvent[]): string {
-  return csvHeaderLine() + events.map(csvLine).join('');
-}
-
 /** What a JSON export says about itself. */
 export interface ExportMeta {
   readonly exportedAt: string;
@@ -113,11 +108,6 @@ export function jsonEvent(event: PortEvent, index: number): string {
 /** The end of the JSON export. */
 export function jsonClosing(count: number): string {
   return `${count === 0 ? '' : '\n  '}],\n  "count": ${count}\n}\n`;
-}
-
-/** The whole JSON document at once (small exports and tests). */
-export function formatEventsJson(events: readonly PortEvent[], meta: ExportMeta): string {
-  return jsonOpening(meta) + events.map(jsonEvent).join('') + jsonClosing(events.length);
 }
 
 /** A default file name for an export, e.g. `ghostport-events-2026-01-31T10-00-00Z.csv`. */

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CSV_COLUMNS, csvField, defaultExportFileName, formatEventsCsv, formatEventsJson } from '../../electron/common/export-format.ts';
+import { CSV_COLUMNS, csvField, csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../../electron/common/export-format.ts';
+import type { ExportMeta } from '../../electron/common/export-format.ts';
+import type { PortEvent } from '../../electron/common/model.ts';
+
+/** A whole CSV document from the streamed pieces, as the export writes it. */
+const formatEventsCsv = (events: readonly PortEvent[]): string => csvHeaderLine() + events.map(csvLine).join('');
+/** A whole JSON document from the streamed pieces, as the export writes it. */
+const formatEventsJson = (events: readonly PortEvent[], meta: ExportMeta): string =>
+  jsonOpening(meta) + events.map(jsonEvent).join('') + jsonClosing(events.length);
 import { makeEvent, makeProcess, makeSocket } from './desktop-fixtures.ts';
 
 /** A small RFC 4180 reader, to check that what we write reads back cell for cell. */
