@@ -5,7 +5,7 @@
  * One `setupX()` per feature; no logic of its own.
  */
 import { Notification, app, dialog, session, shell } from 'electron';
-import { resolveDataDir } from '../node/data-dir.ts';
+import { locateHistory, resolveDataDir, resolveDataDirs } from '../node/data-dir.ts';
 import { Engine } from '../node/engine.ts';
 import { warmEvidence } from '../node/process-info.ts';
 import { History } from '../node/history.ts';
@@ -114,7 +114,10 @@ async function onReady(dataDir: string): Promise<void> {
   setupAppProtocol(session.defaultSession, paths.rendererDir);
 
   const store = await SettingsStore.open({ dataDir });
-  const history = History.open({ dataDir });
+  // The history lives in the XDG state folder on Linux (moved there once from the data directory).
+  const located = locateHistory(resolveDataDirs(), true);
+  if (located.note) console.info(`ghostport: ${located.note}`);
+  const history = History.open({ dataDir: located.dir });
   const engine = new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
   const stopRetention = setupRetention(history, store);
   setupLoginItemRefresh(store);

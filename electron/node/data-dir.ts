@@ -8,7 +8,7 @@
  * another user, or a directory others may write to, is refused (another user could swap a file
  * for a link to anything root can write).
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -27,6 +27,53 @@ export function resolveDataDir(
   if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), APP_DIR_NAME);
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', APP_DIR_NAME);
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), APP_DIR_NAME);
+}
+
+/**
+ * Where the settings (configuration) and the history (state) live. On Linux they follow the XDG
+ * base directories: $XDG_CONFIG_HOME/Ghostport (~/.config) and $XDG_STATE_HOME/Ghostport
+ * (~/.local/state). Elsewhere, and with --data-dir or GHOSTPORT_DATA_DIR, both are one folder.
+ */
+export interface DataDirs {
+  readonly config: string;
+  readonly state: string;
+}
+
+/** Resolves both folders, with the same precedence as resolveDataDir. */
+export function resolveDataDirs(explicit?: string | null, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): DataDirs {
+  const config = resolveDataDir(explicit, env, platform);
+  if (explicit || env.GHOSTPORT_DATA_DIR || platform === 'win32' || platform === 'darwin') return { config, state: config };
+  const home = env.HOME || env.USERPROFILE || homedir();
+  return { config, state: join(env.XDG_STATE_HOME || join(home, '.local', 'state'), APP_DIR_NAME) };
+}
+
+/** The folder whose history to open, and what to tell the user about it (a move, or why not yet). */
+export interface HistoryLocation {
+  readonly dir: string;
+  readonly note: string | null;
+}
+
+/**
+ * Where the history is, moving it once from the configuration folder (where Ghostport kept it
+ * before the XDG split) to the state folder when `move` (commands that write). Loses nothing:
+ * it moves only when the state folder has no history yet, and never while another Ghostport has
+ * the old store open (its write-ahead log exists): then the old place is used this time.
+ */
+export function locateHistory(dirs: DataDirs, move: boolean): HistoryLocation {
+  const legacy = join(dirs.config, 'history.db');
+  const target = join(dirs.state, 'history.db');
+  if (dirs.config === dirs.state || existsSync(target) || !existsSync(legacy)) return { dir: dirs.state, note: null };
+  if (!move) return { dir: dirs.config, note: null };
+  if (existsSync(`${legacy}-wal`)) return { dir: dirs.config, note: `The history stays in ${dirs.config} for now: another Ghostport has it open. It moves to ${dirs.state} (XDG state folder) once that one stops.` };
+  checkStoreFile(legacy);
+  checkDataDir(dirs.state, true);
+  try {
+    // Without a write-ahead log the database file is the whole store (a stale -shm is rebuilt).
+    renameSync(legacy, target);
+  } catch (error) {
+    return { dir: dirs.config, note: `The history stays in ${dirs.config}: it could not be moved to ${dirs.state} (${(error as NodeJS.ErrnoException).code ?? String(error)}).` };
+  }
+  return { dir: dirs.state, note: `Moved the history from ${legacy} to ${target} (the XDG state folder); nothing else changed.` };
 }
 
 /** A data directory or store file Ghostport refuses to use; the message says why and what to do. */

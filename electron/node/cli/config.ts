@@ -10,13 +10,16 @@ import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, type PortSocket } from '../../common
 import type { AllowlistEntry } from '../../common/settings.ts';
 import { isSocketAllowed } from '../../common/allowlist.ts';
 import { escapeUnsafe } from '../../common/display-text.ts';
-import { checkDataDir, resolveDataDir } from '../data-dir.ts';
+import { checkDataDir, locateHistory, resolveDataDirs } from '../data-dir.ts';
 import type { CliOptions } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
 
 /** What a command runs with: settings from the file, then flags on top. */
 export interface CliConfig {
+  /** The settings' folder (and everything else's, unless Linux's XDG split applies). */
   readonly dataDir: string;
+  /** The history's folder: the XDG state folder on Linux, moved there once from the old place. */
+  readonly historyDir: string;
   /** True when the directory exists (or was just created by a command that writes). */
   readonly dataDirExists: boolean;
   readonly ports: readonly number[];
@@ -33,7 +36,8 @@ export interface CliConfig {
  */
 export async function loadConfig(options: CliOptions, io: CliIo, create: boolean): Promise<CliConfig> {
   const chosen = options['data-dir'] || io.env.GHOSTPORT_DATA_DIR || null;
-  const dataDir = resolveDataDir(options['data-dir'] ?? null, io.env);
+  const dirs = resolveDataDirs(options['data-dir'] ?? null, io.env);
+  const dataDir = dirs.config;
   let exists: boolean;
   try {
     exists = checkDataDir(dataDir, create);
@@ -45,9 +49,12 @@ export async function loadConfig(options: CliOptions, io: CliIo, create: boolean
     throw new CliError(`the data directory ${escapeUnsafe(dataDir)} does not exist: check the path given with ${options['data-dir'] ? '--data-dir' : 'GHOSTPORT_DATA_DIR'}`);
   }
   const settings = exists ? await readSettings(dataDir, io) : null;
+  const history = locateHistory(dirs, create);
+  if (history.note) io.err(`ghostport: ${escapeUnsafe(history.note)}\n`);
   const allowlist = settings?.allowlist ?? [];
   return {
     dataDir,
+    historyDir: history.dir,
     dataDirExists: exists,
     ports: options.port ?? settings?.ports ?? [DEFAULT_PORT],
     intervalMs: options.interval ?? settings?.intervalMs ?? DEFAULT_INTERVAL_MS,

@@ -3,6 +3,7 @@
  * the newest events, --follow waits for more. Read-only: opens the store as a reader that
  * creates, moves and repairs nothing.
  */
+import { existsSync } from 'node:fs';
 import { escapeUnsafe } from '../../common/display-text.ts';
 import type { HistoryEntry } from '../../common/history-query.ts';
 import type { CliOptions } from './args.ts';
@@ -19,12 +20,12 @@ export async function history(options: CliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(options, io, false);
   const [{ History }, { writeLines }] = await Promise.all([import('../history.ts'), import('../write-lines.ts')]);
   const sleep = sleeper(io);
-  if (!config.dataDirExists && !options.follow) {
-    if (!options.quiet && !options.json) io.err(`ghostport: nothing recorded yet in ${escapeUnsafe(config.dataDir)} (ghostport watch and the tray app record there).\n`);
+  if (!config.dataDirExists && !existsSync(config.historyDir) && !options.follow) {
+    if (!options.quiet && !options.json) io.err(`ghostport: nothing recorded yet in ${escapeUnsafe(config.historyDir)} (ghostport watch and the tray app record there).\n`);
     return EXIT.clear;
   }
   const filter = { ...(options.since ? { since: options.since } : {}), ...(options.port ? { ports: [...options.port] } : {}) };
-  let store = History.openReader({ dataDir: config.dataDir });
+  let store = History.openReader({ dataDir: config.historyDir });
   let lastSeq = 0;
   let events = 0;
   const emit = async (entries: Iterable<HistoryEntry>) => {
@@ -50,7 +51,7 @@ export async function history(options: CliOptions, io: CliIo): Promise<number> {
       // A store that did not exist yet (or was read before any writer) is opened again.
       if (store.path === null) {
         store.close();
-        store = History.openReader({ dataDir: config.dataDir });
+        store = History.openReader({ dataDir: config.historyDir });
       }
       const fresh = (function* () {
         for (const entry of store.entries(filter)) if (entry.kind === 'event' && entry.event.seq > lastSeq) yield entry;

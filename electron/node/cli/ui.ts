@@ -25,7 +25,7 @@ export async function ui(options: CliOptions, io: CliIo, version: string): Promi
     import('../ui-server.ts'),
   ]);
   const settings = await SettingsStore.open({ dataDir: config.dataDir });
-  const history = History.open({ dataDir: config.dataDir, label: 'ui' });
+  const history = History.open({ dataDir: config.historyDir, label: 'ui' });
   const engine = new Engine({ ports: settings.settings.ports, intervalMs: settings.settings.intervalMs, history });
   const downloads = join(homedir(), 'Downloads');
   const service = createAppService({

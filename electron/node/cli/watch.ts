@@ -17,7 +17,7 @@ export async function watch(options: CliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(options, io, record);
   const [{ Engine }, history] = await Promise.all([
     import('../engine.ts'),
-    record ? import('../history.ts').then(({ History }) => History.open({ dataDir: config.dataDir, label: 'watch' })) : null,
+    record ? import('../history.ts').then(({ History }) => History.open({ dataDir: config.historyDir, label: 'watch' })) : null,
   ]);
   const out = options.quiet ? () => undefined : io.out;
   const engine = new Engine({ ports: config.ports, intervalMs: config.intervalMs, history });
