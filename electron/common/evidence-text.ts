@@ -86,7 +86,9 @@ export function evidenceGroups(p: ProcessInfo): EvidenceGroup[] {
     },
     {
       title: 'Talking to',
-      rows: sockets
+      rows: sockets && sockets.total <= 1 && sockets.listening.length === 0 && sockets.peers.length === 0
+        ? [{ label: 'Other sockets', value: 'none: the socket on the watched port is its only one' }]
+        : sockets
         ? [
             { label: 'Listening on', value: sockets.listening.length > 0 ? sockets.listening : ['nothing'] },
             { label: 'Connected to', value: sockets.peers.length > 0 ? sockets.peers : ['nobody'] },

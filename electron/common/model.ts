@@ -91,7 +91,7 @@ export interface AncestorInfo {
   readonly startedAt: string | null;
 }
 
-/** A short summary of a process's other sockets. */
+/** A short summary of a process's sockets; the lists are empty when the detected socket is its only one. */
 export interface OtherSockets {
   /** Its listening (TCP) and bound (UDP) endpoints, e.g. `TCP 0.0.0.0:22` (at most 16). */
   readonly listening: readonly string[];

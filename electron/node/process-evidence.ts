@@ -5,15 +5,16 @@
  * namespace. Every field is read independently: one that cannot be read (the process exited
  * mid-capture, permissions) is null with its reason in `reasons`, and the rest is kept.
  *
- * The slow parts (hashing the executable, the package lookup) run beside the rest and are
+ * The slow parts (hashing the executable, the package lookup, the socket tables) run beside the rest and are
  * waited for at most `slowBudgetMs`: detection is never held up by a large binary. They go on
  * after that and are cached (by file identity, by path), so the next capture has them at once.
  */
 import { readFile, readlink, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { parseCgroup } from '../common/cgroup.ts';
 import type { AncestorInfo, OtherSockets, ProcessInfo } from '../common/model.ts';
 import { ExeDigester, reasonOf } from './exe-digest.ts';
-import type { ExeDigestOptions } from './exe-digest.ts';
+import type { ExeDigest, ExeDigestOptions } from './exe-digest.ts';
 import { DpkgDatabase, systemPackageDatabase } from './package-db.ts';
 import type { PackageAnswer, PackageDatabase } from './package-db.ts';
 import { decodeProcNetAddress } from './proc-net.ts';
@@ -46,6 +47,9 @@ export interface EvidenceOptions extends ExeDigestOptions {
 export type AncestorReader = (pid: number) => Promise<(AncestorInfo & { readonly parentPid: number | null }) | null>;
 
 const LIST_MAX = 16;
+// How long a file's hash and package answer are reused: a package install or removal shows within it.
+const SLOW_TTL_MS = 60_000;
+const FD_MAX = 1024;
 const DELETED = ' (deleted)';
 
 /** Captures evidence, with its own hash and package caches. */
@@ -54,6 +58,7 @@ export class EvidenceCollector {
   readonly #packages: PackageDatabase;
   readonly #budget: number;
   readonly #depth: number;
+  readonly #known = new Map<string, { readonly hash: Promise<ExeDigest>; readonly pkg: Promise<PackageAnswer>; readonly at: number }>();
 
   constructor(options: EvidenceOptions = {}) {
     this.#digester = new ExeDigester(options);
@@ -79,30 +84,26 @@ export class EvidenceCollector {
         return null;
       }
     };
-    const path = base.exeLink?.endsWith(DELETED) ? base.exeLink.slice(0, -DELETED.length) : base.exeLink;
-    const hash = this.#digester.digest(base.pid);
-    const pkg: Promise<PackageAnswer> = path
-      ? this.#packages.lookup(path, async () => {
-          const md5 = await this.#digester.digest(base.pid, 'md5');
-          return md5.ok ? md5.hex : null;
-        }).catch((error: unknown) => ({ package: null, reason: reasonOf(error) }))
-      : Promise.resolve({ package: null, reason: 'the executable is hidden' });
+    const exe = stat(`${dir}/exe`);
+    exe.catch(() => undefined);
+    const { hash, pkg } = await this.#slow(base, exe);
     const budget = new Promise<undefined>((resolve) => setTimeout(resolve, this.#budget, undefined).unref());
-    const [cwd, exeDeleted, cgroup, netns, otherSockets, ancestry] = await Promise.all([
+    const [cwd, exeDeleted, cgroup, netns, ancestry] = await Promise.all([
       attempt('cwd', () => readlink(`${dir}/cwd`)),
-      attempt('exeDeleted', () => isExeDeleted(base.pid, base.exeLink)),
+      attempt('exeDeleted', () => isExeDeleted(exe, base.exeLink)),
       attempt('unit', async () => parseCgroup(await readFile(`${dir}/cgroup`, 'utf8'))),
       attempt('netns', async () => Number(/\[(\d+)\]/.exec(await readlink(`${dir}/ns/net`))?.[1] ?? Number.NaN) || null),
-      attempt('otherSockets', () => readOtherSockets(base.pid)),
       this.#ancestry(base.parentPid, readAncestor),
     ]);
-    const [digest, answer] = await Promise.all([Promise.race([hash, budget]), Promise.race([pkg, budget])]);
+    const sockets = attempt('otherSockets', () => readOtherSockets(base.pid));
+    const [digest, answer, otherSockets] = await Promise.all([Promise.race([hash, budget]), Promise.race([pkg, budget]), Promise.race([sockets, budget])]);
     const late = `still being computed at detection (over ${this.#budget} ms); the live details show it`;
     if (cgroup && !cgroup.unit) reasons.unit = `its cgroup (${cgroup.path ?? 'unknown'}) names no systemd unit`;
     if (cgroup && !cgroup.container) reasons.container = 'not in a container (no runtime named in its cgroup)';
     if (!cgroup) reasons.container = reasons.unit!;
     if (!digest?.ok) reasons.exeSha256 = digest ? digest.reason : late;
     if (!answer?.package) reasons.package = answer ? answer.reason! : late;
+    if (otherSockets === undefined) reasons.otherSockets = late;
     return {
       cwd: cwd === null ? null : cwd.endsWith(DELETED) ? cwd.slice(0, -DELETED.length) : cwd,
       exeDeleted,
@@ -112,9 +113,39 @@ export class EvidenceCollector {
       container: cgroup?.container ?? null,
       netns,
       ancestry,
-      otherSockets,
+      otherSockets: otherSockets ?? null,
       ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
     };
+  }
+
+  /**
+   * The hash and the package of the running executable, started once per file (device, inode,
+   * size, mtime and path) and kept for SLOW_TTL_MS: a binary seen again costs one stat.
+   */
+  async #slow(base: CaptureBase, exe: Promise<Stats>): Promise<{ hash: Promise<ExeDigest>; pkg: Promise<PackageAnswer> }> {
+    const path = base.exeLink?.endsWith(DELETED) ? base.exeLink.slice(0, -DELETED.length) : base.exeLink;
+    const st = await exe.catch(() => null);
+    const key = st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${path}` : null;
+    const now = Date.now();
+    const known = key ? this.#known.get(key) : undefined;
+    if (known && known.at > now - SLOW_TTL_MS) return known;
+    const hash = this.#digester.digest(base.pid);
+    const pkg: Promise<PackageAnswer> = path
+      ? this.#packages
+          .lookup(path, async () => {
+            const md5 = await this.#digester.digest(base.pid, 'md5');
+            return md5.ok ? md5.hex : null;
+          })
+          .catch((error: unknown) => ({ package: null, reason: reasonOf(error) }))
+      : Promise.resolve({ package: null, reason: 'the executable is hidden' });
+    const entry = { hash, pkg, at: now };
+    if (key) {
+      this.#known.set(key, entry);
+      if (this.#known.size > 512) this.#known.delete(this.#known.keys().next().value!);
+      // A failure (the process exited mid-read) is not an answer about the file: forget it.
+      void hash.then((d) => d.ok || this.#known.delete(key));
+    }
+    return entry;
   }
 
   async #ancestry(parentPid: number | null, readAncestor: AncestorReader): Promise<AncestorInfo[]> {
@@ -133,46 +164,51 @@ export class EvidenceCollector {
 }
 
 /** True when the running executable was deleted, or replaced by another file at its path. */
-async function isExeDeleted(pid: number, exeLink: string | null): Promise<boolean | null> {
+async function isExeDeleted(exe: Promise<Stats>, exeLink: string | null): Promise<boolean | null> {
   if (exeLink === null) return null;
   if (exeLink.endsWith(DELETED)) return true;
-  const [running, onDisk] = await Promise.all([stat(`/proc/${pid}/exe`), stat(exeLink).catch(() => null)]);
+  const [running, onDisk] = await Promise.all([exe, stat(exeLink).catch(() => null)]);
   return onDisk === null || running.ino !== onDisk.ino || running.dev !== onDisk.dev;
 }
 
 /**
  * The process's sockets (the detected one included), summarised from its open file descriptors
- * and its network namespace's tables.
+ * and its network namespace's tables. Reading /proc/PID/net/tcp walks the kernel's whole TCP
+ * hash table (10-30 ms here even when nearly empty), so it is skipped when the process holds a
+ * single socket (the detected one) and is otherwise one of the parts detection does not wait for.
  */
 export async function readOtherSockets(pid: number): Promise<OtherSockets> {
   const dir = `/proc/${pid}/fd`;
-  const inodes = new Set<string>();
-  for (const fd of await readdir(dir)) {
-    const link = await readlink(`${dir}/${fd}`).catch(() => '');
-    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-    if (inode) inodes.add(inode);
-  }
+  // A process with thousands of descriptors is summarised from its first FD_MAX: capture stays bounded.
+  const links = await Promise.all((await readdir(dir)).slice(0, FD_MAX).map((fd) => readlink(`${dir}/${fd}`).catch(() => '')));
+  const inodes = new Set(links.map((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1]).filter((inode): inode is string => inode !== undefined));
   const listening: string[] = [];
   const peers: string[] = [];
-  if (inodes.size > 0) {
-    for (const file of ['tcp', 'tcp6', 'udp', 'udp6']) {
-      const text = await readFile(`/proc/${pid}/net/${file}`, 'latin1').catch(() => '');
-      for (const line of text.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || !inodes.has(f[9]!)) continue;
-        const proto = file.slice(0, 3).toUpperCase();
-        const [lh, lp] = f[1]!.split(':');
-        const [rh, rp] = f[2]!.split(':');
-        const remotePort = Number.parseInt(rp ?? '0', 16);
-        const endpoint = (hex: string, port: number) => {
-          const address = decodeProcNetAddress(hex);
-          return `${proto} ${address.includes(':') ? `[${address}]` : address}:${port}`;
-        };
-        if (proto === 'tcp' ? f[3] === '0A' : remotePort === 0) listening.push(endpoint(lh!, Number.parseInt(lp!, 16)));
-        else if (remotePort !== 0) peers.push(endpoint(rh!, remotePort));
+  if (inodes.size > 1) {
+    const files = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
+    const texts = await Promise.all(files.map((file) => readFile(`/proc/${pid}/net/${file}`, 'latin1').catch(() => '')));
+    for (const [n, file] of files.entries()) {
+      const text = texts[n]!;
+      // Find each inode rather than split every line: the table may hold thousands of others' sockets.
+      for (const inode of inodes) {
+        for (let at = text.indexOf(` ${inode} `); at >= 0; at = text.indexOf(` ${inode} `, at + 1)) {
+          const f = text.slice(text.lastIndexOf('\n', at) + 1, text.indexOf('\n', at)).trim().split(/\s+/);
+          if (f[9] !== inode) continue;
+          const proto = file.slice(0, 3).toUpperCase();
+          const [lh, lp] = f[1]!.split(':');
+          const [rh, rp] = f[2]!.split(':');
+          const remotePort = Number.parseInt(rp ?? '0', 16);
+          const endpoint = (hex: string, port: number) => {
+            const address = decodeProcNetAddress(hex);
+            return `${proto} ${address.includes(':') ? `[${address}]` : address}:${port}`;
+          };
+          if (proto === 'TCP' ? f[3] === '0A' : remotePort === 0) listening.push(endpoint(lh!, Number.parseInt(lp!, 16)));
+          else if (remotePort !== 0) peers.push(endpoint(rh!, remotePort));
+          break;
+        }
       }
     }
   }
   const unique = (list: string[]) => [...new Set(list)].sort().slice(0, LIST_MAX);
-  return { listening: unique(listening), peers: unique(peers), total: listening.length + peers.length };
+  return { listening: unique(listening), peers: unique(peers), total: inodes.size > 1 ? listening.length + peers.length : inodes.size };
 }

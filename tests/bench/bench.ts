@@ -28,6 +28,7 @@ import type { Budget } from './measure.ts';
 import { readCpuTimes, readDescendantsCpuMs, readRssMb } from './proc-stat.ts';
 import { median, percentile, round } from './stats.ts';
 import { measureCliScan } from './cli-scan.ts';
+import { formatEvidenceBench, measureEvidence, type EvidenceBench } from './evidence-capture.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = DEFAULT_PORT;
@@ -337,7 +338,7 @@ async function measureEngine(
   return { poll, latency, memory };
 }
 
-async function runBench(options: Options): Promise<BenchReport> {
+async function runBench(options: Options): Promise<BenchReport & { readonly evidence: EvidenceBench | null }> {
   const startedAt = new Date();
   const warnings: string[] = [];
   const errors: string[] = [];
@@ -360,12 +361,14 @@ async function runBench(options: Options): Promise<BenchReport> {
   let poll: PollResult | null = null;
   let latency: LatencyResult | null = null;
   let memory: MemoryResult | null = null;
+  let evidence: EvidenceBench | null = null;
   try {
     if (options.phases.has('scans')) runs = await measureScans(farm, holder, holderPid, options, warnings, errors);
     if (options.phases.has('engine')) {
       const busy = Math.max(...options.sockets);
       await farm.request(`grow ${busy}`, 'grown', 120_000);
       ({ poll, latency, memory } = await measureEngine(busy, holder, holderPid, options, warnings));
+      evidence = await measureEvidence(holderPid);
     }
   } catch (error) {
     errors.push(error instanceof Error ? error.message : String(error));
@@ -378,6 +381,7 @@ async function runBench(options: Options): Promise<BenchReport> {
   return {
     ...partial,
     cliScan,
+    evidence,
     rssMb: memory?.rssMbAfter ?? null,
     targets: evaluateTargets(partial, busySockets),
     machine: describeMachine(loadAtStart),
@@ -417,7 +421,7 @@ if (import.meta.main) {
     const report = await runBench(options);
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n${report.evidence ? `${formatEvidenceBench(report.evidence)}\n` : ''}`);
     process.exitCode = report.errors.length > 0 ? 1 : 0;
   } catch (error) {
     process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -19,7 +19,7 @@ import { startWindowRig } from '../support/window-rig.ts';
 import type { WindowRig } from '../support/window-rig.ts';
 import { openWindow } from '../support/window-page.ts';
 import type { WindowPage } from '../support/window-page.ts';
-import { readProcessInfo } from '../../electron/node/process-info.ts';
+import { configureEvidence, readProcessInfo } from '../../electron/node/process-info.ts';
 
 const PORT = 596;
 const PYTHON = '/usr/bin/python3.11';
@@ -33,6 +33,8 @@ const work = mkdtempSync(join(tmpdir(), 'ghostport-evidence-window-'));
 const children = new Set<ChildProcess>();
 
 test.beforeAll(async () => {
+  // Detection here may wait for the hash, package and socket tables: the assertions are on them.
+  configureEvidence({ slowBudgetMs: 5000 });
   rig = await startWindowRig({ intervalMs: 400 });
   await waitFor(() => rig.engine.snapshot, 20_000);
 });
@@ -47,6 +49,7 @@ test.afterEach(async () => {
 
 test.afterAll(async () => {
   await rig?.close();
+  configureEvidence({});
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -326,7 +326,7 @@ function withLateEvidence(captured: ProcessInfo, live: ProcessInfo | null, paren
     ...captured,
     ancestry: captured.ancestry ?? parents.map((p) => ({ pid: p.pid, name: p.name, command: p.command, user: p.user, startedAt: p.startedAt })),
   };
-  for (const field of ['exeSha256', 'package'] as const) {
+  for (const field of ['exeSha256', 'package', 'otherSockets'] as const) {
     if (!live || captured[field] || !/^still being computed/.test(captured.reasons?.[field] ?? '')) continue;
     const { [field]: _late, ...reasons } = merged.reasons ?? {};
     const reason = live.reasons?.[field];
