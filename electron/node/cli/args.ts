@@ -50,6 +50,11 @@ export const OPTIONS = {
   json: { help: 'machine-readable output: one JSON document for scan, one JSON object a line otherwise' },
   details: { short: 'v', help: 'after the table, each socket\'s evidence: who (user, unit, container), what (executable, SHA-256, package), how it started (arguments, directory, parents), talking to' },
   quiet: { short: 'q', help: 'print nothing on stdout: the exit status is the answer (errors still go to stderr)' },
+  service: { value: 'PATH', negatable: true, help: 'read from the Ghostport service at PATH (default: /run/ghostport/ghostport.sock, used when it answers); --no-service uses a local engine', convert: convertPath('--service') },
+  socket: { value: 'PATH', help: 'serve: the Unix socket to listen on (default /run/ghostport/ghostport.sock)', convert: convertPath('--socket') },
+  'socket-group': { value: 'GROUP', help: 'serve: the group that may read the socket (mode 0660), e.g. ghostport', convert: convertPath('--socket-group') },
+  'metrics-address': { value: 'HOST:PORT', help: 'serve: Prometheus metrics at http://HOST:PORT/metrics (off by default; they name processes: 127.0.0.1:9596 for this host only)', convert: convertPath('--metrics-address') },
+  'log-format': { value: 'FORMAT', choices: ['text', 'json'], help: 'serve: text (default) or json, one object a line for journald, Loki or Elasticsearch', convert: convertChoice('log-format', ['text', 'json']) },
   'data-dir': { value: 'DIR', directory: true, help: 'where the settings and history live (default: $GHOSTPORT_DATA_DIR, else the per-user folders)', convert: convertDir },
   'http-port': { value: 'N', help: 'serve the window on 127.0.0.1 port N (default: any free port)', convert: convertHttpPort },
   help: { short: 'h', help: 'show this command\'s help' },
@@ -68,9 +73,10 @@ export interface CommandSpec {
 
 /** Every command, in the order help lists them. */
 export const COMMANDS = {
-  scan: { summary: 'look once at the watched ports and print what is on them', options: ['port', 'state', 'details', 'json', 'quiet', 'data-dir', 'help'] },
-  watch: { summary: 'keep watching; print each event as it happens and record it in the history', options: ['port', 'interval', 'history', 'json', 'quiet', 'data-dir', 'help'] },
-  history: { summary: 'print recorded events, oldest first', options: ['port', 'since', 'limit', 'follow', 'json', 'quiet', 'data-dir', 'help'] },
+  scan: { summary: 'look once at the watched ports and print what is on them', options: ['port', 'state', 'details', 'json', 'quiet', 'service', 'data-dir', 'help'] },
+  watch: { summary: 'keep watching; print each event as it happens and record it in the history', options: ['port', 'interval', 'history', 'json', 'quiet', 'service', 'data-dir', 'help'] },
+  history: { summary: 'print recorded events, oldest first', options: ['port', 'since', 'limit', 'follow', 'json', 'quiet', 'service', 'data-dir', 'help'] },
+  serve: { summary: 'run the privileged service: watch for the whole host, serve the read-only API on a Unix socket (and metrics)', options: ['interval', 'socket', 'socket-group', 'metrics-address', 'log-format', 'data-dir', 'help'] },
   ui: { summary: 'serve the Ghostport window on this machine\'s loopback address (where the tray app cannot run) and print its address', options: ['http-port', 'data-dir', 'help'] },
   help: { summary: 'show the help of every command, or of one', operand: 'COMMAND', options: [] },
   version: { summary: 'print the version', options: [] },
@@ -93,6 +99,12 @@ export interface CliOptions {
   readonly quiet?: boolean;
   readonly 'data-dir'?: string;
   readonly 'http-port'?: number;
+  /** A service socket, or false for --no-service. */
+  readonly service?: string | false;
+  readonly socket?: string;
+  readonly 'socket-group'?: string;
+  readonly 'metrics-address'?: string;
+  readonly 'log-format'?: 'text' | 'json';
 }
 
 /** A parsed command line. `help` carries the command whose help was asked for, if any. */
@@ -137,6 +149,10 @@ export function parseCliArgs(argv: readonly string[], context: ParseContext = { 
     if (!option || (negated && !option.negatable)) return fail(`unknown option "${clip(token.rawName)}"`);
     if (name === 'help') return ok({ command: 'help', topic: first, options: {} });
     if (!spec.options.includes(name as OptionName)) return fail(`option ${token.rawName} does not apply to "${first}" (see: ghostport help ${first})`);
+    if (negated && option.convert) {
+      values[name] = false;
+      continue;
+    }
     if (!option.convert) {
       if (token.value !== undefined) return fail(`option ${token.rawName} takes no value`);
       values[name] = !negated;
@@ -205,6 +221,10 @@ function convertChoice(option: string, choices: readonly string[]): Convert {
 function convertCount(text: string): ReturnType<Convert> {
   const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
   return n >= 1 ? { ok: true, value: n } : { ok: false, reason: `--limit must be a whole number of events, at least 1, not "${clip(text)}"` };
+}
+
+function convertPath(option: string): Convert {
+  return (text) => (text.trim() === '' ? { ok: false, reason: `${option} needs a value` } : { ok: true, value: text });
 }
 
 function convertDir(text: string): ReturnType<Convert> {

@@ -11,12 +11,15 @@ import { EXIT } from './args.ts';
 import { loadConfig } from './config.ts';
 import type { CliIo } from './io.ts';
 import { formatEntry } from './output.ts';
+import { connectForCli, historyViaService } from './via-service.ts';
 
 // How often --follow looks for events recorded by another process (watch, serve, the tray app).
 const FOLLOW_POLL_MS = 500;
 
 /** Prints the stored events; resolves with 0 (an unusable store throws: exit 2). */
 export async function history(options: CliOptions, io: CliIo): Promise<number> {
+  const service = await connectForCli(options, io);
+  if (service) return historyViaService(service, options, io);
   const config = await loadConfig(options, io, false);
   const [{ History }, { writeLines }] = await Promise.all([import('../history.ts'), import('../write-lines.ts')]);
   const sleep = sleeper(io);

@@ -15,6 +15,7 @@ const RUNNERS: Readonly<Record<Exclude<CommandName, 'help' | 'version'>, (option
   watch: async (options, io) => (await import('./watch.ts')).watch(options, io),
   history: async (options, io) => (await import('./history.ts')).history(options, io),
   ui: async (options, io) => (await import('./ui.ts')).ui(options, io, version()),
+  serve: async (options, io) => (await import('./serve.ts')).serve(options, io, version()),
 };
 
 /** Runs the CLI and resolves with the exit status; never rejects. */

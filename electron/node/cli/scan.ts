@@ -1,5 +1,4 @@
 /** `ghostport scan`: one look at the watched ports. Exit 0 clear, 1 found, 2 blind. */
-import { toScanJson } from '../../common/cli-json.ts';
 import { isListening } from '../../common/display-text.ts';
 import type { PortSocket, Snapshot } from '../../common/model.ts';
 import type { CliOptions } from './args.ts';
@@ -7,6 +6,7 @@ import { loadConfig } from './config.ts';
 import { EXIT } from './args.ts';
 import type { CliIo } from './io.ts';
 import { formatIssue, formatSnapshot } from './output.ts';
+import { connectForCli, scanJson, snapshotViaService, viaLine } from './via-service.ts';
 
 const STATE_FILTERS: Readonly<Record<NonNullable<CliOptions['state']>, (s: PortSocket) => boolean>> = {
   listen: isListening,
@@ -16,19 +16,24 @@ const STATE_FILTERS: Readonly<Record<NonNullable<CliOptions['state']>, (s: PortS
 /** Runs one scan and prints it; resolves with the exit status. */
 export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(options, io, false);
+  const service = await connectForCli(options, io);
   const { Engine } = await import('../engine.ts');
   // A one-shot scan may wait for the executable's hash and package; the monitor does not.
   if (options.details || options.json) (await import('../process-info.ts')).configureEvidence({ slowBudgetMs: 5000 });
-  const engine = new Engine({ ports: config.ports });
   let snapshot: Snapshot;
-  try {
-    snapshot = await engine.scanNow();
-  } finally {
-    await engine.stop();
+  if (service) snapshot = await snapshotViaService(service, options.port);
+  else {
+    const engine = new Engine({ ports: config.ports });
+    try {
+      snapshot = await engine.scanNow();
+    } finally {
+      await engine.stop();
+    }
   }
   const keep = options.state ? STATE_FILTERS[options.state] : null;
   if (keep) snapshot = { ...snapshot, sockets: snapshot.sockets.filter(keep) };
-  if (!options.quiet) io.out(options.json ? `${JSON.stringify(toScanJson(snapshot))}\n` : formatSnapshot(snapshot, config.allowed, options.details === true));
+  if (!options.quiet) io.out(options.json ? scanJson(snapshot, service ? 'service' : 'local') : formatSnapshot(snapshot, config.allowed, options.details === true));
+  if (service && !options.quiet && !options.json) io.out(viaLine(service));
   for (const issue of snapshot.issues) io.err(formatIssue(issue));
   if (snapshot.health === 'blind') return EXIT.error;
   // Allowlisted programs are listed but are not "something on the port" for scripts.

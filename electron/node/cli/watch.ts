@@ -10,9 +10,12 @@ import { EXIT } from './args.ts';
 import { loadConfig } from './config.ts';
 import type { CliIo } from './io.ts';
 import { formatEvent, formatIssue } from './output.ts';
+import { connectForCli, watchViaService } from './via-service.ts';
 
 /** Watches until SIGINT/SIGTERM (or the reader of stdout goes away); resolves with 0. */
 export async function watch(options: CliOptions, io: CliIo): Promise<number> {
+  const service = await connectForCli(options, io);
+  if (service) return watchViaService(service, options, io);
   const record = options.history !== false;
   const config = await loadConfig(options, io, record);
   const [{ Engine }, history] = await Promise.all([
@@ -35,7 +38,7 @@ export async function watch(options: CliOptions, io: CliIo): Promise<number> {
     if (key === last) return;
     const before = last;
     last = key;
-    if (options.json) out(`${JSON.stringify(toHealthJson(health, issues, snapshot.scannedAt))}\n`);
+    if (options.json) out(`${JSON.stringify({ ...toHealthJson(health, issues, snapshot.scannedAt), via: 'local' })}\n`);
     for (const issue of issues) io.err(formatIssue(issue));
     if (health === 'ok' && before !== '') io.err(`ghostport: ${describePorts(config.ports)}: seeing everything again.\n`);
   });
