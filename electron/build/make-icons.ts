@@ -90,7 +90,10 @@ export function trayIconLayers(state: TrayState, variant: TrayIconVariant): read
   ];
 }
 
-/** The layers of the app icon: a white ghost on a deep blue tile, watching. */
+/**
+ * The layers of the app icon: a white ghost on a deep blue tile, watching. No state colour: the
+ * app icon never changes, so a red mark on it would say "alert" while the port is clear.
+ */
 export function appIconLayers(): readonly Layer[] {
   const tile = roundedBox(8, 8, 7.4, 7.4, 3.2);
   const ghost = union(
@@ -102,8 +105,6 @@ export function appIconLayers(): readonly Layer[] {
   return [
     { shape: tile, color: [24, 36, 66, 255] },
     { shape: subtract(ghost, eyes), color: [245, 247, 250, 255] },
-    // The one red dot: something is on the port.
-    { shape: circle(12.6, 3.5, 1.35), color: [225, 45, 40, 255] },
   ];
 }
 

@@ -129,3 +129,19 @@ export function whyItMatters(port: number): string {
   }
   return `Port ${port} is on your watch list.`;
 }
+
+/** A duration in the two largest units that matter: `42 s`, `3 min 05 s`, `2 h 03 min`, `4 d 07 h`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '\u2014';
+  // The main process's clock may run a little ahead of the window's: just seen is "<1 s", not "—".
+  const totalSeconds = Math.floor(ms / 1000);
+  if (totalSeconds < 1) return '<1 s';
+  if (totalSeconds < 60) return `${totalSeconds} s`;
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) return `${minutes} min ${padTwo(totalSeconds % 60)} s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${padTwo(minutes % 60)} min`;
+  return `${Math.floor(hours / 24)} d ${padTwo(hours % 24)} h`;
+}
+
+const padTwo = (n: number): string => String(n).padStart(2, '0');

@@ -4,7 +4,7 @@
  * by the CLI (`scan --details`), the window and the notifications. Values are raw here; the
  * text forms are escaped with the one escaper.
  */
-import { describeEndpoint, describeOwner, displayText, escapeUnsafe, isListening } from './display-text.ts';
+import { describeEndpoint, describeOwner, displayText, escapeUnsafe, formatDuration, isListening } from './display-text.ts';
 import type { PortSocket, ProcessInfo } from './model.ts';
 
 /** One labelled value; a list for argv, ancestry and sockets; null when unknown (see `reason`). */
@@ -37,14 +37,6 @@ const row = (p: ProcessInfo, label: string, field: keyof ProcessInfo, value: str
     ? { label, value: null, ...(p.reasons?.[field] ? { reason: p.reasons[field] } : {}) }
     : { label, value };
 
-/** "3 h 2 min", "41 s": a duration for people. */
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
-}
 
 /** The evidence of a process, grouped. */
 export function evidenceGroups(p: ProcessInfo): EvidenceGroup[] {
@@ -80,7 +72,7 @@ export function evidenceGroups(p: ProcessInfo): EvidenceGroup[] {
       rows: [
         row(p, 'Arguments', 'argv', p.argv ?? [p.command]),
         row(p, 'Working directory', 'cwd', p.cwd),
-        row(p, 'Started', 'startedAt', p.startedAt === null ? null : `${p.startedAt}${typeof p.uptimeSeconds === 'number' ? ` (running ${formatDuration(p.uptimeSeconds)} at detection)` : ''}`),
+        row(p, 'Started', 'startedAt', p.startedAt === null ? null : `${p.startedAt}${typeof p.uptimeSeconds === 'number' ? ` (running ${formatDuration(p.uptimeSeconds * 1000)} at detection)` : ''}`),
         row(p, 'Started by', 'ancestry', p.ancestry?.map((a) => `${a.pid} ${a.name}${a.user ? ` (${a.user})` : ''}: ${a.command}`)),
       ],
     },

@@ -51,6 +51,16 @@ test('every state has a 1x and 2x icon per platform, at the documented sizes', a
   assert.deepEqual([app.width, app.height], [APP_ICON_SIZE, APP_ICON_SIZE]);
 });
 
+test('the app icon carries no alert colour: it is shown while the port is clear too', async () => {
+  const app = await load(join('assets', 'icon.png'));
+  let red = 0;
+  for (let i = 0; i < app.data.length; i += 4) {
+    const [r, g, b, a] = [app.data[i]!, app.data[i + 1]!, app.data[i + 2]!, app.data[i + 3]!];
+    if (a > 128 && r > 150 && r > 2 * g && r > 2 * b) red++;
+  }
+  assert.equal(red, 0, `${red} red pixels`);
+});
+
 test('macOS template images are black with alpha only (macOS tints them)', async () => {
   for (const state of TRAY_STATES) {
     const image = await load(join('assets', 'tray', trayIconFileName(state, 'template', 2)));

@@ -66,6 +66,9 @@ test('paused: a banner offering resume; failing scans: a banner offering a scan'
   assert.equal(paused.paused, true);
   assert.deepEqual(paused.banners.map((b) => [b.id, b.action]), [['paused', 'resume']]);
   assert.equal(paused.stale, false, 'a paused monitor is not stale');
+  assert.equal(paused.tone, 'paused', 'paused shows as paused, not in the last state\u2019s colours');
+  assert.equal(paused.title, 'Paused');
+  assert.match(paused.detail, /^Not watching port 596\. The last scan found: clear\.$/);
   const failing = deriveStatus(appState(snapshot([]), { status: makeStatus({ consecutiveFailures: 3, lastError: 'ss timed out' }) }), SCAN_TIME);
   assert.equal(failing.banners[0]?.id, 'scan-failing');
   assert.match(failing.banners[0]?.message ?? '', /last 3 scans failed: ss timed out/);

@@ -29,18 +29,8 @@ export function formatShortTimestamp(iso: string | null | undefined, now: number
   return formatDate(date) === formatDate(new Date(now)) ? formatTimeOfDay(date) : `${formatDate(date)} ${formatTimeOfDay(date)}`;
 }
 
-/** A duration in the two largest units that matter: `42 s`, `3 min 05 s`, `2 h 03 min`, `4 d 07 h`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '\u2014';
-  const totalSeconds = Math.floor(ms / 1000);
-  if (totalSeconds < 1) return '<1 s';
-  if (totalSeconds < 60) return `${totalSeconds} s`;
-  const minutes = Math.floor(totalSeconds / 60);
-  if (minutes < 60) return `${minutes} min ${pad(totalSeconds % 60)} s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ${pad(minutes % 60)} min`;
-  return `${Math.floor(hours / 24)} d ${pad(hours % 24)} h`;
-}
+/** Durations: one formatter for the window, the CLI and the evidence text. */
+export { formatDuration } from '../../../electron/common/display-text.ts';
 
 /** How long ago, in words: `just now`, `12 s ago`, `3 min ago`; absolute beyond a day. */
 export function formatAgo(iso: string | null | undefined, now: number): string {

@@ -8,7 +8,7 @@ import { isSocketAllowed } from '../../../electron/common/allowlist.ts';
 import { describePorts } from '../../../electron/common/display-text.ts';
 
 /** The colour and icon of the verdict. */
-export type StatusTone = 'loading' | 'clear' | 'alert' | 'allowed' | 'blind';
+export type StatusTone = 'loading' | 'clear' | 'alert' | 'allowed' | 'blind' | 'paused';
 
 /** One banner under the header: what is wrong and what to do. */
 export interface StatusBanner {
@@ -35,8 +35,19 @@ export interface DerivedStatus {
 
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
 
-/** Derives the header's verdict and banners from the app state at time `now`. */
+/**
+ * Derives the header's verdict and banners from the app state at time `now`. Paused shows as
+ * paused (not in the colours of the last state, which may be long out of date), saying what the
+ * last scan found.
+ */
 export function deriveStatus(app: AppState | null, now: number): DerivedStatus {
+  const verdict = deriveVerdict(app, now);
+  if (!verdict.paused || verdict.tone === 'loading') return verdict;
+  const ports = app?.snapshot?.ports ?? app?.status.ports ?? [];
+  return { ...verdict, tone: 'paused', title: 'Paused', detail: `Not watching ${describePorts(ports)}. The last scan found: ${verdict.title.toLowerCase()}.` };
+}
+
+function deriveVerdict(app: AppState | null, now: number): DerivedStatus {
   if (!app) {
     return { tone: 'loading', title: 'Connecting\u2026', detail: '', socketCount: 0, allowedCount: 0, paused: false, stale: false, banners: [] };
   }

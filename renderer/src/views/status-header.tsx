@@ -28,6 +28,7 @@ const TONE_ICON: Readonly<Record<DerivedStatus['tone'], IconName>> = {
   alert: 'alert',
   allowed: 'shield',
   blind: 'eye-off',
+  paused: 'pause',
 };
 
 /** The status header. */
@@ -42,7 +43,6 @@ export function StatusHeader({ status, engine, ports, now, scanning, pausing, on
         </span>
         <span className="verdict-text">
           <span className="verdict-title">{status.title}</span>
-          {status.paused ? <span className="chip chip-paused">Paused</span> : null}
           <span className="verdict-detail">{status.detail}</span>
         </span>
       </div>

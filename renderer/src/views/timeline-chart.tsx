@@ -21,19 +21,29 @@ export interface TimelineChartProps {
 }
 
 const HEIGHT = 132;
+
+/** A tick label centred on its tick unless that would cut it at either edge of the chart. */
+function labelAnchor(x: number, label: string, width: number): 'start' | 'middle' | 'end' {
+  const half = (label.length * 6.5) / 2;
+  if (x - half < 0) return 'start';
+  if (x + half > width) return 'end';
+  return 'middle';
+}
 const MARGIN = { left: 36, right: 8, top: 10, bottom: 22 } as const;
 
 /** The chart. */
 export function TimelineChart({ buckets, since, until, rangeLabel, loading, error, onSelectSlice }: TimelineChartProps) {
   const boxRef = useRef<HTMLDivElement>(null);
   const { width } = useElementSize(boxRef);
+  const max = maxCount(buckets);
+  // Room for the largest count's label (about 7 px a digit at 11 px), so "12,345" is never cut.
+  const left = Math.max(MARGIN.left, 12 + 7 * max.toLocaleString('en-US').length);
   const area = useMemo(
-    () => ({ left: MARGIN.left, top: MARGIN.top, width: Math.max(0, width - MARGIN.left - MARGIN.right), height: HEIGHT - MARGIN.top - MARGIN.bottom }),
-    [width],
+    () => ({ left, top: MARGIN.top, width: Math.max(0, width - left - MARGIN.right), height: HEIGHT - MARGIN.top - MARGIN.bottom }),
+    [width, left],
   );
   const bars = useMemo(() => (until ? layoutBars(buckets, until, area) : []), [buckets, until, area]);
   const ticks = useMemo(() => (since && until ? axisTicks(since, until, area, Math.max(2, Math.floor(area.width / 90))) : []), [since, until, area]);
-  const max = maxCount(buckets);
   const empty = buckets.every((b) => b.appeared + b.disappeared === 0);
   const summary = error ? `Chart unavailable: ${error}` : describeTimeline(buckets, rangeLabel);
 
@@ -45,7 +55,7 @@ export function TimelineChart({ buckets, since, until, rangeLabel, loading, erro
             <line className="axis" x1={area.left} x2={area.left + area.width} y1={area.top + area.height + 0.5} y2={area.top + area.height + 0.5} />
             <line className="gridline" x1={area.left} x2={area.left + area.width} y1={area.top + 0.5} y2={area.top + 0.5} />
             <text className="axis-label" x={area.left - 6} y={area.top + 4} textAnchor="end">
-              {empty ? '' : max}
+              {empty ? '' : max.toLocaleString('en-US')}
             </text>
             <text className="axis-label" x={area.left - 6} y={area.top + area.height} textAnchor="end">
               0
@@ -53,7 +63,7 @@ export function TimelineChart({ buckets, since, until, rangeLabel, loading, erro
             {ticks.map((tick) => (
               <g key={`${tick.x}-${tick.label}`}>
                 <line className="tick" x1={tick.x} x2={tick.x} y1={area.top + area.height} y2={area.top + area.height + 4} />
-                <text className="axis-label" x={tick.x} y={HEIGHT - 6} textAnchor="middle">
+                <text className="axis-label" x={tick.x} y={HEIGHT - 6} textAnchor={labelAnchor(tick.x, tick.label, width)}>
                   {tick.label}
                 </text>
               </g>
