@@ -19,6 +19,7 @@ import { appUrlToRelativePath, contentTypeFor } from '../common/app-origin.ts';
 import { windowResponseHeaders } from '../common/content-policy.ts';
 import { PUSHES, REQUESTS, type RequestName } from '../common/ipc-api.ts';
 import type { AppService } from './app-service.ts';
+import { readBody } from './read-body.ts';
 
 /** What the server is built from. */
 export interface UiServerDeps {
@@ -85,7 +86,7 @@ export async function startUiServer(deps: UiServerDeps): Promise<UiServer> {
     const origin = request.headers.origin;
     if (origin !== undefined && !hosts.some((host) => origin === `http://${host}`)) return text(response, 403, 'Requests from other sites are refused.');
     if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) return text(response, 415, 'Send the arguments as a JSON array (Content-Type: application/json).');
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_BODY_BYTES);
     if (body === null) return text(response, 413, 'The request body is too large.');
     let args: unknown;
     try {
@@ -170,21 +171,4 @@ function cookieOf(request: IncomingMessage, name: string): string | null {
 function text(response: ServerResponse, status: number, message: string): void {
   response.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
   response.end(`${message}\n`);
-}
-
-function readBody(request: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.removeAllListeners('data');
-        request.resume();
-        resolve(null);
-      } else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

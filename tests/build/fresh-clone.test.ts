@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JSON_SCHEMA } from '../../electron/common/cli-json.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ghostport-clone-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ test('git clone, npm ci, npx ghostport: works without npm run build', { timeout:
   assert.match(help.stdout, /^Usage: ghostport scan /);
   const scan = run('npx', ['ghostport', 'scan', '--port', '59995', '--json'], repo);
   assert.ok(scan.status === 0 || scan.status === 1, scan.stderr);
-  assert.equal((JSON.parse(scan.stdout) as { schema: number }).schema, 1);
+  assert.equal((JSON.parse(scan.stdout) as { schema: number }).schema, JSON_SCHEMA);
   const typo = run('npx', ['ghostport', 'history', '--data-dir', join(dir, 'typo')], repo);
   assert.equal(typo.status, 2);
   assert.match(typo.stderr, /^ghostport: the data directory .* does not exist/);

@@ -17,6 +17,7 @@ import type { AppService } from '../app-service.ts';
 import type { Engine } from '../engine.ts';
 import type { Logger } from './log.ts';
 import { API_VERSION } from './paths.ts';
+import { readBody } from '../read-body.ts';
 
 /** One line of the `/v1/events` stream. */
 export type StreamLine =
@@ -114,7 +115,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   async function runRequest(request: IncomingMessage, response: ServerResponse, name: string): Promise<void> {
     if (!Object.hasOwn(REQUESTS, name)) return reply(response, 404, `No request named ${JSON.stringify(name.slice(0, 80))}. GET /v1 lists them.`);
     const spec = REQUESTS[name as RequestName];
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_BODY_BYTES);
     if (body === null) return reply(response, 413, `The request body is over ${MAX_BODY_BYTES} bytes.`);
     let args: unknown = [];
     if (body.length > 0) {
@@ -183,24 +184,4 @@ function reply(response: ServerResponse, status: number, message: string): void 
 function respondJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   response.end(`${JSON.stringify(body)}\n`);
-}
-
-/** The body as text, or null when it is larger than the API accepts. */
-function readBody(request: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.removeAllListeners('data');
-        request.resume();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
