@@ -136,6 +136,10 @@ describe('ghostport scan', { skip: realSockets }, () => {
     assert.equal(table.status, 2);
     assert.doesNotMatch(table.stdout, /: clear/);
     assert.match(table.stdout, /Cannot see sockets on port 596/);
+    // watch --json says so on stdout too, first thing: a JSON reader can tell blind from clear.
+    const watcher = spawnSync(process.execPath, [BIN, 'watch', '--json', '--no-history'], { env: { ...process.env, PATH: bin }, encoding: 'utf8', timeout: 4000, killSignal: 'SIGINT' });
+    const first = JSON.parse(watcher.stdout.split('\n')[0]!) as { schema: number; type: string; health: string; issues: { code: string }[] };
+    assert.deepEqual([first.type, first.health, first.issues[0]?.code], ['health', 'blind', 'no-socket-source']);
   });
 });
 

@@ -32,15 +32,17 @@ export async function watch(options: CliOptions, io: CliIo): Promise<number> {
   showStoreLog();
   engine.onScan((snapshot, events) => {
     showStoreLog();
-    for (const e of events) out(options.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
+    // Health first: a reader learns what Ghostport can see before what it saw.
     const { health, issues } = healthOf(snapshot, history?.issues ?? []);
     const key = `${health}:${issues.map((i) => `${i.code}:${i.message}`).join('|')}`;
-    if (key === last) return;
-    const before = last;
-    last = key;
-    if (options.json) out(`${JSON.stringify({ ...toHealthJson(health, issues, snapshot.scannedAt), via: 'local' })}\n`);
-    for (const issue of issues) io.err(formatIssue(issue));
-    if (health === 'ok' && before !== '') io.err(`ghostport: ${describePorts(config.ports)}: seeing everything again.\n`);
+    if (key !== last) {
+      const before = last;
+      last = key;
+      if (options.json) out(`${JSON.stringify({ ...toHealthJson(health, issues, snapshot.scannedAt), via: 'local' })}\n`);
+      for (const issue of issues) io.err(formatIssue(issue));
+      if (health === 'ok' && before !== '') io.err(`ghostport: ${describePorts(config.ports)}: seeing everything again.\n`);
+    }
+    for (const e of events) out(options.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
   });
   io.err(`ghostport: watching ${describePorts(config.ports)} every ${config.intervalMs} ms${history?.path ? `, recording to ${history.path}` : ''}. Ctrl-C stops.\n`);
   engine.start();
