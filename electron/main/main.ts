@@ -117,7 +117,7 @@ async function onReady(dataDir: string): Promise<void> {
   // The history lives in the XDG state folder on Linux (moved there once from the data directory).
   const located = locateHistory(resolveDataDirs(), true);
   if (located.note) console.info(`ghostport: ${located.note}`);
-  const history = History.open({ dataDir: located.dir });
+  const history = History.open({ dataDir: located.dir, label: 'tray' });
   const engine = new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
   const stopRetention = setupRetention(history, store);
   setupLoginItemRefresh(store);

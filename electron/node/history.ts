@@ -364,7 +364,7 @@ export class History {
     const present = new Set(sockets.map((s) => s.id));
     const watched = new Set(ports);
     const lastSeenMs = Number(
-      (db.prepare('SELECT MAX(COALESCE(stopped_ms, alive_ms)) AS t FROM sessions WHERE id != ?').get(this.#session ?? 0) as { t: number | null }).t ?? 0,
+      (db.prepare('SELECT MAX(stopped_ms) AS t FROM sessions WHERE stopped_ms IS NOT NULL AND id != ?').get(this.#session ?? 0) as { t: number | null }).t ?? 0,
     );
     const gone = (db.prepare('SELECT o.socket_id, e.seq, e.event_json FROM open_sockets o JOIN events e ON e.seq = o.seq').all() as { socket_id: string; seq: number; event_json: string }[])
       .flatMap((row) => decodeRow(row))

@@ -84,6 +84,8 @@ export interface BenchReport {
   readonly rssMb: number | null;
   readonly memory: MemoryResult | null;
   readonly historyView: unknown;
+  /** tests/bench/history-stream.ts (issue 15). */
+  readonly historyStream?: unknown;
   readonly targets: readonly TargetVerdict[];
   readonly machine: Readonly<Record<string, unknown>>;
   readonly startedAt: string;
@@ -261,6 +263,7 @@ export function formatReport(report: BenchReport): string {
   }
   const hv = report.historyView;
   lines.push(`history view: ${hv !== null && typeof hv === 'object' && !('skipped' in hv) && !('error' in hv) ? summarize(hv) : JSON.stringify(hv)}`);
+  if (report.historyStream !== undefined) lines.push(`history stream (issue 15): ${JSON.stringify(report.historyStream)}`);
   lines.push('', 'targets (issue 5):');
   for (const t of report.targets) lines.push(`  ${pad(t.status, 4)}  ${t.target}: ${t.measured}`);
   for (const w of report.warnings) lines.push(`warning: ${w}`);

@@ -268,26 +268,26 @@ async function measureMemory(driver: ChildLink, holder: ChildLink, holderPid: nu
   };
 }
 
-/** Runs the window engineer's companion (tests/bench/history-view.ts) and returns its JSON. */
-async function runHistoryView(): Promise<unknown> {
-  const script = join(here, 'history-view.ts');
-  if (!existsSync(script)) return { skipped: 'tests/bench/history-view.ts is not present' };
-  progress('history view: running tests/bench/history-view.ts');
+/** Runs a companion (tests/bench/history-view.ts, history-stream.ts) and returns its JSON document's `key`. */
+async function runHistoryView(name = 'history-view.ts', key = 'historyView', timeoutMs = 180_000): Promise<unknown> {
+  const script = join(here, name);
+  if (!existsSync(script)) return { skipped: `tests/bench/${name} is not present` };
+  progress(`history: running tests/bench/${name}`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (code !== 0) return resolve({ error: `history-view.ts exited ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
+      if (code !== 0) return resolve({ error: `${name} exited ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
       try {
         const parsed = JSON.parse(stdout) as Record<string, unknown>;
-        resolve(parsed['historyView'] ?? parsed);
+        resolve(parsed[key] ?? parsed);
       } catch {
-        resolve({ error: `history-view.ts printed no JSON document: ${stdout.slice(0, 200)}` });
+        resolve({ error: `${name} printed no JSON document: ${stdout.slice(0, 200)}` });
       }
     });
   });
@@ -376,7 +376,9 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
   await stopAllChildren();
   const historyView =
     options.historyView && options.phases.has('history') ? await runHistoryView() : { skipped: 'not run (--quick, --no-history-view or --phases)' };
-  const partial = { runs, poll, latencyMs: latency, memory, historyView };
+  // Issue 15: `history` streaming 1,000,000 events into a closed and a slow pipe.
+  const historyStream = options.historyView && options.phases.has('history') ? await runHistoryView('history-stream.ts', 'historyStream', 900_000) : { skipped: 'not run' };
+  const partial = { runs, poll, latencyMs: latency, memory, historyView, historyStream };
   const busySockets = options.sockets.includes(10_000) ? 10_000 : Math.max(...options.sockets);
   return {
     ...partial,

@@ -168,6 +168,59 @@ describe('history', () => {
   });
 });
 
+describe('history shared by several writers (issue 15)', () => {
+  test('an event is stored once, whoever records it; a writer started later gets it back only if it was stored during its watch', () => {
+    const dir = tempDir();
+    const a = History.open({ dataDir: dir, label: 'a' });
+    const before = a.record([event(1, '2026-11-27T10:00:00.000Z')]);
+    const b = History.open({ dataDir: dir, label: 'b' });
+    assert.deepEqual(b.record([event(1, '2026-11-27T10:00:00.100Z')]), [], 'stored before b started: old news, not announced again');
+    const appeared = b.record([event(2, '2026-11-27T10:00:01.000Z')]);
+    assert.deepEqual(a.record([event(2, '2026-11-27T10:00:01.050Z')]).map((e) => e.seq), appeared.map((e) => e.seq), 'a follows b: same stored event');
+    const gone = a.record([event(2, '2026-11-27T10:00:02.000Z', 'disappeared')]);
+    assert.deepEqual(b.record([event(2, '2026-11-27T10:00:02.100Z', 'disappeared')]).map((e) => e.seq), gone.map((e) => e.seq));
+    assert.deepEqual(b.record([event(2, '2026-11-27T10:00:02.200Z')]), [], 'a late sighting of a closed kernel socket is not a new appearance');
+    assert.equal(a.count(), 3);
+    assert.equal(before[0]!.seq, 1);
+    a.close();
+    b.close();
+  });
+
+  test('reconcile: the first writer closes what the history holds open but the first scan lacks, with the last-seen time; a second writer does not', async () => {
+    const dir = tempDir();
+    const first = History.open({ dataDir: dir });
+    first.record([event(1, '2026-11-27T10:00:00.000Z'), event(2, '2026-11-27T10:00:00.000Z'), event(3, '2026-11-27T10:00:00.000Z', 'appeared', { watchedPort: 8080, localPort: 8080 })]);
+    first.close();
+    const closedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 200));
+    const restarted = History.open({ dataDir: dir });
+    const other = History.open({ dataDir: dir });
+    assert.deepEqual(other.reconcile([], [596]), [], 'another writer alive: it has been watching, nothing to reconcile');
+    const closed = restarted.reconcile([socket(1)], [596]);
+    assert.deepEqual(closed.map((e) => [e.type, e.socket.id]), [['disappeared', socket(2).id]], 'only the gone one, only on watched ports');
+    assert.ok(Math.abs(Date.parse(closed[0]!.unwatched!.lastSeenAt) - closedAt) < 100, 'last seen when the previous writer stopped');
+    assert.deepEqual(restarted.reconcile([], [596]), [], 'once');
+    assert.deepEqual(restarted.record([event(1, '2026-11-27T10:05:00.000Z')]), [], 'still present: not announced again');
+    other.close();
+    restarted.close();
+  });
+
+  test('coverage: watching started and stopped are listed with the events, and the gap shows in the timeline', async () => {
+    const dir = tempDir();
+    const start = new Date(Date.now() - 1000).toISOString();
+    const a = History.open({ dataDir: dir, label: 'tray' });
+    a.close();
+    await new Promise((r) => setTimeout(r, 400));
+    const b = History.open({ dataDir: dir, label: 'watch' });
+    b.record([event(1, new Date().toISOString())]);
+    const kinds = [...b.entries({})].map((e) => (e.kind === 'event' ? e.event.type : `${e.mark.type} ${e.mark.label}`));
+    assert.deepEqual(kinds, ['watching-started tray', 'watching-stopped tray', 'watching-started watch', 'appeared']);
+    const buckets = b.timeline({ since: start, until: new Date(Date.now() + 1000).toISOString(), buckets: 1 });
+    assert.ok(buckets[0]!.unwatchedMs! >= 350 && buckets[0]!.unwatchedMs! < 1500, `the gap between the two sessions (${buckets[0]!.unwatchedMs} ms)`);
+    b.close();
+  });
+});
+
 describe('history under SIGKILL', { skip: process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)' }, () => {
   after(killAllHolders);
 

@@ -68,6 +68,15 @@ export function TimelineChart({ buckets, since, until, rangeLabel, loading, erro
                 </text>
               </g>
             ))}
+            {bars.map((bar) => {
+              // Issue 15: slices (partly) not covered by any watching Ghostport, drawn behind the bars.
+              const unwatchedMs = buckets[bar.index]?.unwatchedMs ?? 0;
+              return unwatchedMs > 0 ? (
+                <rect key={`gap-${bar.index}`} className="bar-unwatched" x={bar.x} y={area.top} width={bar.width} height={area.height} data-unwatched-ms={unwatchedMs}>
+                  <title>{`${formatTimestamp(bar.start)} \u2013 ${formatTimestamp(bar.end)}: Ghostport was not watching for ${describeDuration(unwatchedMs)}; sockets may have come and gone unseen.`}</title>
+                </rect>
+              ) : null;
+            })}
             {bars.map((bar) =>
               bar.appeared + bar.disappeared === 0 ? null : (
                 <g key={bar.index} className="bar" onClick={() => onSelectSlice(bar.start, bar.end)} data-bucket={bar.index}>
@@ -97,8 +106,21 @@ export function TimelineChart({ buckets, since, until, rangeLabel, loading, erro
           <span className="swatch swatch-disappeared" aria-hidden="true" />
           disappeared
         </span>
+        {buckets.some((b) => (b.unwatchedMs ?? 0) > 0) ? (
+          <span className="legend-item">
+            <span className="swatch swatch-unwatched" aria-hidden="true" />
+            not watching
+          </span>
+        ) : null}
         <span className="legend-hint">Click a bar to show only that time.</span>
       </figcaption>
     </figure>
   );
+}
+
+/** "3 min", "2 h 5 min", "40 s": how long a coverage gap lasted. */
+function describeDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))} s`;
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }
