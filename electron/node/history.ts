@@ -515,10 +515,15 @@ export class History {
 
   /** Every event matching the filter, oldest first, read a page at a time (bounded memory). */
   *iterate(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}): Generator<PortEvent> {
+    const { where, params } = buildWhere(q);
+    const sql = `SELECT seq, event_json FROM events WHERE seq > ? ${where.replace('WHERE', 'AND')} ORDER BY seq ASC LIMIT ${STREAM_PAGE}`;
+    // One statement for the whole walk: a statement per page would hold native memory until a GC.
+    let db = this.#reading();
+    let page = db.prepare(sql);
     let afterSeq = 0;
     for (;;) {
-      const { where, params } = buildWhere(q, afterSeq);
-      const rows = this.#reading().prepare(`SELECT seq, event_json FROM events ${where} ORDER BY seq ASC LIMIT ${STREAM_PAGE}`).all(...params) as { seq: number; event_json: string }[];
+      if (this.#reading() !== db) page = (db = this.#reading()).prepare(sql);
+      const rows = page.all(afterSeq, ...params) as { seq: number; event_json: string }[];
       if (rows.length === 0) return;
       for (const row of rows) yield* decodeRow(row);
       afterSeq = Number(rows.at(-1)!.seq);
@@ -778,7 +783,7 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function buildWhere(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'>, afterSeq = 0): { where: string; params: (string | number)[] } {
+function buildWhere(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'>): { where: string; params: (string | number)[] } {
   const clauses: string[] = [];
   const params: (string | number)[] = [];
   const add = (clause: string, ...values: (string | number)[]) => {
@@ -788,7 +793,6 @@ function buildWhere(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'>, afterSe
   const list = (column: string, values: readonly (string | number)[] | undefined) => {
     if (values?.length) add(`${column} IN (${values.map(() => '?').join(',')})`, ...values);
   };
-  if (afterSeq > 0) add('seq > ?', afterSeq);
   if (q.maxSeq !== undefined) add('seq <= ?', q.maxSeq);
   if (q.since) add('at_ms >= ?', Date.parse(q.since));
   if (q.until) add('at_ms < ?', Date.parse(q.until));

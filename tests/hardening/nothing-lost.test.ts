@@ -4,38 +4,22 @@
  * slow reader of the CLI's output. Every event that was announced is in the history, the watch
  * loop survives every storage fault, and sequence numbers are never reused.
  */
-import { after, afterEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { History, HISTORY_FILE } from '../../electron/node/history.ts';
 import type { PortEvent } from '../../electron/common/model.ts';
 import { killAllChurn, startChurn } from '../support/churn.ts';
+import { scratchDirs, until } from '../support/scratch.ts';
 import { BIN, killAllWatchers, startWatcher, type EventLine, type Watcher } from '../support/watcher.ts';
 
 const linuxRoot = process.platform === 'linux' && process.getuid?.() === 0;
 const realSockets = linuxRoot ? false : 'needs Linux and root (binds port 596)';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ghostport-lost-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const tempDir = scratchDirs('ghostport-lost-');
 
 /** A small deterministic generator, so a failing round can be replayed from its seed. */
 function random(seed: number): () => number {

@@ -8,36 +8,20 @@
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../electron/node/engine.ts';
 import { History, HISTORY_FILE } from '../../electron/node/history.ts';
 import type { PortEvent } from '../../electron/common/model.ts';
 import { killAllChurn, startChurn } from '../support/churn.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
+import { scratchDirs, until } from '../support/scratch.ts';
 import { BIN, killAllWatchers, startWatcher, type EventLine } from '../support/watcher.ts';
 
 const linuxRoot = process.platform === 'linux' && process.getuid?.() === 0;
 const realSockets = linuxRoot ? false : 'needs Linux and root (binds port 596, changes owners)';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ghostport-shared-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const tempDir = scratchDirs('ghostport-shared-');
 
 function stored(dir: string): PortEvent[] {
   const h = History.openReader({ dataDir: dir });
