@@ -92,8 +92,8 @@ CREATE INDEX IF NOT EXISTS events_port_at ON events(watched_port, at_ms);
 CREATE INDEX IF NOT EXISTS events_pid ON events(pid);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '1');
--- The sockets the history holds open, with the seq of their 'appeared': the de-duplicating path.
-CREATE TABLE IF NOT EXISTS open_sockets (socket_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+-- The sockets the history holds open, with their 'appeared' (kept here past retention): the de-duplicating path.
+CREATE TABLE IF NOT EXISTS open_sockets (socket_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, event_json TEXT);
 -- Watching sessions: coverage, and which writers are alive.
 CREATE TABLE IF NOT EXISTS sessions (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -309,9 +309,11 @@ export class History {
     return [
       ...this.#openIssues,
       {
+        // The count lives in the hint: the message stays the same while events pile up, so a
+        // terminal prints the warning once, and the window shows the current count.
         code: this.#problem.kind === 'busy' ? 'history-busy' : 'history-unavailable',
-        message: `${PROBLEMS[this.#problem.kind](this.#path ?? 'in memory', this.#problem.reason)}; ${waiting}${dropped}.`,
-        hint: HINTS[this.#problem.kind],
+        message: `${PROBLEMS[this.#problem.kind](this.#path ?? 'in memory', this.#problem.reason)}; new events wait in memory until it can be written.`,
+        hint: `${waiting[0]!.toUpperCase()}${waiting.slice(1)}${dropped}. ${HINTS[this.#problem.kind]}`,
       },
     ];
   }
@@ -321,7 +323,7 @@ export class History {
     return this.#pending.length;
   }
 
-  /** Lines worth telling a terminal user since the last call (store stuck, store writable again). */
+  /** Lines worth telling a terminal user since the last call: the store is writable again (its problem is in `issues`). */
   takeLog(): string[] {
     return this.#log.splice(0);
   }
@@ -366,7 +368,7 @@ export class History {
     const lastSeenMs = Number(
       (db.prepare('SELECT MAX(stopped_ms) AS t FROM sessions WHERE stopped_ms IS NOT NULL AND id != ?').get(this.#session ?? 0) as { t: number | null }).t ?? 0,
     );
-    const gone = (db.prepare('SELECT o.socket_id, e.seq, e.event_json FROM open_sockets o JOIN events e ON e.seq = o.seq').all() as { socket_id: string; seq: number; event_json: string }[])
+    const gone = (db.prepare('SELECT seq, event_json FROM open_sockets').all() as { seq: number; event_json: string }[])
       .flatMap((row) => decodeRow(row))
       .filter((e) => !present.has(e.socket.id) && watched.has(e.socket.watchedPort));
     if (gone.length === 0) return [];
@@ -394,15 +396,16 @@ export class History {
         const duplicate = e.type === 'appeared' ? open !== undefined || late : !open && last?.type === 'disappeared';
         if (duplicate) {
           const seq = open ? open.seq : last!.seq;
-          const row = open ? (db.prepare('SELECT seq, event_json FROM events WHERE seq = ?').get(seq) as { seq: number; event_json: string }) : last!;
+          const row = open ? (db.prepare('SELECT seq, event_json FROM open_sockets WHERE socket_id = ?').get(id) as { seq: number; event_json: string | null }) : last;
           // Stored by another watcher during this session: follow it (same seq). Before: old news.
-          if (seq > this.#startSeq && decodeRow(row)[0]?.type === e.type) out.push(...decodeRow(row));
+          const stored = row?.event_json ? decodeRow({ seq: row.seq, event_json: row.event_json })[0] : undefined;
+          if (seq > this.#startSeq && stored?.type === e.type) out.push(stored);
           continue;
         }
         const s = e.socket;
         const result = this.#insert!.run(atMs, e.type, s.watchedPort, s.protocol, s.pid, s.process?.name ?? null, s.process?.path ?? null, e.flapping ? 1 : 0, searchText(s), JSON.stringify(e), id);
         const seq = Number(result.lastInsertRowid);
-        if (e.type === 'appeared') db.prepare('INSERT OR REPLACE INTO open_sockets(socket_id, seq) VALUES (?, ?)').run(id, seq);
+        if (e.type === 'appeared') db.prepare('INSERT OR REPLACE INTO open_sockets(socket_id, seq, event_json) VALUES (?, ?, ?)').run(id, seq, JSON.stringify(e));
         else db.prepare('DELETE FROM open_sockets WHERE socket_id = ?').run(id);
         out.push({ ...e, seq });
       }
@@ -424,9 +427,7 @@ export class History {
   }
 
   #fail(problem: Problem): void {
-    const first = this.#problem === null || this.#problem.kind !== problem.kind;
     this.#problem = problem;
-    if (first) this.#log.push(`${PROBLEMS[problem.kind](this.#path ?? 'in memory', problem.reason)}; new events wait in memory until it can be written. ${HINTS[problem.kind]}`);
     this.#scheduleRetry();
   }
 
@@ -514,13 +515,12 @@ export class History {
   }
 
   /** Every event matching the filter, oldest first, read a page at a time (bounded memory). */
-  *iterate(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}): Generator<PortEvent> {
+  *iterate(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}, afterSeq = 0): Generator<PortEvent> {
     const { where, params } = buildWhere(q);
     const sql = `SELECT seq, event_json FROM events WHERE seq > ? ${where.replace('WHERE', 'AND')} ORDER BY seq ASC LIMIT ${STREAM_PAGE}`;
     // One statement for the whole walk: a statement per page would hold native memory until a GC.
     let db = this.#reading();
     let page = db.prepare(sql);
-    let afterSeq = 0;
     for (;;) {
       if (this.#reading() !== db) page = (db = this.#reading()).prepare(sql);
       const rows = page.all(afterSeq, ...params) as { seq: number; event_json: string }[];
@@ -534,11 +534,12 @@ export class History {
    * The history as `ghostport history` lists it, oldest first: the events matching the filter,
    * with the moments watching started and stopped in between, so gaps in coverage show.
    * A page at a time: memory stays bounded, and a consumer that stops pulling stops the reads.
+   * `afterSeq` starts after an event already listed (`--follow`), without reading the ones before.
    */
-  *entries(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}): Generator<HistoryEntry> {
+  *entries(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}, afterSeq = 0): Generator<HistoryEntry> {
     const marks = this.coverage(q.since, q.until);
     let next = 0;
-    for (const event of this.iterate(q)) {
+    for (const event of this.iterate(q, afterSeq)) {
       const at = Date.parse(event.at);
       while (next < marks.length && Date.parse(marks[next]!.at) <= at) yield { kind: 'coverage', mark: marks[next++]! };
       yield { kind: 'event', event };
@@ -627,8 +628,8 @@ export class History {
     let protectedFrom = Number.MAX_SAFE_INTEGER;
     if (this.#pin && this.#pin.until > nowMs) protectedFrom = this.#pin.seq;
     const bySeq = keepFrom ? Math.min(Number(keepFrom.seq), protectedFrom) : protectedFrom;
+    // A socket still open keeps its 'appeared' in open_sockets, so a restart can still reconcile it.
     const result = db.prepare('DELETE FROM events WHERE (at_ms < ? AND seq < ?) OR seq < ?').run(cutoffMs, protectedFrom, keepFrom ? bySeq : 0);
-    // Open sockets whose 'appeared' was pruned stay open: the engine still closes them by id.
     return Number(result.changes);
   }
 
@@ -698,17 +699,20 @@ function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
 
 /** A store from before the de-duplicating path: index events by socket, and open those whose last event is 'appeared'. */
 function migrate(db: DatabaseSync): void {
-  const columns = (db.prepare("SELECT name FROM pragma_table_info('events')").all() as { name: string }[]).map((c) => c.name);
-  if (columns.includes('socket_id') && db.prepare("SELECT 1 FROM meta WHERE key = 'open_sockets'").get()) return;
+  const columnsOf = (table: string) => (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((c) => c.name);
+  const columns = columnsOf('events');
+  if (columns.includes('socket_id') && columnsOf('open_sockets').includes('event_json') && db.prepare("SELECT 1 FROM meta WHERE key = 'open_sockets'").get()) return;
   db.exec('BEGIN IMMEDIATE');
   try {
+    if (!columnsOf('open_sockets').includes('event_json')) db.exec('ALTER TABLE open_sockets ADD COLUMN event_json TEXT');
     if (!columns.includes('socket_id')) {
       db.exec('ALTER TABLE events ADD COLUMN socket_id TEXT');
       db.exec("UPDATE events SET socket_id = json_extract(event_json, '$.socket.id')");
     }
     db.exec('CREATE INDEX IF NOT EXISTS events_socket ON events(socket_id, seq)');
     // SQLite takes the bare `type` from the row holding MAX(seq).
-    db.exec("INSERT OR REPLACE INTO open_sockets(socket_id, seq) SELECT socket_id, seq FROM (SELECT socket_id, MAX(seq) AS seq, type FROM events WHERE socket_id IS NOT NULL GROUP BY socket_id) WHERE type = 'appeared'");
+    db.exec("INSERT OR REPLACE INTO open_sockets(socket_id, seq, event_json) SELECT socket_id, seq, event_json FROM (SELECT socket_id, MAX(seq) AS seq, type, event_json FROM events WHERE socket_id IS NOT NULL GROUP BY socket_id) WHERE type = 'appeared'");
+    db.exec('UPDATE open_sockets SET event_json = (SELECT event_json FROM events WHERE events.seq = open_sockets.seq) WHERE event_json IS NULL');
     db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES ('open_sockets', '1')");
     db.exec('COMMIT');
   } catch (error) {

@@ -149,9 +149,10 @@ describe('a history locked by another process', () => {
     const h = History.open({ dataDir: dir, busyTimeoutMs: 300 });
     try {
       assert.equal(h.issues[0]?.code, 'history-busy');
-      assert.match(h.issues[0]?.message ?? '', /locked by another process \(database is locked\); 0 events are waiting/);
+      assert.match(h.issues[0]?.message ?? '', /locked by another process \(database is locked\)/);
+      assert.match(h.issues[0]?.hint ?? '', /^0 events are waiting/);
       assert.deepEqual(h.record([{ ...sampleEvent(), at: new Date().toISOString() }]).map((e) => e.seq), [0], 'shown, not yet stored');
-      assert.match(h.issues[0]?.message ?? '', /1 event is waiting in memory/);
+      assert.match(h.issues[0]?.hint ?? '', /^1 event is waiting in memory/);
       assert.equal(h.flush(), false, 'still locked');
       await release(holders.pop()!);
       assert.equal(h.flush(), true);
@@ -175,7 +176,7 @@ describe('a history locked by another process', () => {
       assert.deepEqual(h.record(waiting).map((e) => e.seq), [0, 0]);
       assert.equal(h.pendingCount, 2);
       assert.equal(h.issues.at(-1)?.code, 'history-busy');
-      assert.match(h.issues.at(-1)?.message ?? '', /2 events are waiting in memory/);
+      assert.match(h.issues.at(-1)?.hint ?? '', /^2 events are waiting in memory/);
       assert.ok(h.path?.endsWith(HISTORY_FILE), 'no switch to a memory store');
       await release(holders.pop()!);
       await until('the retry to write them', () => h.pendingCount === 0, 10_000);

@@ -153,14 +153,15 @@ describe('history', () => {
       assert.equal(last[0]!.seq, 0, 'not stored yet');
       const issue = h.issues.at(-1);
       assert.equal(issue?.code, 'history-unavailable');
-      assert.match(issue?.message ?? '', /disk holding the history .* is full; \d+ events are waiting in memory/);
+      assert.match(issue?.message ?? '', /disk holding the history .* is full/);
+      assert.match(issue?.hint ?? '', /^\d+ events are waiting in memory/);
       assert.ok(h.pendingCount > 0);
       assert.ok(h.path?.endsWith(HISTORY_FILE), 'still the file, no switch to a memory store');
       assert.equal(spawnSync('mount', ['-o', 'remount,size=4m', mountPoint]).status, 0);
       assert.equal(h.flush(), true, 'writable again');
       assert.deepEqual(h.issues, [], 'the warning ends by itself');
       assert.equal(h.count(), 40, 'every event stored, none lost');
-      assert.match(h.takeLog().join('\n'), /full.*\n.*writable again: \d+ waiting events were stored/s);
+      assert.match(h.takeLog().join('\n'), /writable again: \d+ waiting events were stored/);
       h.close();
     } finally {
       spawnSync('umount', [mountPoint]);

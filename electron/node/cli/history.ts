@@ -57,7 +57,7 @@ export async function history(options: CliOptions, io: CliIo): Promise<number> {
         store = History.openReader({ dataDir: config.historyDir });
       }
       const fresh = (function* () {
-        for (const entry of store.entries(filter)) if (entry.kind === 'event' && entry.event.seq > lastSeq) yield entry;
+        for (const entry of store.entries(filter, lastSeq)) if (entry.kind === 'event') yield entry;
       })();
       if (!(await emit(fresh))) break;
     }

@@ -65,7 +65,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
   await claimSocketPath(socketPath);
 
   const stateDir = resolveStateDir(options.dataDir ?? null);
-  const history = History.open({ dataDir: stateDir });
+  const history = History.open({ dataDir: stateDir, label: 'service' });
   const settings = await reloadableSettings(stateDir);
   const intervalOf = (current: Settings) => options.intervalMs ?? current.intervalMs;
   const os = environment.os ?? createOsSource();
