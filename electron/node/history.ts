@@ -427,7 +427,9 @@ export class History {
   }
 
   #fail(problem: Problem): void {
-    this.#problem = problem;
+    // On a full disk some writes fail as plain I/O errors (a few bytes freed meanwhile): same cause.
+    const same = problem.kind === 'io' && (this.#problem?.kind === 'full' || this.#problem?.kind === 'file-size-limit');
+    this.#problem = same ? this.#problem : problem;
     this.#scheduleRetry();
   }
 

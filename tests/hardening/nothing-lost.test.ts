@@ -82,7 +82,8 @@ describe('SIGKILL of ghostport watch while events flow', { skip: realSockets }, 
       allSeqs.push(...printed.map((e) => e.seq));
       assertAllStored(dir, printed);
     }
-    assert.ok(total >= 30, `enough events flowed to mean something (${total}, seed ${seed})`);
+    // A restart does not announce again what is still on the port (issue 15), so fewer lines than a re-announcing watcher.
+    assert.ok(total >= 20, `enough events flowed to mean something (${total}, seed ${seed})`);
     assert.equal(new Set(allSeqs).size, allSeqs.length, 'no sequence number was ever handed out twice');
   });
 });
@@ -299,7 +300,7 @@ describe('a full disk and a file-size limit', { skip: realSockets }, () => {
         },
         /disk holding the history .* is full/,
       );
-      assert.equal(watcher.stderr().match(/is full/g)?.length, 1, 'one warning, not one per event');
+      assert.equal(watcher.stderr().match(/is full/g)?.length, 1, `one warning, not one per event:\n${watcher.stderr()}`);
       rmSync(join(dir, 'filler'), { force: true });
       rmSync(join(dir, 'crumbs'), { force: true });
       await until('memory mode to end by itself', () => /writable again/.test(watcher.stderr()), 40_000);
