@@ -88,11 +88,11 @@ describe('SIGKILL of ghostport watch while events flow', { skip: realSockets }, 
   });
 });
 
-/** A child holding history.db's write lock (BEGIN EXCLUSIVE) until killed. */
+/** A child holding history.db's write lock (BEGIN EXCLUSIVE, waiting for a writer mid-transaction) until killed. */
 async function holdLock(file: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)}); db.exec('BEGIN EXCLUSIVE'); process.stdout.write('locked\\n'); setInterval(() => {}, 1 << 30);`],
+    ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)}, { timeout: 10000 }); db.exec('BEGIN EXCLUSIVE'); process.stdout.write('locked\\n'); setInterval(() => {}, 1 << 30);`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {
