@@ -5,7 +5,8 @@
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
@@ -110,6 +111,26 @@ describe('ghostport scan', { skip: realSockets }, () => {
       assert.match(block, /--marker=\\u202edetails/, 'arguments escaped');
       assert.doesNotMatch(r.stdout, /\u202E/);
     }
+  });
+
+  test('settings.json in the data directory: its ports and allowlist apply, flags override them', async () => {
+    const dir = tempDir();
+    const holder = await startHolder({ tcpListen: [['127.0.0.1', 59990]] });
+    const settings = (extra: object) => writeFileSync(join(dir, 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ports: [59990], intervalMs: 5000, ...extra }));
+    settings({});
+    const found = cli(['scan', '--json', '--data-dir', dir]);
+    assert.equal(found.status, 1, found.stderr);
+    assert.deepEqual((JSON.parse(found.stdout) as { ports: number[] }).ports, [59990], 'the settings\' ports');
+    assert.equal(cli(['scan', '--quiet', '--port', '59989', '--data-dir', dir]).status, 0, 'a flag overrides them');
+    settings({ allowlist: [{ by: 'user', user: 'root', port: 59990 }] });
+    const allowed = cli(['scan', '--data-dir', dir]);
+    assert.equal(allowed.status, 0, 'an allowlisted program is not "something on the port"');
+    assert.match(allowed.stdout, new RegExp(`${holder.pid}.*\\(allowlisted\\)`));
+    writeFileSync(join(dir, 'settings.json'), '{ not json');
+    const bad = cli(['scan', '--quiet', '--data-dir', dir]);
+    assert.equal(bad.status, 0, 'an invalid file is ignored (defaults: port 596)');
+    assert.match(bad.stderr, /ignoring .*settings\.json .*not JSON/);
+    assert.equal(readFileSync(join(dir, 'settings.json'), 'utf8'), '{ not json', 'the CLI never rewrites or moves it');
   });
 
   test('exit 0 when clear (on a port nothing uses)', () => {
