@@ -56,7 +56,7 @@ test('the launcher runs the bundled CLI in node mode from an /opt/Ghostport-shap
   const app = mkdtempSync(join(tmpdir(), 'ghostport-opt-'));
   temp.push(app);
   const asar = join(app, 'resources', 'app.asar'); // a plain folder here; an archive in the package
-  await build({ ...cliBuildOptions(ROOT), outfile: join(asar, 'dist/cli/ghostport.mjs') });
+  await build({ ...cliBuildOptions(ROOT), outfile: join(asar, 'dist/cli/ghostport.cjs') });
   copyFileSync('package.json', join(asar, 'package.json'));
   mkdirSync(join(asar, 'electron/node/cli'), { recursive: true });
   copyFileSync('electron/node/cli/ghostport.mjs', join(asar, 'electron/node/cli/ghostport.mjs'));
