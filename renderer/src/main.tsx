@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { getGhostportApi } from './api.ts';
 import { App } from './views/app.tsx';
 import { ErrorBoundary } from './views/error-boundary.tsx';
-import './styles.css';
+import './styles/index.css';
 
 const container = document.getElementById('root');
 if (container) {

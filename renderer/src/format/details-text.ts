@@ -7,6 +7,7 @@ import type { ProcessDetails } from '../../../electron/common/ipc-contract.ts';
 import { formatEndpoint } from './socket.ts';
 import { formatTimestamp } from './time.ts';
 import { escapeUnsafe } from '../../../electron/common/display-text.ts';
+import { formatEvidenceLines } from '../../../electron/common/evidence-text.ts';
 
 const v = (value: string | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : escapeUnsafe(value));
 
@@ -41,7 +42,7 @@ export function formatDetailsText(input: {
   if (socket) lines.push(`Socket: ${socketLine(socket)}`, `Watched port: ${socket.watchedPort} (${socket.side} side)`);
   const process = details?.captured ?? socket?.process ?? null;
   if (process) {
-    lines.push(...processLines(process));
+    lines.push(...processLines(process), 'Evidence captured at detection:', ...formatEvidenceLines(process));
   } else if (socket) {
     lines.push(`Owner: unknown${socket.ownerUnknownReason ? ` (${v(socket.ownerUnknownReason)})` : ''}`);
   }

@@ -306,7 +306,7 @@ function EvidenceSections({ process, onCopyText }: { readonly process: ProcessIn
       {evidenceGroups(process).map((group) => (
         <Section key={group.title} title={group.title} fields>
           {group.rows.map((row) => (
-            <Field key={row.label} label={row.label} wide={typeof row.value !== 'string' || row.label === 'SHA-256'} mono={MONO.has(row.label)} warning={row.warning === true}>
+            <Field key={row.label} label={row.label} wide={Array.isArray(row.value) || row.label === 'SHA-256'} mono={MONO.has(row.label)} warning={row.warning === true}>
               <EvidenceValue row={row} onCopyText={onCopyText} />
             </Field>
           ))}
