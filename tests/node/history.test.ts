@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'n
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { History, HISTORY_FILE } from '../../electron/node/history.ts';
 import type { PortEvent, PortSocket } from '../../electron/common/model.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
@@ -185,6 +186,26 @@ describe('history shared by several writers (issue 15)', () => {
     assert.equal(before[0]!.seq, 1);
     a.close();
     b.close();
+  });
+
+  test('events waiting on a lock are bounded: the oldest beyond the bound are dropped and counted, the rest written in order', () => {
+    const dir = tempDir();
+    const h = History.open({ dataDir: dir, busyTimeoutMs: 20, maxPending: 3 });
+    const other = new DatabaseSync(join(dir, HISTORY_FILE), { timeout: 1000 });
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      for (let i = 1; i <= 5; i++) assert.equal(h.record([event(i, `2026-11-27T10:00:0${i}.000Z`)])[0]!.seq, 0);
+      assert.equal(h.pendingCount, 3);
+      assert.equal(h.issues[0]?.code, 'history-busy');
+      assert.match(h.issues[0]?.hint ?? '', /^3 events are waiting in memory to be written \(2 older ones were dropped to bound memory\)/);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    assert.equal(h.flush(), true);
+    assert.deepEqual([...h.iterate()].map((e) => e.socket.pid), [3, 4, 5]);
+    assert.match(h.takeLog().join('\n'), /3 waiting events were stored \(2 were dropped while waiting\)/);
+    h.close();
   });
 
   test('reconcile: the first writer closes what the history holds open but the first scan lacks, with the last-seen time; a second writer does not', async () => {
