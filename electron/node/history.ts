@@ -778,8 +778,8 @@ function searchText(s: PortSocket): string {
 
 function decodeRow(row: { seq: number; event_json: string }): PortEvent[] {
   try {
-    const event = JSON.parse(row.event_json) as Omit<PortEvent, 'seq'>;
-    return [{ ...event, seq: Number(row.seq) }];
+    // Set on the parsed object rather than spread into a copy: one object less per streamed row.
+    return [Object.assign(JSON.parse(row.event_json) as Omit<PortEvent, 'seq'>, { seq: Number(row.seq) })];
   } catch {
     // A row damaged by hand is skipped rather than failing the whole page.
     return [];
