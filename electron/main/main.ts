@@ -7,6 +7,9 @@
 import { Notification, app, dialog, session, shell } from 'electron';
 import { locateHistory, resolveDataDir, resolveDataDirs } from '../node/data-dir.ts';
 import { Engine } from '../node/engine.ts';
+import { ServiceClient } from '../node/service/client.ts';
+import { DEFAULT_SOCKET_PATH } from '../node/service/paths.ts';
+import { RemoteEngine } from '../node/service/remote-engine.ts';
 import { warmEvidence } from '../node/process-info.ts';
 import { History } from '../node/history.ts';
 import { SettingsStore } from '../node/settings-store.ts';
@@ -118,7 +121,11 @@ async function onReady(dataDir: string): Promise<void> {
   const located = locateHistory(resolveDataDirs(), true);
   if (located.note) console.info(`ghostport: ${located.note}`);
   const history = History.open({ dataDir: located.dir, label: 'tray' });
-  const engine = new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
+  // The privileged service, when it runs and lets this user read it, sees more than this app can.
+  const remote = await ServiceClient.connect(process.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH, 1000).catch(() => null);
+  const engine = remote
+    ? new RemoteEngine({ client: remote, history })
+    : new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
   const stopRetention = setupRetention(history, store);
   setupLoginItemRefresh(store);
 
@@ -135,7 +142,7 @@ async function onReady(dataDir: string): Promise<void> {
       setStartAtLogin,
       notificationsSupported: () => Notification.isSupported(),
     },
-    environment: { version: app.getVersion() },
+    environment: { version: app.getVersion(), ...(remote ? { source: 'service' as const, elevated: true } : {}) },
   });
   const stopIpc = setupIpc(service, win);
   tray = setupTray({ service, window: win, assetsDir: paths.assetsDir, quit: () => app.quit() });

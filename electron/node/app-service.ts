@@ -13,7 +13,7 @@ import { displayText } from '../common/display-text.ts';
 import { csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../common/export-format.ts';
 import { evidenceDocument, evidenceFileName } from '../common/evidence-export.ts';
 import { fail, ok, parseRequestArgs, requestOfChannel, REQUESTS } from '../common/ipc-contract.ts';
-import type { AppState, EvidenceTarget, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '../common/ipc-contract.ts';
+import type { AppState, EngineSource, EvidenceTarget, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '../common/ipc-contract.ts';
 import type { HealthIssue, PortEvent, PortSocket, ProcessInfo } from '../common/model.ts';
 import { sameProcess } from '../common/open-target.ts';
 import { applySettingsPatch } from '../common/settings.ts';
@@ -56,6 +56,8 @@ export interface AppServiceEnvironment {
   readonly version: string;
   readonly platform?: NodeJS.Platform;
   readonly elevated?: boolean;
+  /** 'service' when the engine is `ghostport serve`'s, followed over its socket. */
+  readonly source?: EngineSource;
   readonly processes?: ProcessOperations;
   /** How long `process:end` waits for the process to exit before answering `ended: false`. */
   readonly endWaitMs?: number;
@@ -139,6 +141,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
       elevated,
       platform,
       version: environment.version,
+      ...(environment.source ? { source: environment.source } : {}),
     };
   }
 

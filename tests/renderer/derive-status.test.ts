@@ -86,3 +86,16 @@ test('before the first scan: waiting, with what is watched', () => {
   assert.equal(status.tone, 'loading');
   assert.match(status.detail, /^Watching ports 596\b.*8080/);
 });
+
+test('through the service: an info banner says so, first; the local app says nothing of it', () => {
+  const viaService = deriveStatus(appState(snapshot([]), { source: 'service' }), SCAN_TIME);
+  assert.equal(viaService.tone, 'clear');
+  assert.deepEqual(viaService.banners[0], {
+    id: 'service',
+    severity: 'info',
+    message: 'Watching through the Ghostport service: full sight.',
+    hint: "Every owner and the host's history come from ghostport serve; its own settings choose the ports.",
+    action: null,
+  });
+  assert.equal(deriveStatus(appState(snapshot([])), SCAN_TIME).banners.some((b) => b.id === 'service'), false);
+});

@@ -32,7 +32,7 @@ export async function connectForCli(options: CliOptions, io: CliIo): Promise<Ser
     }
   }
   try {
-    return await ServiceClient.connect(io.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH, 1000);
+    return await ServiceClient.connect(io.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH, 3000);
   } catch (error) {
     // A service this user may not read is worth a word; no service at all is the normal case.
     if (error instanceof ServiceError && error.kind === 'denied') io.err(`ghostport: ${error.message} Using a local engine.\n`);

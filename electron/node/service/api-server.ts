@@ -21,6 +21,7 @@ import { readBody } from '../read-body.ts';
 
 /** One line of the `/v1/events` stream. */
 export type StreamLine =
+  /** First line; sent once the service has a snapshot (a client that subscribes before its first scan waits for it). */
   | { readonly type: 'hello'; readonly api: number; readonly version: string; readonly snapshot: Snapshot | null; readonly status: EngineStatus }
   | { readonly type: 'event'; readonly event: PortEvent }
   | { readonly type: 'health'; readonly health: HealthLevel; readonly issues: readonly HealthIssue[] }
@@ -68,17 +69,32 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   const { service, engine, version, log } = deps;
   const maxBuffered = deps.maxBufferedBytes ?? 4 * 1024 * 1024;
   const streams = new Set<ServerResponse>();
+  // Subscribed before the first scan: their hello waits for it (a hello always has a snapshot).
+  const waiting = new Set<ServerResponse>();
+  // Greeted with this very scan's snapshot: its events are already in it.
+  const justGreeted = new Set<ServerResponse>();
   let lastHealth = healthKey(engine.snapshot);
 
   const unsubscribe = engine.onScan((snapshot, events) => {
+    for (const response of waiting) {
+      waiting.delete(response);
+      if (!response.destroyed) hello(response);
+    }
     const lines: StreamLine[] = events.map((event) => ({ type: 'event', event }));
     const health = healthKey(snapshot);
     if (health !== lastHealth) lines.push({ type: 'health', health: snapshot.health, issues: snapshot.issues });
     lastHealth = health;
-    if (lines.length === 0) return;
     const text = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
-    for (const response of streams) send(response, text);
+    if (text) for (const response of streams) if (!justGreeted.has(response)) send(response, text);
+    justGreeted.clear();
   });
+
+  function hello(response: ServerResponse): void {
+    const line: StreamLine = { type: 'hello', api: API_VERSION, version, snapshot: engine.snapshot, status: engine.status };
+    response.write(`${JSON.stringify(line)}\n`);
+    streams.add(response);
+    justGreeted.add(response);
+  }
 
   function send(response: ServerResponse, text: string): void {
     // The backlog decides, not the new line: a client that keeps up always gets even a large snapshot.
@@ -105,11 +121,18 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
 
   function openStream(request: IncomingMessage, response: ServerResponse): void {
     response.writeHead(200, { 'content-type': NDJSON, 'cache-control': 'no-store' });
-    const hello: StreamLine = { type: 'hello', api: API_VERSION, version, snapshot: engine.snapshot, status: engine.status };
-    response.write(`${JSON.stringify(hello)}\n`);
-    streams.add(response);
-    log('info', 'client subscribed to events', { client: clientOf(request), streams: streams.size });
-    response.on('close', () => streams.delete(response));
+    if (engine.snapshot) {
+      hello(response);
+      justGreeted.delete(response);
+    } else {
+      response.flushHeaders();
+      waiting.add(response);
+    }
+    log('info', 'client subscribed to events', { client: clientOf(request), streams: streams.size + waiting.size });
+    response.on('close', () => {
+      streams.delete(response);
+      waiting.delete(response);
+    });
   }
 
   async function runRequest(request: IncomingMessage, response: ServerResponse, name: string): Promise<void> {

@@ -43,7 +43,7 @@ export class ServiceClient {
   }
 
   /** Connects when the service answers at the path (default socket unless given); throws ServiceError otherwise. */
-  static async connect(socketPath: string = DEFAULT_SOCKET_PATH, timeoutMs = 2000): Promise<ServiceClient> {
+  static async connect(socketPath: string = DEFAULT_SOCKET_PATH, timeoutMs = 10_000): Promise<ServiceClient> {
     const { status, body } = await exchange(socketPath, 'GET', '/v1', null, timeoutMs);
     const info = body as { api?: unknown; version?: unknown } | null;
     if (status !== 200 || info?.api !== API_VERSION) throw new ServiceError(`${socketPath} answers, but not as version ${API_VERSION} of the Ghostport API.`, 'protocol');

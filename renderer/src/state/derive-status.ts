@@ -54,6 +54,15 @@ function deriveVerdict(app: AppState | null, now: number): DerivedStatus {
   const { snapshot, status, settings } = app;
   const ports = snapshot?.ports ?? status.ports;
   const banners: StatusBanner[] = [];
+  if (app.source === 'service') {
+    banners.push({
+      id: 'service',
+      severity: 'info',
+      message: 'Watching through the Ghostport service: full sight.',
+      hint: 'Every owner and the host\'s history come from ghostport serve; its own settings choose the ports.',
+      action: null,
+    });
+  }
   const paused = status.paused;
   if (paused) {
     banners.push({
