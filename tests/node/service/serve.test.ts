@@ -70,10 +70,9 @@ describe('ghostport serve', { skip }, () => {
     assert.equal(hello.type, 'hello');
 
     const holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]] });
-    const appeared = await nextMatching(stream, (line) => line.type === 'event');
+    const appeared = await nextMatching(stream, (line) => line.type === 'event' && line.event.socket.pid === holder.pid);
     assert.ok(appeared.type === 'event');
     assert.equal(appeared.event.type, 'appeared');
-    assert.equal(appeared.event.socket.pid, holder.pid);
     assert.equal(appeared.event.socket.localPort, PORT);
     const state = await client.value('getState');
     assert.ok(state.snapshot?.sockets.some((s) => s.pid === holder.pid), 'the snapshot has the listener and its owner');
@@ -84,7 +83,7 @@ describe('ghostport serve', { skip }, () => {
     assert.ok(all.some((e) => e.seq === appeared.event.seq));
 
     await holder.kill();
-    const gone = await nextMatching(stream, (line) => line.type === 'event');
+    const gone = await nextMatching(stream, (line) => line.type === 'event' && line.event.socket.pid === holder.pid);
     assert.ok(gone.type === 'event' && gone.event.type === 'disappeared' && gone.event.socket.pid === holder.pid);
     await stream.return(undefined);
     await new Promise((r) => setTimeout(r, 50)); // let the aborted stream's socket close
