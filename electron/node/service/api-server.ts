@@ -10,8 +10,8 @@
  * nobody else waits for it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { REQUESTS } from '../../common/ipc-contract.ts';
-import type { ApiErrorCode, RequestName, Result } from '../../common/ipc-contract.ts';
+import { REQUESTS } from '../../common/ipc-api.ts';
+import type { ApiErrorCode, RequestName, Result } from '../../common/ipc-api.ts';
 import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, Snapshot } from '../../common/model.ts';
 import type { AppService } from '../app-service.ts';
 import type { Engine } from '../engine.ts';
