@@ -51,6 +51,23 @@ export interface AppServiceHooks {
   notificationsSupported(): boolean;
 }
 
+/**
+ * The hooks where nobody sits at a desktop (`ghostport serve`, `ghostport ui`): no dialogs, no
+ * notifications, never ending a process on one click, no login item; `startAtLogin` names the way.
+ */
+export function headlessHooks(startAtLogin: string, overrides: Partial<AppServiceHooks> = {}): AppServiceHooks {
+  return {
+    confirmEndProcess: async () => false,
+    revealInFolder: () => undefined,
+    chooseExportPath: async () => null,
+    setStartAtLogin: async () => {
+      throw new Error(startAtLogin);
+    },
+    notificationsSupported: () => false,
+    ...overrides,
+  };
+}
+
 /** The OS facts the service reports, and the process operations it uses (real ones by default). */
 export interface AppServiceEnvironment {
   readonly version: string;

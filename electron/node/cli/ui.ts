@@ -17,7 +17,7 @@ export async function ui(options: CliOptions, io: CliIo, version: string): Promi
   const rendererDir = join(packageRoot(), 'dist', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) throw new CliError(`the window is not built (${rendererDir} is missing): run npm run build first`);
   const config = await loadConfig(options, io, true);
-  const [{ Engine }, { History }, { SettingsStore }, { createAppService }, { startUiServer }] = await Promise.all([
+  const [{ Engine }, { History }, { SettingsStore }, { createAppService, headlessHooks }, { startUiServer }] = await Promise.all([
     import('../engine.ts'),
     import('../history.ts'),
     import('../settings-store.ts'),
@@ -34,15 +34,9 @@ export async function ui(options: CliOptions, io: CliIo, version: string): Promi
     settings,
     // A browser tab has no native dialogs: exports go to ~/Downloads (else the data directory),
     // and ending a process stays a terminal's job (kill), never one click on a web page.
-    hooks: {
-      confirmEndProcess: async () => false,
-      revealInFolder: () => undefined,
+    hooks: headlessHooks('start at login is set from the tray app, or with the service\'s systemd unit', {
       chooseExportPath: async (name) => join(existsSync(downloads) ? downloads : config.dataDir, name),
-      setStartAtLogin: async () => {
-        throw new Error('start at login is set from the tray app, or with the service\'s systemd unit');
-      },
-      notificationsSupported: () => false,
-    },
+    }),
     environment: { version },
   });
   for (const issue of [...settings.issues, ...history.issues]) io.err(`ghostport: ${issue.message}\n`);

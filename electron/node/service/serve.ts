@@ -12,7 +12,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import type { Settings } from '../../common/settings.ts';
-import { createAppService } from '../app-service.ts';
+import { createAppService, headlessHooks } from '../app-service.ts';
 import type { ServiceSettings } from '../app-service.ts';
 import { Engine } from '../engine.ts';
 import { createOsSource } from '../os-source.ts';
@@ -75,15 +75,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
     history,
     settings,
     // Headless and read-only: nothing here opens a dialog, and ending a process is the client's own action.
-    hooks: {
-      confirmEndProcess: async () => false,
-      revealInFolder: () => undefined,
-      chooseExportPath: async () => null,
-      setStartAtLogin: async () => {
-        throw new Error('the service does not start at login; enable its systemd unit instead');
-      },
-      notificationsSupported: () => false,
-    },
+    hooks: headlessHooks('the service does not start at login; enable its systemd unit instead'),
     environment: { version: environment.version, elevated: os.elevated },
   });
   const api = createApiServer({ service, engine, version: environment.version, log, ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}) });
