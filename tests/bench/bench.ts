@@ -29,6 +29,7 @@ import { readCpuTimes, readDescendantsCpuMs, readRssMb } from './proc-stat.ts';
 import { median, percentile, round } from './stats.ts';
 import { measureCliScan } from './cli-scan.ts';
 import { formatEvidenceBench, measureEvidence, type EvidenceBench } from './evidence-capture.ts';
+import { formatServiceBench, measureService, type ServiceBench } from './service.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = DEFAULT_PORT;
@@ -338,7 +339,7 @@ async function measureEngine(
   return { poll, latency, memory };
 }
 
-async function runBench(options: Options): Promise<BenchReport & { readonly evidence: EvidenceBench | null }> {
+async function runBench(options: Options): Promise<BenchReport & { readonly evidence: EvidenceBench | null; readonly service: ServiceBench | null }> {
   const startedAt = new Date();
   const warnings: string[] = [];
   const errors: string[] = [];
@@ -362,6 +363,7 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
   let latency: LatencyResult | null = null;
   let memory: MemoryResult | null = null;
   let evidence: EvidenceBench | null = null;
+  let service: ServiceBench | null = null;
   try {
     if (options.phases.has('scans')) runs = await measureScans(farm, holder, holderPid, options, warnings, errors);
     if (options.phases.has('engine')) {
@@ -369,6 +371,8 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
       await farm.request(`grow ${busy}`, 'grown', 120_000);
       ({ poll, latency, memory } = await measureEngine(busy, holder, holderPid, options, warnings));
       evidence = await measureEvidence(holderPid);
+      await holder.request('release', 'released', 10_000);
+      service = await measureService(PORT, busy, DEFAULT_INTERVAL_MS, options.pollSeconds, Math.min(options.trials, 12));
     }
   } catch (error) {
     errors.push(error instanceof Error ? error.message : String(error));
@@ -384,6 +388,7 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
     ...partial,
     cliScan,
     evidence,
+    service,
     rssMb: memory?.rssMbAfter ?? null,
     targets: evaluateTargets(partial, busySockets),
     machine: describeMachine(loadAtStart),
@@ -423,7 +428,7 @@ if (import.meta.main) {
     const report = await runBench(options);
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n${report.evidence ? `${formatEvidenceBench(report.evidence)}\n` : ''}`);
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n${report.evidence ? `${formatEvidenceBench(report.evidence)}\n` : ''}${report.service ? `${formatServiceBench(report.service, { pollCpuPercent: report.poll?.cpuPercent ?? null, latencyP50: report.latencyMs?.p50 ?? null })}\n` : ''}`);
     process.exitCode = report.errors.length > 0 ? 1 : 0;
   } catch (error) {
     process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
