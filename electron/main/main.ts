@@ -180,7 +180,8 @@ function main(): void {
     .catch((error: unknown) => {
       console.error('ghostport: failed to start', error);
       dialog.showErrorBox('Ghostport could not start', error instanceof Error ? error.message : String(error));
-      app.exit(1);
+      // 2, as everywhere: 0 and 1 mean clear and found (e.g. a store refused as a link: UnsafePathError).
+      app.exit(2);
     });
 }
 
