@@ -47,7 +47,7 @@ describe('RemoteEngine', { skip }, () => {
     engine.start();
     try {
       await until('the first snapshot', () => engine.snapshot !== null);
-      assert.equal(engine.snapshot!.health, 'ok');
+      assert.notEqual(engine.snapshot!.health, 'blind', 'the service can see (ok, or degraded with its reasons)');
       const holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]] });
       const mine = (e: PortEvent) => e.socket.pid === holder.pid && e.socket.localPort === PORT;
       await until('the appeared event', () => events.some((e) => mine(e) && e.type === 'appeared'));
@@ -61,7 +61,7 @@ describe('RemoteEngine', { skip }, () => {
 
       const second = startService({ socketPath, dataDir: stateDir, ports: [PORT] });
       await second.ready;
-      await until('seeing again', () => engine.snapshot?.health === 'ok' && !engine.snapshot.sockets.some((s) => s.pid === holder.pid), 30_000);
+      await until('seeing again', () => engine.snapshot !== null && engine.snapshot.health !== 'blind' && !engine.snapshot.sockets.some((s) => s.pid === holder.pid), 30_000);
       await new Promise((r) => setTimeout(r, 1000));
       const seen = events.filter(mine).map((e) => e.type);
       assert.ok(seen.filter((t) => t === 'appeared').length === 1, `appeared once: ${seen.join(',')}`);
