@@ -103,12 +103,13 @@ export function toScanJson(snapshot: Snapshot): object {
     lingering: snapshot.lingering.map(toSocketJson),
     health: snapshot.health,
     issues: snapshot.issues,
+    ...(snapshot.sight ? { sight: snapshot.sight } : {}),
   };
 }
 
 /** The line `ghostport watch --json` and `history --json` print for an event. */
 export function toEventJson(e: PortEvent): object {
-  return { schema: JSON_SCHEMA, type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping, ...(e.unwatched ? { unwatched: e.unwatched } : {}) };
+  return { schema: JSON_SCHEMA, type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping, ...(e.unwatched ? { unwatched: e.unwatched } : {}), ...(e.source ? { source: e.source } : {}) };
 }
 
 /** The line `ghostport watch --json` prints at start and whenever what it can see changes. */

@@ -151,6 +151,8 @@ export type HealthIssueCode =
   | 'partial-socket-source'
   | 'not-elevated'
   | 'namespaces-hidden'
+  | 'kernel-events-unavailable'
+  | 'kernel-events-flood'
   | 'scan-failed'
   | 'history-unavailable'
   | 'history-busy'
@@ -187,7 +189,20 @@ export interface Snapshot {
   readonly issues: readonly HealthIssue[];
   /** How long the scan took, in milliseconds. */
   readonly durationMs: number;
+  /** What the monitor can see between scans, and so what it can miss. */
+  readonly sight?: Sight;
 }
+
+/** Which sources watch the ports, in words: the kernel's events between polls, or the poll alone. */
+export interface Sight {
+  /** True while kernel events report sockets between polls. */
+  readonly kernelEvents: boolean;
+  /** What is covered and what can be missed, one sentence. */
+  readonly note: string;
+}
+
+/** Who told Ghostport about an event: the kernel as it happened, or a poll. */
+export type EventSource = 'kernel' | 'poll';
 
 /** What happened to a socket between two scans. */
 export type EventType = 'appeared' | 'disappeared';
@@ -209,6 +224,8 @@ export interface PortEvent {
    * some time after `lastSeenAt` (the last moment Ghostport was watching it).
    */
   readonly unwatched?: { readonly lastSeenAt: string };
+  /** The kernel's event (or a scan it prompted), or the periodic poll. */
+  readonly source?: EventSource;
 }
 
 /** The poll loop's own state. */

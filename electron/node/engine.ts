@@ -11,13 +11,15 @@
  * - A blind scan (no socket source, failure) produces no events: "cannot see" is not "gone".
  * - Listeners get one call per scan with that scan's events, already persisted.
  */
-import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Snapshot } from '../common/model.ts';
+import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '../common/model.ts';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../common/model.ts';
 import { diffSockets, isLingering, socketIdentity } from '../common/socket-identity.ts';
 import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '../common/flap-control.ts';
 import { endpointKey, type RawSocket } from '../common/socket-parse.ts';
 import type { RawScan } from './scanner.ts';
 import { createOsSource, type OsSource } from './os-source.ts';
+import type { KernelEventStatus, KernelTransition } from './kernel-events.ts';
+import { KernelSightings, type KernelOnlySocket } from './kernel-sightings.ts';
 
 /** Where events are persisted before they are announced. */
 export interface EventSink {
@@ -76,6 +78,11 @@ export class Engine {
   #inFlight: Promise<Snapshot> | null = null;
   #failures = 0;
   #lastError: string | null = null;
+  #sightings: KernelSightings | null = null;
+  #kernelStatus: KernelEventStatus | null = null;
+  #kick: NodeJS.Timeout | null = null;
+  /** The next scan was prompted by a kernel event: its events are the kernel's. */
+  #kernelPrompted = false;
 
   constructor(options: EngineOptions = {}) {
     this.#ports = normalizePorts(options.ports ?? [DEFAULT_PORT]);
@@ -125,12 +132,48 @@ export class Engine {
     this.#running = true;
     this.#schedule(0);
     this.#emitStatus();
+    this.#startKernelEvents();
+  }
+
+  #startKernelEvents(): void {
+    const source = this.#os.kernelEvents;
+    if (!source) return;
+    const owners = this.#os.owners;
+    const sightings = new KernelSightings({
+      readProcessInfo: (pid) => owners.readProcessInfo(pid),
+      netnsOf: (pid) => owners.readNetns?.(pid) ?? null,
+      readCommand: (pid) => owners.readCommandNow?.(pid) ?? null,
+      now: () => this.#os.clock.now(),
+    });
+    void source
+      .start(this.#ports, (batch) => this.#onKernel(batch))
+      .catch((error: unknown) => ({ active: false as const, reason: error instanceof Error ? error.message : String(error) }))
+      .then((status) => {
+        this.#kernelStatus = status;
+        this.#sightings = status.active && this.#running ? sightings : null;
+        if (status.active && !this.#running) void source.stop();
+      });
+  }
+
+  #onKernel(batch: readonly KernelTransition[]): void {
+    if (!this.#sightings?.take(batch) || this.#kick || !this.#running || this.#paused) return;
+    // One scan for a burst of events; more events meanwhile are taken by it or prompt the next.
+    this.#kick = setTimeout(() => {
+      this.#kick = null;
+      this.#kernelPrompted = true;
+      void this.scanNow().catch(() => undefined);
+    }, 1);
   }
 
   /** Stops polling and waits for a scan in flight to finish. */
   async stop(): Promise<void> {
     this.#running = false;
     this.#clearTimer();
+    if (this.#kick) clearTimeout(this.#kick);
+    this.#kick = null;
+    if (this.#kernelStatus?.active) await this.#os.kernelEvents?.stop();
+    this.#sightings = null;
+    this.#kernelStatus = null;
     const inFlight = this.#inFlight;
     if (inFlight) await inFlight.catch(() => undefined);
     this.#emitStatus();
@@ -153,6 +196,7 @@ export class Engine {
   /** Changes the watched ports and rescans. */
   setPorts(ports: readonly number[]): void {
     this.#ports = normalizePorts(ports);
+    if (this.#kernelStatus?.active) this.#os.kernelEvents?.setPorts(this.#ports);
     if (this.#running && !this.#paused) this.#schedule(0);
     this.#emitStatus();
   }
@@ -212,6 +256,8 @@ export class Engine {
   async #scanOnce(): Promise<Snapshot> {
     const started = performance.now();
     const ports = this.#ports;
+    const source: EventSource = this.#kernelPrompted ? 'kernel' : 'poll';
+    this.#kernelPrompted = false;
     let snapshot: Snapshot;
     let events: PortEvent[] = [];
     try {
@@ -238,6 +284,8 @@ export class Engine {
             hint: 'Run Ghostport as root (sudo) or Administrator to see which process owns them.',
           });
         }
+        const missed = this.#sightings ? await this.#sightings.reconcile([...built.sockets, ...built.lingering]) : [];
+        issues.push(...this.#kernelIssues());
         const health: HealthLevel = raw.health === 'degraded' || issues.length > 0 ? 'degraded' : 'ok';
         snapshot = {
           scannedAt: this.#isoNow(),
@@ -247,9 +295,18 @@ export class Engine {
           health,
           issues,
           durationMs: performance.now() - started,
+          sight: this.#sight(),
         };
         const reconciled = raw.reused ? [] : (this.#history?.reconcile?.(built.sockets, ports) ?? []);
-        events = [...reconciled, ...this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt)];
+        const portSet = new Set(ports);
+        const between = missed.flatMap((k) => {
+          const socket = this.#kernelSocket(k, portSet);
+          return [
+            { type: 'appeared' as const, at: socket.firstSeenAt, socket },
+            { type: 'disappeared' as const, at: snapshot.scannedAt, socket },
+          ];
+        });
+        events = [...reconciled, ...this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt, source, between)];
         this.#known = built.sockets;
       }
       this.#failures = 0;
@@ -302,11 +359,18 @@ export class Engine {
     };
   }
 
-  #record(diff: { appeared: readonly PortSocket[]; disappeared: readonly PortSocket[] }, at: string): PortEvent[] {
+  #record(
+    diff: { appeared: readonly PortSocket[]; disappeared: readonly PortSocket[] },
+    at: string,
+    source: EventSource,
+    between: readonly { type: 'appeared' | 'disappeared'; at: string; socket: PortSocket }[] = [],
+  ): PortEvent[] {
     const nowMs = Date.parse(at);
     const pending: Omit<PortEvent, 'seq'>[] = [
-      ...diff.disappeared.map((socket) => ({ type: 'disappeared' as const, at, socket, flapping: this.#flaps.recordTransition(socket, nowMs) })),
-      ...diff.appeared.map((socket) => ({ type: 'appeared' as const, at, socket, flapping: this.#flaps.recordTransition(socket, nowMs) })),
+      // What the kernel saw come and go between two scans happened before what this scan finds.
+      ...between.map((e) => ({ ...e, source: 'kernel' as const, flapping: this.#flaps.recordTransition(e.socket, Date.parse(e.at)) })),
+      ...diff.disappeared.map((socket) => ({ type: 'disappeared' as const, at, socket, source, flapping: this.#flaps.recordTransition(socket, nowMs) })),
+      ...diff.appeared.map((socket) => ({ type: 'appeared' as const, at, socket, source, flapping: this.#flaps.recordTransition(socket, nowMs) })),
     ];
     if (pending.length === 0) return [];
     if (!this.#history) return pending.map((e) => ({ ...e, seq: 0 }));
@@ -360,6 +424,70 @@ export class Engine {
         return this.#toSocket(r, null, null, side, watchedPort, now, 'A leftover of a closed connection: the kernel holds it, no process does.');
       })
       .sort(compareSockets);
+  }
+
+  /** What the monitor sees between polls, and what it can miss. */
+  #sight(): Sight {
+    const every = `every ${this.#intervalMs} ms`;
+    if (this.#sightings) {
+      return {
+        kernelEvents: true,
+        note: `Kernel events report TCP sockets the moment they change, between polls ${every}; UDP sockets that live less than one interval can be missed.`,
+      };
+    }
+    const why = this.#kernelStatus && !this.#kernelStatus.active ? ` (kernel events: ${this.#kernelStatus.reason})` : this.#os.kernelEvents ? '' : ' (no kernel events on this platform)';
+    return { kernelEvents: false, note: `Polling ${every}${why}: sockets that live less than one interval can be missed.` };
+  }
+
+  #kernelIssues(): HealthIssue[] {
+    const issues: HealthIssue[] = [];
+    const status = this.#kernelStatus;
+    if (status && !status.active && this.#os.elevated) {
+      issues.push({
+        code: 'kernel-events-unavailable',
+        message: `Kernel events are unavailable (${status.reason}): sockets that live less than one poll interval can be missed.`,
+        hint: 'Check that tracefs can be mounted (mount -t tracefs nodev /sys/kernel/tracing); Ghostport keeps polling meanwhile.',
+      });
+    }
+    const overflow = this.#sightings?.overflow ?? 0;
+    if (overflow > 0 && this.#sightings) {
+      this.#sightings.overflow = 0;
+      issues.push({
+        code: 'kernel-events-flood',
+        message: `A flood on the watched ports: ${overflow} short-lived sockets were counted but not reported one by one.`,
+        hint: 'Something is hammering the port (a scanner?): the sockets still open are listed; check the firewall.',
+      });
+    }
+    return issues;
+  }
+
+  /** A socket only the kernel saw, with the owner read at its event (or what the event named). */
+  #kernelSocket(k: KernelOnlySocket, portSet: ReadonlySet<number>): PortSocket {
+    const t = k.transition;
+    const raw: RawSocket = {
+      protocol: 'tcp',
+      family: t.family,
+      localAddress: t.localAddress,
+      localPort: t.localPort,
+      remoteAddress: t.remoteAddress,
+      remotePort: t.remotePort,
+      state: k.state,
+      pid: k.pid,
+      pids: k.pid === null ? [] : [k.pid],
+      inode: null,
+      uid: null,
+      ...(k.netns ? { netns: k.netns } : {}),
+    };
+    const { side, watchedPort } = watchedSide(raw, portSet);
+    const named: ProcessInfo | null = k.pid === null ? null : { pid: k.pid, name: k.comm ?? '?', path: null, command: k.command ?? k.comm ?? '?', user: null, parentPid: null, startedAt: null };
+    const reason = k.owner
+      ? undefined
+      : k.pid !== null
+        ? `Process ${k.pid} exited before its details could be read: name and command line are what the kernel event and /proc showed at that moment.`
+        : k.comm !== null
+          ? `The kernel event named the process "${k.comm}", but its pid is not valid in Ghostport's PID namespace (Ghostport runs in a container); it came and went between two polls.`
+          : 'The kernel changed this socket outside any process (a connection accepted or refused in the network stack); no process was named.';
+    return this.#toSocket(raw, k.owner ?? named, null, side, watchedPort, new Date(k.at).toISOString(), reason);
   }
 
   #unknownReason(r: RawSocket, info: ProcessInfo | null): string | undefined {

@@ -177,3 +177,15 @@ export function ownersOfInodes(inodes: ReadonlySet<number>, pids: readonly numbe
   }
   return owners;
 }
+
+/** The namespace of one process, read at once (for a kernel event); null when it is gone or unreadable. */
+export function netnsOfPid(pid: number, proc = ROOTS.proc): NetnsRef | null {
+  try {
+    const inode = nsInode(readlinkSync(`${proc}/${pid}/ns/net`));
+    if (inode === null) return null;
+    if (inode === nsInode(readlinkSync(`${proc}/self/ns/net`))) return { inode, host: true, label: 'host' };
+    return { inode, host: false, label: labelOf(pid, proc) };
+  } catch {
+    return null;
+  }
+}

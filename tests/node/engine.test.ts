@@ -254,6 +254,7 @@ describe('the injected OS source', () => {
       },
       elevated: false,
       clock: { now: () => Date.parse('2030-05-06T07:08:09.000Z') },
+      kernelEvents: null,
       dispose: () => undefined,
     };
     const engine = new Engine({ os });

@@ -1,0 +1,153 @@
+/**
+ * What the kernel's events saw that the poll may not: sockets on the watched ports tracked from
+ * their first state change to their last, each with its owner read the moment it appeared. After
+ * every scan the engine reconciles: a tracked socket the scan saw is the poll's (its events come
+ * from the poll as usual); one that came and went unseen becomes an appeared/disappeared pair.
+ * Bounded: at most MAX_TRACKED sockets at once; beyond that they are counted, not kept.
+ */
+import type { NetnsRef, PortSocket, ProcessInfo } from '../common/model.ts';
+import type { KernelTransition } from './kernel-events.ts';
+
+/** Most sockets tracked at once (a flood beyond this is counted). */
+export const MAX_TRACKED = 4096;
+// A tracked socket the poll has not seen and that has not closed is dropped after this long.
+const STALE_MS = 30_000;
+// A connect() is announced with local port 0 (not bound yet); its next change names the port.
+const INTENT_MS = 2000;
+
+interface Tracked {
+  readonly key: string;
+  readonly first: KernelTransition;
+  state: string;
+  owner: Promise<ProcessInfo | null> | null;
+  pid: number | null;
+  comm: string | null;
+  netns: NetnsRef | null;
+  /** The command line, read synchronously at the event: the full read may come too late. */
+  command: string | null;
+  readonly at: number;
+  closed: boolean;
+  seen: boolean;
+}
+
+/** What the tracker needs from the world. */
+export interface SightingsWorld {
+  readProcessInfo(pid: number): Promise<ProcessInfo | null>;
+  /** The command line now, synchronously (a short-lived process is gone by the next tick). */
+  readCommand(pid: number): string | null;
+  netnsOf(pid: number): NetnsRef | null;
+  now(): number;
+}
+
+/** A socket the kernel saw appear and go between two scans, with its owner as read at the time. */
+export interface KernelOnlySocket {
+  readonly transition: KernelTransition;
+  readonly state: string;
+  readonly pid: number | null;
+  readonly comm: string | null;
+  readonly owner: ProcessInfo | null;
+  readonly command: string | null;
+  readonly netns: NetnsRef | null;
+  readonly at: number;
+}
+
+function tupleKey(s: { localAddress: string; localPort: number; remoteAddress: string | null; remotePort: number | null }): string {
+  return `${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
+}
+
+/** The kernel's sightings between scans. */
+export class KernelSightings {
+  readonly #world: SightingsWorld;
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #intents: { remote: string; pid: number | null; comm: string; at: number; netns: NetnsRef | null; command: string | null; owner: Promise<ProcessInfo | null> | null }[] = [];
+  /** Sockets not tracked because MAX_TRACKED were already (since the last reconcile). */
+  overflow = 0;
+
+  constructor(world: SightingsWorld) {
+    this.#world = world;
+  }
+
+  /** Takes a batch of transitions; returns true when something new opened or closed (worth a scan). */
+  take(batch: readonly KernelTransition[]): boolean {
+    let news = false;
+    for (const t of batch) {
+      if (t.newState === 'SYN_SENT' && t.localPort === 0) {
+        if (t.comm !== null) {
+          const { pid } = t;
+          this.#intents.push({
+            remote: `${t.remoteAddress}|${t.remotePort}`,
+            pid,
+            comm: t.comm,
+            at: this.#world.now(),
+            command: pid === null ? null : this.#world.readCommand(pid),
+            netns: pid === null ? null : this.#world.netnsOf(pid),
+            owner: pid === null ? null : this.#world.readProcessInfo(pid),
+          });
+        }
+        news = true;
+        continue;
+      }
+      const key = tupleKey(t);
+      const known = this.#tracked.get(key);
+      if (t.newState === 'CLOSE') {
+        if (known && !known.closed) {
+          known.closed = true;
+          news = true;
+        } else if (!known && t.oldState === 'SYN_SENT' && this.#tracked.size < MAX_TRACKED) {
+          // A connect() refused or timed out: it never left SYN_SENT, its port was never seen open.
+          const intent = this.#takeIntent(`${t.remoteAddress}|${t.remotePort}`);
+          this.#tracked.set(key, { key, first: t, state: 'SYN_SENT', owner: intent?.owner ?? null, pid: intent?.pid ?? null, comm: intent?.comm ?? null, netns: intent?.netns ?? null, command: intent?.command ?? null, at: this.#world.now(), closed: true, seen: false });
+          news = true;
+        }
+        continue;
+      }
+      if (known && !known.closed) {
+        known.state = t.newState;
+        continue;
+      }
+      if (this.#tracked.size >= MAX_TRACKED) {
+        this.overflow++;
+        continue;
+      }
+      const track: Tracked = { key, first: t, state: t.newState, owner: null, pid: t.pid, comm: t.comm, netns: null, command: null, at: this.#world.now(), closed: false, seen: false };
+      if (t.pid !== null) {
+        track.command = this.#world.readCommand(t.pid);
+        track.netns = this.#world.netnsOf(t.pid);
+        track.owner = this.#world.readProcessInfo(t.pid);
+      } else if (t.oldState === 'SYN_SENT' || t.newState === 'SYN_SENT') {
+        const intent = this.#takeIntent(`${t.remoteAddress}|${t.remotePort}`);
+        if (intent) Object.assign(track, { pid: intent.pid, comm: intent.comm, netns: intent.netns, command: intent.command, owner: intent.owner });
+      }
+      this.#tracked.set(key, track);
+      news = true;
+    }
+    return news;
+  }
+
+  /**
+   * After a scan that could see: marks what it saw, and returns (and forgets) the sockets that
+   * came and went without a scan seeing them.
+   */
+  async reconcile(seen: readonly PortSocket[]): Promise<KernelOnlySocket[]> {
+    // A socket with the same endpoints in another namespace is another socket.
+    const visible = new Set(seen.flatMap((s) => [tupleKey(s), `${tupleKey(s)}|${s.netns?.inode ?? '?'}`]));
+    const now = this.#world.now();
+    const missed: KernelOnlySocket[] = [];
+    for (const [key, track] of this.#tracked) {
+      if (visible.has(track.netns ? `${key}|${track.netns.inode}` : key)) track.seen = true;
+      if (track.closed) {
+        this.#tracked.delete(key);
+        if (!track.seen) missed.push({ transition: track.first, state: track.state, pid: track.pid, comm: track.comm, owner: track.owner ? await track.owner : null, command: track.command, netns: track.netns, at: track.at });
+      } else if (!track.seen && now - track.at > STALE_MS) {
+        this.#tracked.delete(key);
+      }
+    }
+    while (this.#intents.length > 0 && now - this.#intents[0]!.at > INTENT_MS) this.#intents.shift();
+    return missed;
+  }
+
+  #takeIntent(remote: string) {
+    const at = this.#intents.findIndex((i) => i.remote === remote);
+    return at < 0 ? null : this.#intents.splice(at, 1)[0]!;
+  }
+}

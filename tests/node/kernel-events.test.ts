@@ -1,0 +1,177 @@
+/**
+ * Kernel events between polls (Linux, root, tracefs): sockets on 596 that live a few
+ * milliseconds are reported by the real engine with a poll interval of a minute, with their
+ * owner; the tracefs instance follows the ports, is removed on stop, and stale instances of dead
+ * Ghostports are removed while one still in use is not. Kernel events are global: every
+ * assertion is about this test's own processes.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { Engine } from '../../electron/node/engine.ts';
+import { createTracefsEvents, parseTraceLine } from '../../electron/node/kernel-events.ts';
+import type { PortEvent } from '../../electron/common/model.ts';
+import { toEventJson } from '../../electron/common/cli-json.ts';
+import { waitFor } from '../support/port-holder.ts';
+
+const PORT = 596;
+const PY = '/usr/bin/python3';
+
+function tracefs(): string | null {
+  for (const m of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (existsSync(`${m}/instances`)) return m;
+  const r = spawnSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
+  if (r.status === 0) {
+    spawnSync('umount', ['/sys/kernel/tracing']);
+    return '/sys/kernel/tracing';
+  }
+  return null;
+}
+const skip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (tracefs)' : tracefs() === null ? 'tracefs cannot be mounted here' : false;
+
+// Kernel events name processes by their pid in the first PID namespace; inside another one (the
+// suite's isolation) only the name can be checked, so each program names itself (comm).
+const INIT_PIDNS = readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]';
+const named = (comm: string) => `import ctypes; ctypes.CDLL(None).prctl(15, b'${comm}', 0, 0, 0)\n`;
+
+/** Runs a short Python program to its end; returns its pid. */
+function run(program: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PY, ['-c', program], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('exit', (code) => (code === 0 ? resolve(child.pid!) : reject(new Error(`python exited with ${code}`))));
+  });
+}
+
+function collect(engine: Engine): PortEvent[] {
+  const events: PortEvent[] = [];
+  engine.onScan((_, batch) => events.push(...batch));
+  return events;
+}
+
+test('trace lines parse; interrupt context names no process', () => {
+  const listen = parseTraceLine(
+    '         python3-6298    [000] .....  1581.826323: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=597 dport=0 saddr=127.0.0.1 daddr=0.0.0.0 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:0.0.0.0 oldstate=TCP_CLOSE newstate=TCP_LISTEN',
+  );
+  assert.deepEqual(listen, { family: 4, localAddress: '127.0.0.1', localPort: 597, remoteAddress: null, remotePort: null, oldState: 'CLOSE', newState: 'LISTEN', pid: 6298, comm: 'python3' });
+  const soft = parseTraceLine(
+    '     my-prog 2-6298    [000] ..s2.  1581.826440: inet_sock_set_state: family=AF_INET6 protocol=IPPROTO_TCP sport=597 dport=35986 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::1 daddrv6=::1 oldstate=TCP_LISTEN newstate=TCP_NEW_SYN_RECV',
+  );
+  assert.equal(soft?.pid, null);
+  assert.equal(soft?.comm, null);
+  assert.equal(soft?.family, 6);
+  assert.equal(soft?.remoteAddress, '::1');
+  assert.equal(soft?.newState, 'SYN_RECV');
+  assert.equal(parseTraceLine('# tracer: nop'), null);
+});
+
+describe('kernel events on real sockets', { skip }, () => {
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  test('a listener that lives 5 ms and a refused connect are reported between polls, with owners and source "kernel"', { timeout: 30_000 }, async () => {
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000 });
+    const events = collect(engine);
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 10_000);
+      assert.match(engine.snapshot!.sight!.note, /Kernel events/);
+      // Lives 5 ms, then the process stays a little (its /proc entry is read at the event).
+      const comm = `gpk-${process.pid}`;
+      const listener = await run(`${named(comm)}import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',${PORT})); s.listen(); time.sleep(0.005); s.close(); time.sleep(0.3)`);
+      const ours = (e: PortEvent) => (INIT_PIDNS ? e.socket.pid === listener : (e.socket.ownerUnknownReason ?? '').includes(`"${comm}"`));
+      const appeared = await waitFor(() => events.find((e) => e.type === 'appeared' && ours(e) && e.socket.state === 'LISTEN'), 5000).catch((error: unknown) => {
+        throw new Error(`${String(error)}; pid ${listener}; events: ${JSON.stringify(events.map((e) => [e.type, e.source, e.socket.pid, e.socket.state, e.socket.ownerUnknownReason]))}`);
+      });
+      assert.equal(appeared.source, 'kernel');
+      assert.equal(appeared.socket.localPort, PORT);
+      if (INIT_PIDNS) {
+        assert.equal(appeared.socket.process?.pid, listener);
+        assert.match(appeared.socket.process?.command ?? '', /python3 -c/, 'the command line, read at the event');
+        assert.equal(appeared.socket.netns?.host, true);
+      } else {
+        assert.match(appeared.socket.ownerUnknownReason ?? '', /PID namespace/);
+      }
+      const gone = await waitFor(() => events.find((e) => e.type === 'disappeared' && e.socket.id === appeared.socket.id), 5000);
+      assert.equal(gone.source, 'kernel');
+      assert.equal((toEventJson(gone) as { source?: string }).source, 'kernel');
+      // Nothing listens now: a connect is refused in well under a millisecond, and the process exits at once.
+      const comm2 = `gpc-${process.pid}`;
+      const connector = await run(`${named(comm2)}import socket
+c=socket.socket()
+try: c.connect(('127.0.0.1',${PORT}))
+except ConnectionRefusedError: pass`);
+      const mine = (e: PortEvent) => (INIT_PIDNS ? e.socket.pid === connector : (e.socket.ownerUnknownReason ?? '').includes(`"${comm2}"`));
+      const attempt = await waitFor(() => events.find((e) => e.type === 'appeared' && mine(e) && e.socket.remotePort === PORT), 5000);
+      assert.equal(attempt.source, 'kernel');
+      assert.equal(attempt.socket.side, 'remote');
+      assert.equal(attempt.socket.state, 'SYN_SENT');
+      if (INIT_PIDNS) assert.equal(attempt.socket.process?.pid, connector);
+    } finally {
+      await engine.stop();
+    }
+    const left = existsSync('/sys/kernel/tracing/instances') ? readdirSync('/sys/kernel/tracing/instances').filter((n) => n.startsWith(`ghostport-${process.pid}-`)) : [];
+    assert.deepEqual(left, [], 'the instance is removed on stop');
+  });
+
+  test('a listener that stays is the poll\'s socket once: no kernel-only pair, one appeared', { timeout: 30_000 }, async () => {
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000 });
+    const events = collect(engine);
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 10_000);
+      const child = spawn(PY, ['-c', `import socket,time,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',${PORT})); s.listen(); print('ready',flush=True); time.sleep(60)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      const started = Date.now();
+      const appeared = await waitFor(() => events.find((e) => e.type === 'appeared' && e.socket.pid === child.pid), 5000);
+      assert.ok(Date.now() - started < 5000);
+      assert.equal(appeared.source, 'kernel', 'the scan the kernel prompted found it');
+      assert.equal(typeof appeared.socket.inode, 'number', 'it is the poll\'s socket, with its inode');
+      child.kill('SIGKILL');
+      await waitFor(() => events.find((e) => e.type === 'disappeared' && e.socket.id === appeared.socket.id), 5000);
+      assert.equal(events.filter((e) => e.socket.pid === child.pid).length, 2, 'one appeared, one disappeared');
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  test('the instance follows the ports; stale instances of dead Ghostports go, one still read stays', { timeout: 30_000 }, async () => {
+    const root = '/sys/kernel/tracing';
+    // Mounted here for the test's own look at the instances; the source then leaves the mount alone.
+    const mountedHere = !existsSync(`${root}/instances`) && spawnSync('mount', ['-t', 'tracefs', 'nodev', root]).status === 0;
+    after(() => {
+      if (mountedHere) spawnSync('umount', [root]);
+    });
+    const source = createTracefsEvents({ name: `ghostport-test-${process.pid}` });
+    // A dead Ghostport's instance (pid 2^22+1 cannot exist), and one whose reader is still alive.
+    const stale = `${root}/instances/ghostport-${2 ** 22 + 1}`;
+    const busy = `${root}/instances/ghostport-${2 ** 22 + 2}`;
+    const status = await source.start([PORT], () => undefined);
+    assert.equal(status.active, true);
+    let reader: ChildProcess | null = null;
+    try {
+      await source.stop();
+      mkdirSync(stale);
+      mkdirSync(busy);
+      reader = spawn('cat', [`${busy}/trace_pipe`], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 200));
+      await source.start([PORT, 8596], () => undefined);
+      assert.equal(existsSync(stale), false, 'the dead one is removed');
+      assert.equal(existsSync(busy), true, 'the one still read is not');
+      const filter = `${root}/instances/ghostport-test-${process.pid}/events/sock/inet_sock_set_state/filter`;
+      assert.match(readFileSync(filter, 'utf8'), /8596/);
+      source.setPorts([597]);
+      assert.match(readFileSync(filter, 'utf8'), /sport == 597 \|\| dport == 597/);
+      assert.doesNotMatch(readFileSync(filter, 'utf8'), /596/);
+    } finally {
+      await source.stop();
+      reader?.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 100));
+      for (const dir of [stale, busy]) if (existsSync(dir)) rmdirSync(dir);
+    }
+    assert.equal(existsSync(`${root}/instances/ghostport-test-${process.pid}`), false);
+  });
+});
