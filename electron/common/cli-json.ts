@@ -109,7 +109,7 @@ export function toScanJson(snapshot: Snapshot): object {
 
 /** The line `ghostport watch --json` and `history --json` print for an event. */
 export function toEventJson(e: PortEvent): object {
-  return { schema: JSON_SCHEMA, type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping, ...(e.unwatched ? { unwatched: e.unwatched } : {}), ...(e.source ? { source: e.source } : {}) };
+  return { schema: JSON_SCHEMA, type: e.type, at: e.at, socket: toSocketJson(e.socket), seq: e.seq, flapping: e.flapping, ...(e.unwatched ? { unwatched: e.unwatched } : {}), ...(e.source ? { source: e.source } : {}), ...(e.previous !== undefined ? { previous: toProcessJson(e.previous) } : {}) };
 }
 
 /** The line `ghostport watch --json` prints at start and whenever what it can see changes. */

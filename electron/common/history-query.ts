@@ -17,7 +17,7 @@ export const historyQuerySchema = z
     until: isoDate.optional(),
     ports: z.array(portSchema).max(64).optional(),
     protocols: z.array(z.enum(['tcp', 'udp'])).max(2).optional(),
-    types: z.array(z.enum(['appeared', 'disappeared'])).max(2).optional(),
+    types: z.array(z.enum(['appeared', 'disappeared', 'owner-changed'])).max(3).optional(),
     /** Exact process name or executable path, or a pid as digits. */
     process: z.string().max(4096).optional(),
     /** Free text, matched case-insensitively against name, path, command, user and addresses. */

@@ -153,6 +153,7 @@ export type HealthIssueCode =
   | 'namespaces-hidden'
   | 'kernel-events-unavailable'
   | 'kernel-events-flood'
+  | 'ownerless-socket'
   | 'scan-failed'
   | 'history-unavailable'
   | 'history-busy'
@@ -205,7 +206,7 @@ export interface Sight {
 export type EventSource = 'kernel' | 'poll';
 
 /** What happened to a socket between two scans. */
-export type EventType = 'appeared' | 'disappeared';
+export type EventType = 'appeared' | 'disappeared' | 'owner-changed';
 
 /** A change on the watched ports. Persisted before it is announced. */
 export interface PortEvent {
@@ -226,6 +227,11 @@ export interface PortEvent {
   readonly unwatched?: { readonly lastSeenAt: string };
   /** The kernel's event (or a scan it prompted), or the periodic poll. */
   readonly source?: EventSource;
+  /**
+   * On `owner-changed`: the process that held the socket before (the socket carries the new
+   * holder, or none: a descriptor in flight or parked in a Unix socket's queue).
+   */
+  readonly previous?: ProcessInfo | null;
 }
 
 /** The poll loop's own state. */

@@ -14,7 +14,7 @@
  *    and announced in one summary when the window allows (`retryAt` says when to ask again).
  */
 import { isSocketAllowed } from './allowlist.ts';
-import { describeEndpoint, describeOwner, describeOwnerShort, describePorts, isListening, whyItMatters } from './display-text.ts';
+import { describeEndpoint, describeOwner, describeOwnerShort, describePorts, displayText, isListening, whyItMatters } from './display-text.ts';
 import { evidenceHeadline } from './evidence-text.ts';
 import { flapKey } from './flap-control.ts';
 import type { OpenTarget } from './ipc-contract.ts';
@@ -102,7 +102,8 @@ export function planNotifications(state: NotifierState, events: readonly PortEve
 
   const wanted = events.filter(
     (e) =>
-      (e.type === 'appeared' ? prefs.onAppeared : prefs.onDisappeared) &&
+      // A socket that changed hands is news like one that appeared: someone new holds it.
+      (e.type === 'disappeared' ? prefs.onDisappeared : prefs.onAppeared) &&
       !isSocketAllowed(context.settings.allowlist, e.socket, context.platform),
   );
   const ordinary = wanted.filter((e) => !e.flapping);
@@ -187,6 +188,10 @@ function singleNotification(event: PortEvent): NotificationSpec {
   if (event.type === 'disappeared') {
     const title = isListening(socket) ? `Port ${port} is free again` : `Connection on port ${port} closed`;
     return { title, body: `${owner} · ${describeEndpoint(socket)}`, target, eventCount: 1, kind: 'single' };
+  }
+  if (event.type === 'owner-changed') {
+    const before = event.previous ? `${displayText(event.previous.name, 64)} (pid ${event.previous.pid})` : 'no process';
+    return { title: `A socket on port ${port} changed hands`, body: `${before} → ${owner}\n${describeEndpoint(socket)}`, target, eventCount: 1, kind: 'single' };
   }
   const title = isListening(socket)
     ? `Something is listening on port ${port}`

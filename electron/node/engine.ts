@@ -47,6 +47,12 @@ export interface EngineOptions {
   readonly jitter?: number;
 }
 
+/** A socket whose holder changed, and the process that held it before. */
+interface Moved {
+  readonly socket: PortSocket;
+  readonly previous: ProcessInfo | null;
+}
+
 /** Listener of completed scans. */
 export type ScanListener = (snapshot: Snapshot, events: readonly PortEvent[]) => void;
 
@@ -268,7 +274,7 @@ export class Engine {
         const reusable = raw.reused && previous !== null && sameList(previous.ports, ports);
         // Unchanged live sockets keep the owners captured when they were first seen; the
         // ownerless leftovers (TIME_WAIT) are refreshed from the probe, with nothing to look up.
-        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), this.#isoNow()) } : await this.#capture(raw, ports);
+        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), this.#isoNow()), moved: [] } : await this.#capture(raw, ports);
         return { raw, built };
       });
       const { raw, built } = seen;
@@ -282,6 +288,13 @@ export class Engine {
             code: 'not-elevated',
             message: 'Some owners are hidden: Ghostport is not running as root, and these sockets belong to other users.',
             hint: 'Run Ghostport as root (sudo) or Administrator to see which process owns them.',
+          });
+        }
+        if (this.#os.elevated && built.sockets.some((s) => s.pid === null && (s.inode ?? 0) > 0)) {
+          issues.push({
+            code: 'ownerless-socket',
+            message: 'A socket on the watched ports is held by no process: its descriptor is in flight or parked in a Unix socket\'s queue (passed with SCM_RIGHTS), so whoever takes it next is not known yet.',
+            hint: 'Ghostport looks again every poll and reports the new holder; `ss -xp` lists Unix sockets with queued data.',
           });
         }
         const missed = this.#sightings ? await this.#sightings.reconcile([...built.sockets, ...built.lingering]) : [];
@@ -306,7 +319,8 @@ export class Engine {
             { type: 'disappeared' as const, at: snapshot.scannedAt, socket },
           ];
         });
-        events = [...reconciled, ...this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt, source, between)];
+        const changed = built.moved.map((m) => ({ type: 'owner-changed' as const, at: snapshot.scannedAt, socket: m.socket, previous: m.previous }));
+        events = [...reconciled, ...this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt, source, between, changed)];
         this.#known = built.sockets;
       }
       this.#failures = 0;
@@ -364,6 +378,7 @@ export class Engine {
     at: string,
     source: EventSource,
     between: readonly { type: 'appeared' | 'disappeared'; at: string; socket: PortSocket }[] = [],
+    changed: readonly { type: 'owner-changed'; at: string; socket: PortSocket; previous: ProcessInfo | null }[] = [],
   ): PortEvent[] {
     const nowMs = Date.parse(at);
     const pending: Omit<PortEvent, 'seq'>[] = [
@@ -371,15 +386,19 @@ export class Engine {
       ...between.map((e) => ({ ...e, source: 'kernel' as const, flapping: this.#flaps.recordTransition(e.socket, Date.parse(e.at)) })),
       ...diff.disappeared.map((socket) => ({ type: 'disappeared' as const, at, socket, source, flapping: this.#flaps.recordTransition(socket, nowMs) })),
       ...diff.appeared.map((socket) => ({ type: 'appeared' as const, at, socket, source, flapping: this.#flaps.recordTransition(socket, nowMs) })),
+      ...changed.map((e) => ({ ...e, source, flapping: false })),
     ];
     if (pending.length === 0) return [];
     if (!this.#history) return pending.map((e) => ({ ...e, seq: 0 }));
     return [...this.#history.record(pending)];
   }
 
-  async #capture(raw: RawScan, ports: readonly number[]): Promise<{ sockets: PortSocket[]; lingering: PortSocket[] }> {
+  async #capture(raw: RawScan, ports: readonly number[]): Promise<{ sockets: PortSocket[]; lingering: PortSocket[]; moved: Moved[] }> {
     const portSet = new Set(ports);
     const previous = new Map(this.#known.map((s) => [s.id, s]));
+    // The kernel's inode names a socket whoever holds it: a new holder is the same socket.
+    const byInode = new Map(this.#known.filter((s) => (s.inode ?? 0) > 0).map((s) => [`${s.protocol}|${s.inode}`, s]));
+    const moved: Moved[] = [];
     const startTimes = new Map<number, Promise<string | null>>();
     const infos = new Map<number, Promise<ProcessInfo | null>>();
     const now = this.#isoNow();
@@ -408,11 +427,21 @@ export class Engine {
             if (!infos.has(r.pid)) infos.set(r.pid, this.#os.owners.readProcessInfo(r.pid));
             info = await infos.get(r.pid)!;
           }
-          sockets.push(this.#toSocket(r, info, id, side, watchedPort, now, this.#unknownReason(r, info)));
+          const socket = this.#toSocket(r, info, id, side, watchedPort, now, this.#unknownReason(r, info));
+          const before = r.inode ? byInode.get(`${r.protocol}|${r.inode}`) : undefined;
+          if (!before) {
+            sockets.push(socket);
+            return;
+          }
+          // Same socket, other holder (the opener exited and a fork or a receiver keeps it, or it
+          // is in flight): it keeps its identity and first sighting, and says who held it before.
+          const kept = { ...socket, id: before.id, firstSeenAt: before.firstSeenAt };
+          sockets.push(kept);
+          if (before.pid !== kept.pid) moved.push({ socket: kept, previous: before.process });
         }),
     );
     sockets.sort(compareSockets);
-    return { sockets, lingering };
+    return { sockets, lingering, moved };
   }
 
   /** The ownerless kernel leftovers among the rows (TIME_WAIT...): nothing to look up for them. */
@@ -494,7 +523,7 @@ export class Engine {
     if (info) return undefined;
     if (r.pid !== null) return `Process ${r.pid} exited before its details could be read.`;
     if (!this.#os.elevated) return 'Owner hidden: the socket belongs to another user. Run Ghostport as root (sudo) to see it.';
-    return 'No process holds this socket (kernel-owned, in another network namespace, or its owner just exited).';
+    return 'No process holds this socket: its descriptor is in flight or parked in a Unix socket\'s queue (passed with SCM_RIGHTS), or its owner just exited.';
   }
 
   #toSocket(

@@ -189,3 +189,31 @@ export function netnsOfPid(pid: number, proc = ROOTS.proc): NetnsRef | null {
     return null;
   }
 }
+
+/** The descriptor number by which a process holds a socket, or null (a walk of its /proc/PID/fd). */
+export function fdHolding(pid: number, inode: number, proc = ROOTS.proc): number | null {
+  let fds: string[];
+  try {
+    fds = readdirSync(`${proc}/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  const want = `socket:[${inode}]`;
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`${proc}/${pid}/fd/${fd}`) === want) return Number(fd);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return null;
+}
+
+/** True while the process still holds the socket by that descriptor: one readlink. */
+export function stillHolds(holder: { pid: number; fd: number; inode: number }, proc = ROOTS.proc): boolean {
+  try {
+    return readlinkSync(`${proc}/${holder.pid}/fd/${holder.fd}`) === `socket:[${holder.inode}]`;
+  } catch {
+    return false;
+  }
+}

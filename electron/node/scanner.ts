@@ -30,7 +30,7 @@ import { isLingering } from '../common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
-import { listNetns, ownersOfInodes, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
+import { fdHolding, listNetns, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
 
 /** What one scan saw, before owners are captured. */
 export interface RawScan {
@@ -140,7 +140,9 @@ export function createPortableScanner(timeoutMs: number): Scanner {
 
 /** The Linux scanner: the kernel's tables in every network namespace, ss, and systeminformation only without ss. */
 export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scanner {
-  let last: { key: string; portsKey: string; scan: RawScan } | null = null;
+  // The last full lookup, and by which descriptor each owner held its socket: checked every poll
+  // (one readlink each), so an owner that exits or hands the socket on is looked up again.
+  let last: { key: string; portsKey: string; scan: RawScan; holders: Holder[] } | null = null;
   // For large tables, the netlink helper (electron/node/native/ghostport-diag.c) where it was
   // built: one open netlink socket and the kernel's port filter, about a third of ss's CPU.
   // Otherwise the probe's ss runs in one long-lived small shell: forking the engine every poll
@@ -216,7 +218,7 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
       const seen = (await probe(ports))?.map((r) => ({ ...r, netns: host })) ?? null;
       const key = seen === null ? null : probeKey([...seen, ...others]);
       let scan: RawScan;
-      if (key !== null && last && last.portsKey === portsKey && last.key === key) {
+      if (key !== null && last && last.portsKey === portsKey && last.key === key && last.holders.every((h) => stillHolds(h))) {
         // Unchanged: the owners found last time still hold; only the leftovers are refreshed.
         const live = last.scan.sockets.filter((s) => !isLingering(s));
         scan = { ...last.scan, sockets: [...live, ...seen!.filter(isLingering), ...others.filter(isLingering)], reused: true };
@@ -226,7 +228,8 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
         scan = { ...hostScan, sockets: [...hostScan.sockets.map((r) => ({ ...r, netns: host })), ...withOwners(others, spaces)] };
         // Keyed on the probe taken before the lookup: if something changed in between, the next
         // probe differs and looks again.
-        last = key === null || scan.health !== 'ok' ? null : { key, portsKey, scan };
+        const holders = holdersOf(scan.sockets);
+        last = key === null || scan.health !== 'ok' || holders === null ? null : { key, portsKey, scan, holders };
       }
       if (issues.length === 0) return scan;
       return { ...scan, health: scan.health === 'blind' ? 'blind' : 'degraded', issues: [...scan.issues, ...issues] };
@@ -236,6 +239,30 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
       probeShell.dispose();
     },
   };
+}
+
+interface Holder {
+  readonly pid: number;
+  readonly fd: number;
+  readonly inode: number;
+}
+
+/** Who holds each live socket by which descriptor; null when some live socket has no holder to watch (look again every poll). */
+function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
+  const holders: Holder[] = [];
+  for (const r of rows) {
+    if (isLingering(r) || !r.inode) continue;
+    // Root sees every holder: a socket none holds (in flight, parked in a Unix socket's queue) is
+    // looked up again every poll until someone takes it. Not root, others' holders stay hidden anyway.
+    if (r.pid === null) {
+      if (process.getuid?.() === 0) return null;
+      continue;
+    }
+    const fd = fdHolding(r.pid, r.inode);
+    if (fd === null) return null;
+    holders.push({ pid: r.pid, fd, inode: r.inode });
+  }
+  return holders;
 }
 
 /** Rows of other namespaces with their owners: the processes inside first, then every process (a passed descriptor). */

@@ -58,10 +58,11 @@ export function formatIssue(issue: HealthIssue): string {
 
 /** One human-readable line for an event. */
 export function formatEvent(e: PortEvent): string {
-  const verb = e.type === 'appeared' ? '+ appeared   ' : '- disappeared';
+  const verb = e.type === 'appeared' ? '+ appeared   ' : e.type === 'owner-changed' ? '~ owner      ' : '- disappeared';
+  const before = e.type === 'owner-changed' ? ` (was ${e.previous ? `${displayText(e.previous.name, 64)} pid ${e.previous.pid}` : 'no process'})` : '';
   const flap = e.flapping ? ' [flapping]' : '';
   const unwatched = e.unwatched ? ` [went while Ghostport was not watching; last seen ${e.unwatched.lastSeenAt}]` : '';
-  return `${e.at}  ${verb}  ${describeEndpoint(e.socket)}  ${describeOwner(e.socket)}${flap}${unwatched}\n`;
+  return `${e.at}  ${verb}  ${describeEndpoint(e.socket)}  ${describeOwner(e.socket)}${before}${flap}${unwatched}\n`;
 }
 
 /**
