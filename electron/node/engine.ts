@@ -516,7 +516,10 @@ export class Engine {
         : k.comm !== null
           ? `The kernel event named the process "${k.comm}", but its pid is not valid in Ghostport's PID namespace (Ghostport runs in a container); it came and went between two polls.`
           : 'The kernel changed this socket outside any process (a connection accepted or refused in the network stack); no process was named.';
-    return this.#toSocket(raw, k.owner ?? named, null, side, watchedPort, new Date(k.at).toISOString(), reason);
+    // No inode to tell two such sockets apart: the kernel's timestamp of its first change does,
+    // and every Ghostport reading the same event gives it the same identity (one history row).
+    const id = `${socketIdentity(raw, null)}|kernel:${t.stamp}`;
+    return this.#toSocket(raw, k.owner ?? named, id, side, watchedPort, new Date(k.at).toISOString(), reason);
   }
 
   #unknownReason(r: RawSocket, info: ProcessInfo | null): string | undefined {

@@ -28,6 +28,8 @@ export interface KernelTransition {
   /** The process the change ran in, when it ran in one (not in softirq context), else null. */
   readonly pid: number | null;
   readonly comm: string | null;
+  /** The kernel's timestamp of the change (seconds, as the trace prints it): the same for every reader. */
+  readonly stamp: string;
 }
 
 /** Whether kernel events are flowing, and if not, why. */
@@ -44,13 +46,13 @@ export interface KernelEventSource {
 }
 
 const LINE =
-  /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[\d+\]\s+(\S+)\s+[\d.]+:\s+inet_sock_set_state:\s+family=AF_INET(6?)\s+protocol=IPPROTO_TCP\s+sport=(\d+)\s+dport=(\d+)\s+saddr=\S+\s+daddr=\S+\s+saddrv6=(\S+)\s+daddrv6=(\S+)\s+oldstate=TCP_(\w+)\s+newstate=TCP_(\w+)/;
+  /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[\d+\]\s+(\S+)\s+([\d.]+):\s+inet_sock_set_state:\s+family=AF_INET(6?)\s+protocol=IPPROTO_TCP\s+sport=(\d+)\s+dport=(\d+)\s+saddr=\S+\s+daddr=\S+\s+saddrv6=(\S+)\s+daddrv6=(\S+)\s+oldstate=TCP_(\w+)\s+newstate=TCP_(\w+)/;
 
 /** Parses one trace_pipe line of inet_sock_set_state, or returns null. */
 export function parseTraceLine(line: string): KernelTransition | null {
   const m = LINE.exec(line);
   if (!m) return null;
-  const [, comm, pid, flags, six, sport, dport, saddr, daddr, oldState, newState] = m as unknown as string[];
+  const [, comm, pid, flags, stamp, six, sport, dport, saddr, daddr, oldState, newState] = m as unknown as string[];
   // Third flag: 's'/'h'/'H' when the change ran in interrupt context, in whatever task was current.
   const inProcess = flags!.length >= 3 && flags![2] === '.' && pid !== '0';
   const state = (s: string) => (s === 'NEW_SYN_RECV' ? 'SYN_RECV' : s);
@@ -65,6 +67,7 @@ export function parseTraceLine(line: string): KernelTransition | null {
     newState: state(newState!),
     pid: inProcess ? Number(pid) : null,
     comm: inProcess ? comm!.trim() : null,
+    stamp: stamp!,
   };
 }
 

@@ -52,7 +52,7 @@ test('trace lines parse; interrupt context names no process', () => {
   const listen = parseTraceLine(
     '         python3-6298    [000] .....  1581.826323: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=597 dport=0 saddr=127.0.0.1 daddr=0.0.0.0 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:0.0.0.0 oldstate=TCP_CLOSE newstate=TCP_LISTEN',
   );
-  assert.deepEqual(listen, { family: 4, localAddress: '127.0.0.1', localPort: 597, remoteAddress: null, remotePort: null, oldState: 'CLOSE', newState: 'LISTEN', pid: 6298, comm: 'python3' });
+  assert.deepEqual(listen, { family: 4, localAddress: '127.0.0.1', localPort: 597, remoteAddress: null, remotePort: null, oldState: 'CLOSE', newState: 'LISTEN', pid: 6298, comm: 'python3', stamp: '1581.826323' });
   const soft = parseTraceLine(
     '     my-prog 2-6298    [000] ..s2.  1581.826440: inet_sock_set_state: family=AF_INET6 protocol=IPPROTO_TCP sport=597 dport=35986 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::1 daddrv6=::1 oldstate=TCP_LISTEN newstate=TCP_NEW_SYN_RECV',
   );
