@@ -200,6 +200,11 @@ export interface Sight {
   readonly kernelEvents: boolean;
   /** What is covered and what can be missed, one sentence. */
   readonly note: string;
+  /**
+   * Short-lived sockets the kernel reported that were counted, not reported one by one (more
+   * than one on the same endpoint between two scans: a port flapping or hammered), since start.
+   */
+  readonly coalesced?: number;
 }
 
 /** Who told Ghostport about an event: the kernel as it happened, or a poll. */

@@ -241,7 +241,7 @@ export function fromSiConnection(row: SiConnection): RawSocket | null {
 }
 
 /** The endpoint key two sources agree on for the same socket. */
-export function endpointKey(s: RawSocket): string {
+export function endpointKey(s: Pick<RawSocket, 'protocol' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort' | 'netns'>): string {
   const netns = s.netns && !s.netns.host ? `|netns:${s.netns.inode}` : '';
   return `${s.protocol}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}${netns}`;
 }

@@ -13,7 +13,7 @@
  */
 import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '../common/model.ts';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../common/model.ts';
-import { diffSockets, isLingering, socketIdentity } from '../common/socket-identity.ts';
+import { diffSockets, isLingering, socketIdentity, type SocketDiff } from '../common/socket-identity.ts';
 import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '../common/flap-control.ts';
 import { endpointKey, type RawSocket } from '../common/socket-parse.ts';
 import type { RawScan } from './scanner.ts';
@@ -89,6 +89,8 @@ export class Engine {
   #kick: NodeJS.Timeout | null = null;
   /** The next scan was prompted by a kernel event: its events are the kernel's. */
   #kernelPrompted = false;
+  /** Sockets the kernel saw that were counted into another of the same endpoint (a flapping port). */
+  #coalesced = 0;
 
   constructor(options: EngineOptions = {}) {
     this.#ports = normalizePorts(options.ports ?? [DEFAULT_PORT]);
@@ -298,6 +300,8 @@ export class Engine {
           });
         }
         const missed = this.#sightings ? await this.#sightings.reconcile([...built.sockets, ...built.lingering]) : [];
+        const diff = diffSockets(this.#known, built.sockets);
+        const between = this.#between(missed, diff, new Set(ports));
         issues.push(...this.#kernelIssues());
         const health: HealthLevel = raw.health === 'degraded' || issues.length > 0 ? 'degraded' : 'ok';
         snapshot = {
@@ -311,16 +315,11 @@ export class Engine {
           sight: this.#sight(),
         };
         const reconciled = raw.reused ? [] : (this.#history?.reconcile?.(built.sockets, ports) ?? []);
-        const portSet = new Set(ports);
-        const between = missed.flatMap((k) => {
-          const socket = this.#kernelSocket(k, portSet);
-          return [
-            { type: 'appeared' as const, at: socket.firstSeenAt, socket },
-            { type: 'disappeared' as const, at: snapshot.scannedAt, socket },
-          ];
-        });
         const changed = built.moved.map((m) => ({ type: 'owner-changed' as const, at: snapshot.scannedAt, socket: m.socket, previous: m.previous }));
-        events = [...reconciled, ...this.#record(diffSockets(this.#known, built.sockets), snapshot.scannedAt, source, between, changed)];
+        events = [...reconciled, ...this.#record(diff, snapshot.scannedAt, source, between.flatMap((socket) => [
+          { type: 'appeared' as const, at: socket.firstSeenAt, socket },
+          { type: 'disappeared' as const, at: snapshot.scannedAt, socket },
+        ]), changed)];
         this.#known = built.sockets;
       }
       this.#failures = 0;
@@ -462,6 +461,7 @@ export class Engine {
       return {
         kernelEvents: true,
         note: `Kernel events report TCP sockets the moment they change, between polls ${every}; UDP sockets that live less than one interval can be missed.`,
+        coalesced: this.#coalesced,
       };
     }
     const why = this.#kernelStatus && !this.#kernelStatus.active ? ` (kernel events: ${this.#kernelStatus.reason})` : this.#os.kernelEvents ? '' : ' (no kernel events on this platform)';
@@ -488,6 +488,26 @@ export class Engine {
       });
     }
     return issues;
+  }
+
+  /**
+   * The sockets only the kernel saw, coalesced: per endpoint and scan at most one (and none where
+   * the poll has an event for that endpoint already); the rest are counted as a flood.
+   */
+  #between(missed: readonly KernelOnlySocket[], diff: SocketDiff, portSet: ReadonlySet<number>): PortSocket[] {
+    const taken = new Set([...diff.appeared, ...diff.disappeared].map((s) => endpointKey(s)));
+    const kept: PortSocket[] = [];
+    for (const k of missed) {
+      const socket = this.#kernelSocket(k, portSet);
+      const key = endpointKey(socket);
+      if (taken.has(key)) {
+        this.#coalesced++;
+        continue;
+      }
+      taken.add(key);
+      kept.push(socket);
+    }
+    return kept;
   }
 
   /** A socket only the kernel saw, with the owner read at its event (or what the event named). */

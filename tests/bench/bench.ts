@@ -7,7 +7,7 @@
  *
  * Options: --json, --quick (a fast smoke run: 0 and 1,000 sockets, short phases),
  * --sockets 0,1000,10000, --poll-seconds 30, --trials 12, --events 10000, --no-history-view,
- * --phases cli,scans,engine,history, --host-netns (stay in the host's network namespace), --out <file>.
+ * --phases cli,scans,engine,history,sight, --host-netns (stay in the host's network namespace), --out <file>.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ import { median, percentile, round } from './stats.ts';
 import { measureCliScan } from './cli-scan.ts';
 import { formatEvidenceBench, measureEvidence, type EvidenceBench } from './evidence-capture.ts';
 import { formatServiceBench, measureService, type ServiceBench } from './service.ts';
+import { formatSightBench, measureSight, type SightBench } from './sight.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = DEFAULT_PORT;
@@ -67,7 +68,7 @@ function parseOptions(argv: readonly string[]): Options {
     historyView: !argv.includes('--no-history-view') && !quick,
     out: value('--out') ?? join(here, 'results', 'latest.json'),
     budget: quick ? { ...DEFAULT_BUDGET, msPerMethod: 600, minScans: 5 } : DEFAULT_BUDGET,
-    phases: new Set((value('--phases') ?? 'cli,scans,engine,history').split(',')),
+    phases: new Set((value('--phases') ?? 'cli,scans,engine,history,sight').split(',')),
   };
 }
 
@@ -339,7 +340,7 @@ async function measureEngine(
   return { poll, latency, memory };
 }
 
-async function runBench(options: Options): Promise<BenchReport & { readonly evidence: EvidenceBench | null; readonly service: ServiceBench | null }> {
+async function runBench(options: Options): Promise<BenchReport & { readonly evidence: EvidenceBench | null; readonly service: ServiceBench | null; readonly sight: SightBench | null }> {
   const startedAt = new Date();
   const warnings: string[] = [];
   const errors: string[] = [];
@@ -378,6 +379,7 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
     errors.push(error instanceof Error ? error.message : String(error));
   }
   await stopAllChildren();
+  const sight = options.phases.has('sight') ? await measureSight(dirname(dirname(here))).catch((error: unknown) => (errors.push(`sight: ${String(error)}`), null)) : null;
   const historyView =
     options.historyView && options.phases.has('history') ? await runHistoryView() : { skipped: 'not run (--quick, --no-history-view or --phases)' };
   // Issue 15: `history` streaming 1,000,000 events into a closed and a slow pipe.
@@ -389,6 +391,7 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
     cliScan,
     evidence,
     service,
+    sight,
     rssMb: memory?.rssMbAfter ?? null,
     targets: evaluateTargets(partial, busySockets),
     machine: describeMachine(loadAtStart),
@@ -428,7 +431,7 @@ if (import.meta.main) {
     const report = await runBench(options);
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n${report.evidence ? `${formatEvidenceBench(report.evidence)}\n` : ''}${report.service ? `${formatServiceBench(report.service, { pollCpuPercent: report.poll?.cpuPercent ?? null, latencyP50: report.latencyMs?.p50 ?? null })}\n` : ''}`);
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n${report.evidence ? `${formatEvidenceBench(report.evidence)}\n` : ''}${report.service ? `${formatServiceBench(report.service, { pollCpuPercent: report.poll?.cpuPercent ?? null, latencyP50: report.latencyMs?.p50 ?? null })}\n` : ''}${report.sight ? `${formatSightBench(report.sight)}\n` : ''}`);
     process.exitCode = report.errors.length > 0 ? 1 : 0;
   } catch (error) {
     process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

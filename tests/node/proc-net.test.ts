@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { decodeProcNetAddress, readProcNet, socketTableSize } from '../../electron/node/proc-net.ts';
-import { parseSsOutput, endpointKey } from '../../electron/common/socket-parse.ts';
+import { parseSsOutput, endpointKey, type RawSocket } from '../../electron/common/socket-parse.ts';
 import { ssArgs } from '../../electron/node/scanner.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
@@ -34,7 +34,7 @@ test('/proc/net and ss agree on every socket of the watched port', { skip: realS
   const client = await startHolder({ tcpConnect: [['127.0.0.1', 596]] });
   const fromSs = parseSsOutput(execFileSync('ss', ssArgs([596], false), { encoding: 'utf8' })).sockets;
   const fromProc = readProcNet([596]);
-  const key = (s: { inode: number | null; state: string } & Parameters<typeof endpointKey>[0]) => `${endpointKey(s)}|${s.state}|${s.inode}|${s.family}`;
+  const key = (s: RawSocket) => `${endpointKey(s)}|${s.state}|${s.inode}|${s.family}`;
   const mine = (rows: typeof fromSs) => rows.filter((s) => s.state !== 'TIME_WAIT').map(key).sort();
   assert.deepEqual(mine(fromProc), mine(fromSs));
   assert.ok(fromProc.length >= 6, `listeners, UDP and both ends of the connection: ${fromProc.length}`);
