@@ -119,7 +119,7 @@ describe('engine loop', () => {
       async () => {
         throw new Error('ss exploded');
       },
-      okScan(raw(596)),
+      okScan(raw(596, { pid: process.pid, pids: [process.pid] })), // held: an ownerless socket would make health degraded
     ]);
     const engine = new Engine({ os: createOsSource({ scanner, elevated: true }), intervalMs: 20 });
     const snapshots: string[] = [];
@@ -274,4 +274,12 @@ describe('the injected OS source', () => {
     for (const platform of ['darwin', 'win32', 'freebsd'] as const) assert.equal(createOsSource({ platform }).name, 'portable');
     assert.equal(createOsSource({ platform: 'win32' }).elevated, true);
   });
+});
+
+test('as root, a live socket no process holds makes health degraded and says why', async () => {
+  const engine = new Engine({ os: createOsSource({ scanner: scripted([okScan(raw(596))]), elevated: true }) });
+  const snapshot = await engine.scanNow();
+  assert.equal(snapshot.health, 'degraded');
+  assert.ok(snapshot.issues.some((i) => i.code === 'ownerless-socket'));
+  assert.match(snapshot.sockets[0]!.ownerUnknownReason ?? '', /No process holds this socket/);
 });
