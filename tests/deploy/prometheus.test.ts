@@ -163,7 +163,14 @@ describe('a real Prometheus scraping serve', { skip: withPrometheus }, () => {
         run('-n', host.ns, 'link', 'set', 'lo', 'up');
       }
       const services = hosts.map((host) =>
-        startService({ ...serviceDirs(), ports: [PORT], metricsAddress: `${host.ip}:9596`, wrap: [ip!, 'netns', 'exec', host.ns] }),
+        // A host of its own: Ghostport sees every namespace and process on its machine, so each
+        // simulated host also gets its own PID namespace and an empty /run/netns.
+        startService({
+          ...serviceDirs(),
+          ports: [PORT],
+          metricsAddress: `${host.ip}:9596`,
+          wrap: [ip!, 'netns', 'exec', host.ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c', 'mount -t tmpfs tmpfs /run/netns && exec "$@"', 'host'],
+        }),
       );
       await Promise.all(services.map((s) => s.ready));
       // Prometheus names each target's host from its address, as a file_sd or DNS name would.
