@@ -164,12 +164,13 @@ describe('a real Prometheus scraping serve', { skip: withPrometheus }, () => {
       }
       const services = hosts.map((host) =>
         // A host of its own: Ghostport sees every namespace and process on its machine, so each
-        // simulated host also gets its own PID namespace and an empty /run/netns.
+        // simulated host also gets its own PID namespace and an empty /run/netns. SIGTERM (not
+        // SIGKILL) reaches serve when its wrapper is killed, so it removes its tracefs instance.
         startService({
           ...serviceDirs(),
           ports: [PORT],
           metricsAddress: `${host.ip}:9596`,
-          wrap: [ip!, 'netns', 'exec', host.ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c', 'mount -t tmpfs tmpfs /run/netns && exec "$@"', 'host'],
+          wrap: [ip!, 'netns', 'exec', host.ns, 'unshare', '--pid', '--fork', '--kill-child=SIGTERM', '--mount-proc', 'sh', '-c', 'mount -t tmpfs tmpfs /run/netns && exec "$@"', 'host'],
         }),
       );
       await Promise.all(services.map((s) => s.ready));
