@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { normalizeAddress } from '../common/socket-parse.ts';
 import type { Family } from '../common/model.ts';
 
@@ -103,6 +103,9 @@ function initPidNamespace(): boolean {
   }
 }
 
+/** An unread instance older than this is a leftover, whatever its pid (a start takes milliseconds). */
+const STALE_AFTER_MS = 60_000;
+
 /** Options: where tracefs is, and the instance's name (tests use their own). */
 export interface TracefsOptions {
   readonly name?: string;
@@ -136,7 +139,12 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
   const removeStale = () => {
     for (const entry of readdirSync(`${root}/instances`)) {
       const m = /^ghostport-(\d+)(?:-[0-9a-f]+)?$/.exec(entry);
-      if (!m || entry === name || alive(Number(m[1]))) continue;
+      if (!m || entry === name) continue;
+      // A live Ghostport reads its instance within moments of making it, and the kernel refuses
+      // to remove an instance that is read (EBUSY). So an unread one is a leftover when its pid is
+      // dead, or when it is older than a start takes: the pid in the name may be from another PID
+      // namespace (a Ghostport in a container is pid 1 there) and mean nothing here.
+      if (alive(Number(m[1])) && Date.now() - statSync(`${root}/instances/${entry}`).mtimeMs < STALE_AFTER_MS) continue;
       try {
         rmdirSync(`${root}/instances/${entry}`);
       } catch {

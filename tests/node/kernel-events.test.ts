@@ -8,7 +8,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, utimesSync } from 'node:fs';
 import { Engine } from '../../electron/node/engine.ts';
 import { createTracefsEvents, parseTraceLine } from '../../electron/node/kernel-events.ts';
 import type { PortEvent } from '../../electron/common/model.ts';
@@ -146,9 +146,13 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
       if (mountedHere) spawnSync('umount', [root]);
     });
     const source = createTracefsEvents({ name: `ghostport-test-${process.pid}` });
-    // A dead Ghostport's instance (pid 2^22+1 cannot exist), and one whose reader is still alive.
+    // A dead Ghostport's instance (pid 2^22+1 cannot exist), one whose reader is still alive, one
+    // left by a Ghostport in another PID namespace (its pid, 1, is alive here: only its age tells),
+    // and one just made by a live Ghostport that has not opened its reader yet.
     const stale = `${root}/instances/ghostport-${2 ** 22 + 1}`;
     const busy = `${root}/instances/ghostport-${2 ** 22 + 2}`;
+    const foreign = `${root}/instances/ghostport-1-0badf00d`;
+    const starting = `${root}/instances/ghostport-${process.pid}-5ca1ab1e`;
     const status = await source.start([PORT], () => undefined);
     assert.equal(status.active, true);
     let reader: ChildProcess | null = null;
@@ -156,11 +160,18 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
       await source.stop();
       mkdirSync(stale);
       mkdirSync(busy);
+      mkdirSync(foreign);
+      mkdirSync(starting);
+      // tracefs keeps a directory's mtime as its creation time: make the foreign one two minutes old.
+      const twoMinutesAgo = new Date(Date.now() - 120_000);
+      utimesSync(foreign, twoMinutesAgo, twoMinutesAgo);
       reader = spawn('cat', [`${busy}/trace_pipe`], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 200));
       await source.start([PORT, 8596], () => undefined);
       assert.equal(existsSync(stale), false, 'the dead one is removed');
       assert.equal(existsSync(busy), true, 'the one still read is not');
+      assert.equal(existsSync(foreign), false, 'an old unread one is removed, though its pid is alive here');
+      assert.equal(existsSync(starting), true, "a live Ghostport's fresh one is not");
       const filter = `${root}/instances/ghostport-test-${process.pid}/events/sock/inet_sock_set_state/filter`;
       assert.match(readFileSync(filter, 'utf8'), /8596/);
       source.setPorts([597]);
@@ -170,7 +181,7 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
       await source.stop();
       reader?.kill('SIGKILL');
       await new Promise((r) => setTimeout(r, 100));
-      for (const dir of [stale, busy]) if (existsSync(dir)) rmdirSync(dir);
+      for (const dir of [stale, busy, foreign, starting]) if (existsSync(dir)) rmdirSync(dir);
     }
     assert.equal(existsSync(`${root}/instances/ghostport-test-${process.pid}`), false);
   });
