@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildNative } from './build-native.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 /** esbuild options for the main process bundle. */
 export function mainBuildOptions(root: string): BuildOptions {
@@ -98,7 +99,7 @@ export async function buildAll(root: string): Promise<boolean> {
     await buildCli(root);
     await writeCliReference(root);
   } catch (error) {
-    process.stderr.write(`build: bundling failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`build: bundling failed: ${errorMessage(error)}\n`);
     return false;
   }
   // The Linux poll's netlink helper; without a C compiler the scanner falls back to ss.
@@ -122,7 +123,7 @@ export async function buildAll(root: string): Promise<boolean> {
 
 if (import.meta.main && process.argv.includes('--cli')) {
   await buildCli(process.cwd()).catch((error: unknown) => {
-    process.stderr.write(`build: bundling the CLI failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`build: bundling the CLI failed: ${errorMessage(error)}\n`);
     process.exit(1);
   });
 } else if (import.meta.main) {

@@ -36,12 +36,12 @@ export function openTargetForEvents(events: readonly PortEvent[]): OpenTarget | 
   const last = events.at(-1);
   if (!last) return null;
   const first = processRefOf(events[0]?.socket.process ?? null);
-  const sameOwner = first !== null && events.every((e) => sameProcess(processRefOf(e.socket.process), first));
+  const sameOwner = first !== null && events.every((e) => sameProcessRef(processRefOf(e.socket.process), first));
   if (sameOwner) return { ...openTargetForEvent(last), kind: 'process', process: first };
   return { ...openTargetForEvent(last), kind: 'event' };
 }
 
 /** True when two references name the same process (same pid and same start time). */
-export function sameProcess(a: ProcessRef | null, b: ProcessRef | null): boolean {
+export function sameProcessRef(a: ProcessRef | null, b: ProcessRef | null): boolean {
   return a !== null && b !== null && a.pid === b.pid && a.startedAt === b.startedAt;
 }

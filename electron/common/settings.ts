@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from './model.ts';
+import { normalizePorts } from './ports.ts';
 
 export { MAX_INTERVAL_MS, MIN_INTERVAL_MS };
 
@@ -86,7 +87,7 @@ export type SettingsParse =
 /** Validates untrusted data as a settings document, with a one-line reason on failure. */
 export function parseSettings(data: unknown): SettingsParse {
   const parsed = settingsSchema.safeParse(migrateSettings(data));
-  if (parsed.success) return { ok: true, settings: { ...parsed.data, ports: dedupePorts(parsed.data.ports) } };
+  if (parsed.success) return { ok: true, settings: { ...parsed.data, ports: normalizePorts(parsed.data.ports) } };
   return { ok: false, reason: describeZodError(parsed.error) };
 }
 
@@ -124,11 +125,7 @@ export function migrateSettings(data: unknown): unknown {
 /** Applies a validated patch to settings. */
 export function applySettingsPatch(settings: Settings, patch: SettingsPatch): Settings {
   const next = { ...settings, ...patch };
-  return { ...next, ports: dedupePorts(next.ports) };
-}
-
-function dedupePorts(ports: readonly number[]): number[] {
-  return [...new Set(ports)].sort((a, b) => a - b);
+  return { ...next, ports: normalizePorts(next.ports) };
 }
 
 /** Turns a zod error into one short line: the first problem and where it is. */

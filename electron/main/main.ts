@@ -28,6 +28,7 @@ import { setupTray } from './tray.ts';
 import type { TrayHandle } from './tray.ts';
 import { createWindowController } from './window.ts';
 import type { WindowController } from './window.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -179,7 +180,7 @@ function main(): void {
     .then(() => onReady(dataDir))
     .catch((error: unknown) => {
       console.error('ghostport: failed to start', error);
-      dialog.showErrorBox('Ghostport could not start', error instanceof Error ? error.message : String(error));
+      dialog.showErrorBox('Ghostport could not start', errorMessage(error));
       // 2, as everywhere: 0 and 1 mean clear and found (e.g. a store refused as a link: UnsafePathError).
       app.exit(2);
     });

@@ -88,21 +88,21 @@ export function setupTray(deps: TrayDeps): TrayHandle {
         deps.quit();
         return;
       case 'scan-now':
-        failure = messageOf(await service.requests.scanNow());
+        failure = failureMessage(await service.requests.scanNow());
         break;
       case 'pause':
-        failure = messageOf(await service.requests.pauseMonitoring());
+        failure = failureMessage(await service.requests.pauseMonitoring());
         break;
       case 'resume':
-        failure = messageOf(await service.requests.resumeMonitoring());
+        failure = failureMessage(await service.requests.resumeMonitoring());
         break;
       case 'set-notifications': {
         const notifications = { ...service.getState().settings.notifications, enabled: command.enabled };
-        failure = messageOf(await service.requests.updateSettings({ notifications }));
+        failure = failureMessage(await service.requests.updateSettings({ notifications }));
         break;
       }
       case 'set-start-at-login':
-        failure = messageOf(await service.requests.updateSettings({ startAtLogin: command.enabled }));
+        failure = failureMessage(await service.requests.updateSettings({ startAtLogin: command.enabled }));
         break;
     }
     // A checkbox flips itself when clicked: re-render from the real state either way.
@@ -125,6 +125,6 @@ export function setupTray(deps: TrayDeps): TrayHandle {
   };
 }
 
-function messageOf(result: { readonly ok: boolean; readonly error?: { readonly message: string } }): string | null {
+function failureMessage(result: { readonly ok: boolean; readonly error?: { readonly message: string } }): string | null {
   return result.ok ? null : (result.error?.message ?? 'Something went wrong.');
 }

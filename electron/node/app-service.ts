@@ -15,15 +15,17 @@ import { evidenceDocument, evidenceFileName } from '../common/evidence-export.ts
 import { fail, ok, parseRequestArgs, requestOfChannel, REQUESTS } from '../common/ipc-contract.ts';
 import type { AppState, EngineSource, EvidenceTarget, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '../common/ipc-contract.ts';
 import type { HealthIssue, PortEvent, PortSocket, ProcessInfo } from '../common/model.ts';
-import { sameProcess } from '../common/open-target.ts';
+import { sameProcessRef } from '../common/open-target.ts';
 import { applySettingsPatch } from '../common/settings.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from '../common/settings.ts';
 import type { Engine } from './engine.ts';
 import { isElevated } from './os-source.ts';
 import type { History } from './history.ts';
-import { isSameProcess, readParentChain, readProcessInfo } from './process-info.ts';
+import { isStillRunning, readParentChain, readProcessInfo } from './process-info.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { errorMessage } from '../common/error-message.ts';
+import { samePorts } from '../common/ports.ts';
 
 /** What the service needs from the engine. */
 export type ServiceEngine = Pick<
@@ -83,7 +85,7 @@ export interface AppServiceEnvironment {
 /** Reading, checking and signalling processes. */
 export interface ProcessOperations {
   readProcessInfo(pid: number): Promise<ProcessInfo | null>;
-  isSameProcess(ref: ProcessRef): Promise<boolean>;
+  isStillRunning(ref: ProcessRef): Promise<boolean>;
   readParentChain(pid: number): Promise<ProcessInfo[]>;
   kill(pid: number, signal: NodeJS.Signals): void;
 }
@@ -122,7 +124,7 @@ type AnyRequest = (...args: unknown[]) => Promise<Result<unknown>>;
 
 const PROCESS_OPERATIONS: ProcessOperations = {
   readProcessInfo,
-  isSameProcess,
+  isStillRunning,
   readParentChain: (pid) => readParentChain(pid),
   kill: (pid, signal) => process.kill(pid, signal),
 };
@@ -191,16 +193,16 @@ export function createAppService(deps: AppServiceDeps): AppService {
       try {
         await hooks.setStartAtLogin(next.startAtLogin);
       } catch (error) {
-        return fail('unavailable', `Could not ${next.startAtLogin ? 'turn on' : 'turn off'} start at login: ${messageOf(error)}`);
+        return fail('unavailable', `Could not ${next.startAtLogin ? 'turn on' : 'turn off'} start at login: ${errorMessage(error)}`);
       }
     }
     let saved: Settings;
     try {
       saved = await store.save(next);
     } catch (error) {
-      return fail('unavailable', messageOf(error));
+      return fail('unavailable', errorMessage(error));
     }
-    if (!sameNumbers(saved.ports, before.ports)) engine.setPorts(saved.ports);
+    if (!samePorts(saved.ports, before.ports)) engine.setPorts(saved.ports);
     if (saved.intervalMs !== before.intervalMs) engine.setIntervalMs(saved.intervalMs);
     if (saved.retention.maxAgeDays !== before.retention.maxAgeDays || saved.retention.maxEvents !== before.retention.maxEvents) {
       try {
@@ -214,14 +216,14 @@ export function createAppService(deps: AppServiceDeps): AppService {
 
   /** The process as captured when its socket was first seen: live snapshot first, then the history. */
   function findCaptured(ref: ProcessRef): ProcessInfo | null {
-    const live = engine.snapshot?.sockets.find((s) => s.process && sameProcess(s.process, ref));
+    const live = engine.snapshot?.sockets.find((s) => s.process && sameProcessRef(s.process, ref));
     if (live?.process) return live.process;
     const page = history.query({ process: String(ref.pid), order: 'desc', limit: 200 });
-    return page.events.find((e) => e.socket.process && sameProcess(e.socket.process, ref))?.socket.process ?? null;
+    return page.events.find((e) => e.socket.process && sameProcessRef(e.socket.process, ref))?.socket.process ?? null;
   }
 
   async function processDetails(ref: ProcessRef): Promise<Result<ProcessDetails>> {
-    const running = await processes.isSameProcess(ref);
+    const running = await processes.isStillRunning(ref);
     const live = running ? await processes.readProcessInfo(ref.pid) : null;
     const captured = findCaptured(ref) ?? live;
     if (!captured) return fail('not-found', `Ghostport has no record of process ${ref.pid} started at ${ref.startedAt ?? 'an unknown time'}.`);
@@ -231,13 +233,13 @@ export function createAppService(deps: AppServiceDeps): AppService {
       running,
       live,
       parents: running ? await processes.readParentChain(ref.pid) : [],
-      sockets: (engine.snapshot?.sockets ?? []).filter((s) => s.process !== null && sameProcess(s.process, ref)),
+      sockets: (engine.snapshot?.sockets ?? []).filter((s) => s.process !== null && sameProcessRef(s.process, ref)),
       allowlisted: allowingEntries(settings.allowlist, captured, settings.ports, platform).length > 0,
     });
   }
 
   async function revealExecutable(ref: ProcessRef): Promise<Result<{ readonly path: string }>> {
-    const captured = findCaptured(ref) ?? ((await processes.isSameProcess(ref)) ? await processes.readProcessInfo(ref.pid) : null);
+    const captured = findCaptured(ref) ?? ((await processes.isStillRunning(ref)) ? await processes.readProcessInfo(ref.pid) : null);
     if (!captured) return fail('not-found', `Ghostport has no record of process ${ref.pid}.`);
     // Only a path Ghostport itself captured is ever shown: the window names a process, never a path.
     const path = captured.path;
@@ -257,12 +259,12 @@ export function createAppService(deps: AppServiceDeps): AppService {
       );
     const captured = findCaptured(ref);
     // Identity is pid plus start time: a pid reused by another program must never be signalled.
-    if (ref.startedAt === null || !(await processes.isSameProcess(ref))) return changed(captured);
+    if (ref.startedAt === null || !(await processes.isStillRunning(ref))) return changed(captured);
     const live = (await processes.readProcessInfo(ref.pid)) ?? captured;
     if (!live) return changed(captured);
     if (!(await hooks.confirmEndProcess(live))) return fail('cancelled', 'Nothing was done.');
     // The dialog may have been open for minutes: check again right before signalling.
-    if (!(await processes.isSameProcess(ref))) return changed(live);
+    if (!(await processes.isStillRunning(ref))) return changed(live);
     try {
       processes.kill(ref.pid, 'SIGTERM');
     } catch (error) {
@@ -309,27 +311,27 @@ export function createAppService(deps: AppServiceDeps): AppService {
         0o600,
       );
     } catch (error) {
-      return fail('unavailable', `Could not write ${target}: ${messageOf(error)}`);
+      return fail('unavailable', `Could not write ${target}: ${errorMessage(error)}`);
     }
     return ok({ path: target, count });
   }
 
   /** The socket and event a target names: the live snapshot first, then the history. */
   function findRecord(target: EvidenceTarget): { socket: PortSocket; event: PortEvent | null } | null {
-    const live = engine.snapshot?.sockets.find((s) => s.id === target.socketId && s.process && sameProcess(s.process, target.process));
+    const live = engine.snapshot?.sockets.find((s) => s.id === target.socketId && s.process && sameProcessRef(s.process, target.process));
     const events = history.query({ process: String(target.process.pid), order: 'desc', limit: 200 }).events;
     const event =
       events.find((e) => e.seq === target.seq) ??
       events.find((e) => e.type === 'appeared' && e.socket.id === (live?.id ?? target.socketId)) ??
       null;
     const socket = live ?? event?.socket ?? null;
-    return socket?.process && sameProcess(socket.process, target.process) ? { socket, event } : null;
+    return socket?.process && sameProcessRef(socket.process, target.process) ? { socket, event } : null;
   }
 
   async function exportEvidence(target: EvidenceTarget): Promise<Result<{ readonly path: string }>> {
     const record = findRecord(target);
     if (!record) return fail('not-found', `Ghostport has no record of that socket of process ${target.process.pid}.`);
-    const running = await processes.isSameProcess(target.process);
+    const running = await processes.isStillRunning(target.process);
     const live = running ? await processes.readProcessInfo(target.process.pid) : null;
     const now = new Date();
     const path = await hooks.chooseExportPath(evidenceFileName(record.socket, now), 'json');
@@ -338,7 +340,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
     try {
       await writeFileAtomic(path, (handle) => handle.write(text).then(() => undefined), 0o600);
     } catch (error) {
-      return fail('unavailable', `Could not write ${path}: ${messageOf(error)}`);
+      return fail('unavailable', `Could not write ${path}: ${errorMessage(error)}`);
     }
     return ok({ path });
   }
@@ -376,7 +378,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
         } catch (error) {
           const channel = REQUESTS[name as RequestName].channel;
           console.error(`ghostport: ${channel} failed`, error);
-          return fail('internal', `Something went wrong (${channel}): ${messageOf(error)}`);
+          return fail('internal', `Something went wrong (${channel}): ${errorMessage(error)}`);
         }
       },
     ]),
@@ -417,7 +419,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
 async function waitForExit(ref: ProcessRef, waitMs: number, processes: ProcessOperations): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    if (!(await processes.isSameProcess(ref))) return true;
+    if (!(await processes.isStillRunning(ref))) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -426,14 +428,6 @@ async function waitForExit(ref: ProcessRef, waitMs: number, processes: ProcessOp
 /** "nc (pid 4711)", escaped: process names are attacker-chosen text. */
 function describeProcess(info: ProcessInfo): string {
   return `${displayText(info.name, 64)} (pid ${info.pid})`;
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((n, i) => n === b[i]);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function safeCall(what: string, call: () => void): void {

@@ -20,6 +20,8 @@ import type { RawScan } from './scanner.ts';
 import { createOsSource, type OsSource } from './os-source.ts';
 import type { KernelEventStatus, KernelTransition } from './kernel-events.ts';
 import { KernelSightings, type KernelOnlySocket } from './kernel-sightings.ts';
+import { errorMessage } from '../common/error-message.ts';
+import { normalizePorts, samePorts } from '../common/ports.ts';
 
 /** Where events are persisted before they are announced. */
 export interface EventSink {
@@ -155,7 +157,7 @@ export class Engine {
     });
     void source
       .start(this.#ports, (batch) => this.#onKernel(batch))
-      .catch((error: unknown) => ({ active: false as const, reason: error instanceof Error ? error.message : String(error) }))
+      .catch((error: unknown) => ({ active: false as const, reason: errorMessage(error) }))
       .then((status) => {
         this.#kernelStatus = status;
         this.#sightings = status.active && this.#running ? sightings : null;
@@ -273,7 +275,7 @@ export class Engine {
         const raw = await this.#os.scanner.scan(ports);
         if (raw.health === 'blind') return { raw, built: null };
         const previous = this.#snapshot && this.#snapshot.health !== 'blind' ? this.#snapshot : null;
-        const reusable = raw.reused && previous !== null && sameList(previous.ports, ports);
+        const reusable = raw.reused && previous !== null && samePorts(previous.ports, ports);
         // Unchanged live sockets keep the owners captured when they were first seen; the
         // ownerless leftovers (TIME_WAIT) are refreshed from the probe, with nothing to look up.
         const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), this.#isoNow()), moved: [] } : await this.#capture(raw, ports);
@@ -326,7 +328,7 @@ export class Engine {
       this.#lastError = null;
     } catch (error) {
       this.#failures++;
-      this.#lastError = error instanceof Error ? error.message : String(error);
+      this.#lastError = errorMessage(error);
       snapshot = this.#blindSnapshot(
         ports,
         [{ code: 'scan-failed', message: `The last scan failed: ${this.#lastError}`, hint: 'Ghostport retries automatically; if this persists, check that ss works.' }],
@@ -607,14 +609,6 @@ function uniqueRows(rows: readonly RawSocket[]): RawSocket[] {
 /** Which side of the socket is on a watched port, and which port that is (local wins). */
 function watchedSide(r: RawSocket, portSet: ReadonlySet<number>): { side: 'local' | 'remote'; watchedPort: number } {
   return portSet.has(r.localPort) ? { side: 'local', watchedPort: r.localPort } : { side: 'remote', watchedPort: r.remotePort ?? r.localPort };
-}
-
-function normalizePorts(ports: readonly number[]): readonly number[] {
-  return [...new Set(ports)].sort((a, b) => a - b);
-}
-
-function sameList(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Stable order for display: by watched port, protocol, local endpoint, remote endpoint. */

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { errorMessage } from '../common/error-message.ts';
 
 /** The digests of one executable, or why there are none. */
 export type ExeDigest = { readonly ok: true; readonly hex: string } | { readonly ok: false; readonly reason: string };
@@ -87,5 +88,5 @@ export function reasonOf(error: unknown): string {
   const code = (error as { code?: string } | null)?.code;
   if (code === 'ENOENT' || code === 'ESRCH') return 'the process exited during capture';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied: run Ghostport as root to read it';
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import type { HealthIssue, PortEvent, PortSocket } from '../common/model.ts';
 import type { CoverageMark, HistoryEntry, HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from '../common/history-query.ts';
 import { checkDataDir, checkStoreFile, createPrivateFile } from './data-dir.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 /** File name of the history inside the data directory. */
 export const HISTORY_FILE = 'history.db';
@@ -764,7 +765,7 @@ function moveAside(path: string): string {
 
 /** One line describing a SQLite failure. */
 export function describeSqliteError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.split('\n')[0]!.slice(0, 300);
 }
 

@@ -246,7 +246,7 @@ const PORTABLE_EVIDENCE = {
 } as const;
 
 /** True when a process with this pid AND start time is running: guards against pid reuse. */
-export async function isSameProcess(ref: ProcessRefLike): Promise<boolean> {
+export async function isStillRunning(ref: ProcessRefLike): Promise<boolean> {
   if (!Number.isInteger(ref.pid) || ref.pid <= 0) return false;
   const startedAt = await readStartTime(ref.pid);
   if (ref.startedAt === null || startedAt === null) return false;

@@ -7,6 +7,7 @@
  * scan, and an orphan holding the output pipe open cannot stall the answer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { errorMessage } from '../common/error-message.ts';
 
 /** What running a tool gave. */
 export type CommandResult =
@@ -65,7 +66,7 @@ export function runCommand(
         windowsHide: true,
       });
     } catch (error) {
-      resolve({ kind: 'failed', message: `${file} could not be started: ${error instanceof Error ? error.message : String(error)}` });
+      resolve({ kind: 'failed', message: `${file} could not be started: ${errorMessage(error)}` });
       return;
     }
     const pgid = child.pid;

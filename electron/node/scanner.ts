@@ -31,6 +31,7 @@ import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
 import { fdHolding, listNetns, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 /** What one scan saw, before owners are captured. */
 export interface RawScan {
@@ -210,7 +211,7 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
         } catch (error) {
           issues.push({
             code: 'partial-socket-source',
-            message: `Cannot read the sockets of network namespace ${ns.label}: ${error instanceof Error ? error.message : String(error)}.`,
+            message: `Cannot read the sockets of network namespace ${ns.label}: ${errorMessage(error)}.`,
             hint: 'Ghostport keeps retrying; `ip netns exec NAME ss -tuan` shows them by hand.',
           });
         }

@@ -14,6 +14,7 @@ import { DEFAULT_SETTINGS, parseSettings } from '../common/settings.ts';
 import type { Settings } from '../common/settings.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { checkDataDir, checkStoreFile, openNoFollow } from './data-dir.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 /** File name of the settings inside the data directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -204,6 +205,6 @@ function codeOf(error: unknown): string | undefined {
 
 function errorText(error: unknown): string {
   const code = codeOf(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

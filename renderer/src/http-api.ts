@@ -5,6 +5,7 @@
  * as server-sent events named by their channel, on one EventSource opened on first subscription.
  */
 import { PUSHES, REQUESTS, type GhostportApi, type Result } from '../../electron/common/ipc-api.ts';
+import { errorMessage } from '../../electron/common/error-message.ts';
 
 /** Builds the API against the page's own origin. */
 export function createHttpApi(): GhostportApi {
@@ -28,7 +29,7 @@ export function createHttpApi(): GhostportApi {
       if (response.ok) return (await response.json()) as Result<unknown>;
       return { ok: false, error: { code: 'unavailable', message: (await response.text()).trim() } };
     } catch (error) {
-      return { ok: false, error: { code: 'unavailable', message: `Ghostport does not answer (${error instanceof Error ? error.message : String(error)}). Is ghostport ui still running?` } };
+      return { ok: false, error: { code: 'unavailable', message: `Ghostport does not answer (${errorMessage(error)}). Is ghostport ui still running?` } };
     }
   };
   const api: Record<string, unknown> = {};

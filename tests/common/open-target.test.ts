@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTargetForEvent, openTargetForEvents, openTargetForSocket, sameProcess } from '../../electron/common/open-target.ts';
+import { openTargetForEvent, openTargetForEvents, openTargetForSocket, sameProcessRef } from '../../electron/common/open-target.ts';
 import { makeEvent, makeProcess, makeSocket } from './desktop-fixtures.ts';
 
 test('an event with a known owner opens that process, by pid and start time', () => {
@@ -47,7 +47,7 @@ test('several events of one process open that process; of several processes, the
 });
 
 test('a reused pid with another start time is another process', () => {
-  assert.equal(sameProcess({ pid: 1, startedAt: 'a' }, { pid: 1, startedAt: 'a' }), true);
-  assert.equal(sameProcess({ pid: 1, startedAt: 'a' }, { pid: 1, startedAt: 'b' }), false);
-  assert.equal(sameProcess(null, { pid: 1, startedAt: 'a' }), false);
+  assert.equal(sameProcessRef({ pid: 1, startedAt: 'a' }, { pid: 1, startedAt: 'a' }), true);
+  assert.equal(sameProcessRef({ pid: 1, startedAt: 'a' }, { pid: 1, startedAt: 'b' }), false);
+  assert.equal(sameProcessRef(null, { pid: 1, startedAt: 'a' }), false);
 });

@@ -1,5 +1,5 @@
 /**
- * Pid reuse between detection and "end process": `isSameProcess` tells a process from a later
+ * Pid reuse between detection and "end process": `isStillRunning` tells a process from a later
  * one with the same pid by its start time, checked on a pid the kernel really hands out twice
  * (root: /proc/sys/kernel/ns_last_pid picks the next pid).
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { isSameProcess, readProcessInfo } from '../../electron/node/process-info.ts';
+import { isStillRunning, readProcessInfo } from '../../electron/node/process-info.ts';
 
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (writes ns_last_pid)' : false;
 const children = new Set<ChildProcess>();
@@ -37,11 +37,11 @@ describe('pid reuse', { skip }, () => {
     const info = await readProcessInfo(pid);
     assert.ok(info?.startedAt);
     const ref = { pid, startedAt: info.startedAt };
-    assert.equal(await isSameProcess(ref), true);
-    assert.equal(await isSameProcess({ pid, startedAt: null }), false, 'no start time, no identity');
-    assert.equal(await isSameProcess({ pid, startedAt: new Date(Date.parse(info.startedAt) - 1000).toISOString() }), false);
+    assert.equal(await isStillRunning(ref), true);
+    assert.equal(await isStillRunning({ pid, startedAt: null }), false, 'no start time, no identity');
+    assert.equal(await isStillRunning({ pid, startedAt: new Date(Date.parse(info.startedAt) - 1000).toISOString() }), false);
     await stop(first);
-    assert.equal(await isSameProcess(ref), false, 'gone');
+    assert.equal(await isStillRunning(ref), false, 'gone');
     // Start times are counted in clock ticks (10 ms): let the next one be distinguishable.
     await new Promise((r) => setTimeout(r, 100));
     let second: ChildProcess | null = null;
@@ -55,8 +55,8 @@ describe('pid reuse', { skip }, () => {
     const now = await readProcessInfo(pid);
     assert.ok(now?.startedAt);
     assert.notEqual(now.startedAt, ref.startedAt);
-    assert.equal(await isSameProcess(ref), false, 'the reused pid is refused under the old identity');
-    assert.equal(await isSameProcess({ pid, startedAt: now.startedAt }), true, 'and accepted under its own');
+    assert.equal(await isStillRunning(ref), false, 'the reused pid is refused under the old identity');
+    assert.equal(await isStillRunning({ pid, startedAt: now.startedAt }), true, 'and accepted under its own');
     await stop(second);
   });
 });

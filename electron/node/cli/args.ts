@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, isValidPort } from '../../common/model.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 export { MIN_INTERVAL_MS };
 import { displayText } from '../../common/display-text.ts';
@@ -133,7 +134,7 @@ export function parseCliArgs(argv: readonly string[], context: ParseContext = { 
   try {
     ({ tokens } = parseArgs({ args: [...rest], options: PARSE_CONFIG, strict: false, allowPositionals: true, allowNegative: true, tokens: true }));
   } catch (error) {
-    return fail(`cannot read the arguments (${clip(error instanceof Error ? error.message : String(error))})`);
+    return fail(`cannot read the arguments (${clip(errorMessage(error))})`);
   }
   const values: Record<string, unknown> = {};
   const operands: string[] = [];

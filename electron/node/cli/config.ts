@@ -13,6 +13,7 @@ import { escapeUnsafe } from '../../common/display-text.ts';
 import { checkDataDir, locateHistory, resolveDataDirs } from '../data-dir.ts';
 import type { CliOptions } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 /** What a command runs with: settings from the file, then flags on top. */
 export interface CliConfig {
@@ -75,5 +76,5 @@ async function readSettings(dir: string, io: CliIo) {
 }
 
 function reason(error: unknown): string {
-  return escapeUnsafe((error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error)));
+  return escapeUnsafe((error as NodeJS.ErrnoException).code ?? (errorMessage(error)));
 }

@@ -8,6 +8,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { escapeUnsafe } from '../../common/display-text.ts';
 import { EXIT, MIN_INTERVAL_MS, helpText, parseCliArgs, type CliOptions, type CommandName } from './args.ts';
 import { CliError, isUserError, type CliIo } from './io.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 /** How each command runs; a command's modules are loaded only when it is the one asked for. */
 const RUNNERS: Readonly<Record<Exclude<CommandName, 'help' | 'version'>, (options: CliOptions, io: CliIo) => Promise<number>>> = {
@@ -47,7 +48,7 @@ export function describeFailure(error: unknown, env: NodeJS.ProcessEnv): string 
   const stack = debug && error instanceof Error && error.stack ? `${error.stack}\n` : '';
   // Our own messages escape what they quote; the store's quote paths as they are.
   if (isUserError(error)) return `ghostport: ${error instanceof CliError ? error.message : escapeUnsafe(error.message)}\n${stack}`;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return `ghostport: internal error: ${firstLine(message)}. This is a bug in Ghostport; please report it${debug ? '' : ' (GHOSTPORT_DEBUG=1 shows the details)'}.\n${stack}`;
 }
 

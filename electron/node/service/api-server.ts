@@ -18,6 +18,7 @@ import type { Engine } from '../engine.ts';
 import type { Logger } from './log.ts';
 import { API_VERSION } from './paths.ts';
 import { readBody } from '../read-body.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 /** One line of the `/v1/events` stream. */
 export type StreamLine =
@@ -177,7 +178,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       Promise.resolve()
         .then(() => route(request, response))
         .catch((error: unknown) => {
-          log('error', 'a request failed', { error: error instanceof Error ? error.message : String(error) });
+          log('error', 'a request failed', { error: errorMessage(error) });
           if (!response.headersSent) reply(response, 500, 'Something went wrong in the service; it keeps running.');
           else response.destroy();
         });

@@ -13,6 +13,7 @@ import type { PortEvent } from '../../common/model.ts';
 import type { StreamLine } from './api-server.ts';
 import { SERVED_REQUESTS } from './api-server.ts';
 import { API_VERSION, DEFAULT_SOCKET_PATH, findGroup } from './paths.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 /** A read request the service serves. */
 export type ServedRequest = (typeof SERVED_REQUESTS)[number];
@@ -158,7 +159,7 @@ function connectError(socketPath: string, error: NodeJS.ErrnoException): Service
 }
 
 function lost(socketPath: string, error: unknown): ServiceError {
-  return new ServiceError(`Lost the Ghostport service at ${socketPath}: ${error instanceof Error ? error.message : String(error)}.`, 'lost');
+  return new ServiceError(`Lost the Ghostport service at ${socketPath}: ${errorMessage(error)}.`, 'lost');
 }
 
 function socketGroup(socketPath: string): string | null {

@@ -3,6 +3,7 @@
  * bridge) into the same `Result` shape as an expected failure, so every caller handles one case.
  */
 import type { Result } from '../../../electron/common/ipc-contract.ts';
+import { errorMessage } from '../../../electron/common/error-message.ts';
 
 /** Awaits an API call; a throw becomes `{ ok: false, error: { code: 'internal' } }`. */
 export async function settle<T>(call: () => Promise<Result<T>>): Promise<Result<T>> {
@@ -11,7 +12,7 @@ export async function settle<T>(call: () => Promise<Result<T>>): Promise<Result<
     if (result && typeof result === 'object' && 'ok' in result) return result;
     return { ok: false, error: { code: 'internal', message: 'The app answered with something unexpected.' } };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return { ok: false, error: { code: 'internal', message: `Something went wrong: ${message}` } };
   }
 }
