@@ -2,6 +2,7 @@
  * Writing a file so that readers see the old content or the new one, never half of it: a
  * temporary file beside the target, fsync, rename, then fsync of the directory (POSIX).
  */
+import { existsSync, lstatSync, renameSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -42,4 +43,23 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+/**
+ * Moves a damaged file out of the way, never deleting it: to `<path>.corrupt-<time>` (a number
+ * appended when that is taken), with its companions (e.g. SQLite's `-wal`, `-shm`) beside it.
+ * Returns where it went.
+ */
+export function moveAside(path: string, at: Date = new Date(), companions: readonly string[] = []): string {
+  const stamp = at.toISOString().replaceAll(':', '-');
+  for (let n = 0; n < 100; n++) {
+    const target = `${path}.corrupt-${stamp}${n === 0 ? '' : `-${n}`}`;
+    if (lstatSync(target, { throwIfNoEntry: false })) continue; // Taken, even by a dangling link.
+    renameSync(path, target);
+    for (const suffix of companions) {
+      if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
+    }
+    return target;
+  }
+  throw new Error(`too many damaged copies of ${path} already`);
 }

@@ -612,7 +612,7 @@ function watchedSide(r: RawSocket, portSet: ReadonlySet<number>): { side: 'local
 }
 
 /** Stable order for display: by watched port, protocol, local endpoint, remote endpoint. */
-export function compareSockets(a: PortSocket, b: PortSocket): number {
+function compareSockets(a: PortSocket, b: PortSocket): number {
   return (
     a.watchedPort - b.watchedPort ||
     a.protocol.localeCompare(b.protocol) ||

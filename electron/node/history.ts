@@ -20,12 +20,13 @@
  * - Retention (age and count) never deletes events a recent query returned (they are on screen).
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { existsSync, readFileSync, renameSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HealthIssue, PortEvent, PortSocket } from '../common/model.ts';
 import type { CoverageMark, HistoryEntry, HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from '../common/history-query.ts';
 import { checkDataDir, checkStoreFile, createPrivateFile } from './data-dir.ts';
+import { moveAside } from './atomic-file.ts';
 import { errorMessage } from '../common/error-message.ts';
 
 /** File name of the history inside the data directory. */
@@ -245,7 +246,7 @@ export class History {
       const kind = classifyStoreError(error, dir);
       if (kind === 'corrupt') {
         const reason = describeSqliteError(error);
-        const moved = moveAside(path);
+        const moved = moveAside(path, new Date(), ['-wal', '-shm']);
         createPrivateFile(path);
         db = openDatabase(path, busy);
         recovered.push({
@@ -751,16 +752,6 @@ function processStart(pid: number): string | null {
       return null;
     }
   }
-}
-
-function moveAside(path: string): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const target = `${path}.corrupt-${stamp}`;
-  renameSync(path, target);
-  for (const suffix of ['-wal', '-shm']) {
-    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
-  }
-  return target;
 }
 
 /** One line describing a SQLite failure. */

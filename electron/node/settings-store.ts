@@ -7,12 +7,12 @@
  * never followed, never moved.
  */
 import { closeSync, fstatSync, readFileSync } from 'node:fs';
-import { lstat, rename } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthIssue } from '../common/model.ts';
 import { DEFAULT_SETTINGS, parseSettings } from '../common/settings.ts';
 import type { Settings } from '../common/settings.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { moveAside, writeFileAtomic } from './atomic-file.ts';
 import { checkDataDir, checkStoreFile, openNoFollow } from './data-dir.ts';
 import { errorMessage } from '../common/error-message.ts';
 
@@ -66,7 +66,7 @@ export class SettingsStore {
       return new SettingsStore(options.dataDir, DEFAULT_SETTINGS, [issue], `the settings file cannot be read (${loaded.reason})`);
     }
     try {
-      const aside = await moveAside(path, now());
+      const aside = moveAside(path, now());
       const issue: HealthIssue = {
         code: 'settings-recovered',
         message: `The settings file was invalid (${loaded.reason}); it was moved to ${aside} and default settings are in use.`,
@@ -182,23 +182,6 @@ export async function readSettingsFile(path: string): Promise<Loaded> {
   const parsed = parseSettings(data);
   return parsed.ok ? { kind: 'ok', settings: parsed.settings } : { kind: 'invalid', reason: parsed.reason };
 }
-
-/** Renames a bad file to `<name>.corrupt-<timestamp>[-n]` beside it and returns the new path. */
-async function moveAside(path: string, at: Date): Promise<string> {
-  const stamp = at.toISOString().replaceAll(':', '-');
-  for (let n = 0; n < 100; n++) {
-    const target = `${path}.corrupt-${stamp}${n === 0 ? '' : `-${n}`}`;
-    const taken = await lstat(target).then(
-      () => true,
-      () => false,
-    );
-    if (taken) continue;
-    await rename(path, target);
-    return target;
-  }
-  throw new Error('too many corrupt settings files already');
-}
-
 function codeOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
