@@ -88,10 +88,11 @@ export function isListening(s: PortSocket): boolean {
   return s.side === 'local' && (s.state === 'LISTEN' || (s.protocol === 'udp' && s.state === 'UNCONN'));
 }
 
-/** `host:port`, with IPv6 hosts bracketed; `*` for a missing endpoint. */
+/** `127.0.0.1:596`, `[::1]:596`: IPv6 hosts bracketed, `*` for a wildcard or missing part, `*` alone for no endpoint. */
 export function formatEndpoint(address: string | null, port: number | null): string {
-  if (address === null || port === null) return '*';
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  if (address === null && port === null) return '*';
+  const host = address === null || address === '' ? '*' : address.includes(':') ? `[${address}]` : address;
+  return `${host}:${port ?? '*'}`;
 }
 
 /** "TCP [::]:596 listening", "TCP 10.0.0.5:51234 → 203.0.113.9:596": protocol, endpoints, state. */

@@ -2,19 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PortSocket } from '../../electron/common/model.ts';
 import { makeProcess, makeSocket } from '../common/desktop-fixtures.ts';
-import { describeSide, describeState, formatBytes, formatEndpoint, formatPercent, formatTransport, orderForDisplay } from '../../renderer/src/format/socket.ts';
+import { describeSide, describeState, formatBytes, formatPercent, formatTransport, orderForDisplay } from '../../renderer/src/format/socket.ts';
+import { formatEndpoint } from '../../electron/common/display-text.ts';
 import { formatDetailsText, socketLine } from '../../renderer/src/format/details-text.ts';
 
 const process = makeProcess({ pid: 4242, name: 'nc\n<b>', path: '/usr/bin/nc.openbsd', command: 'nc -l 596\u202E', uid: 1000, parentPid: 1 });
 const socket = (over: Partial<PortSocket> = {}): PortSocket => makeSocket({ process, ...over });
 
 test('endpoints bracket IPv6 and mark wildcards', () => {
-  assert.equal(formatEndpoint('127.0.0.1', 596, 4), '127.0.0.1:596');
-  assert.equal(formatEndpoint('::1', 596, 6), '[::1]:596');
-  assert.equal(formatEndpoint('::ffff:10.0.0.1', 40000, 6), '[::ffff:10.0.0.1]:40000');
-  assert.equal(formatEndpoint('', 596, 4), '*:596');
-  assert.equal(formatEndpoint('10.0.0.1', null, 4), '10.0.0.1:*');
-  assert.equal(formatEndpoint(null, null, 4), '\u2014');
+  assert.equal(formatEndpoint('127.0.0.1', 596), '127.0.0.1:596');
+  assert.equal(formatEndpoint('::1', 596), '[::1]:596');
+  assert.equal(formatEndpoint('::ffff:10.0.0.1', 40000), '[::ffff:10.0.0.1]:40000');
+  assert.equal(formatEndpoint('', 596), '*:596');
+  assert.equal(formatEndpoint('10.0.0.1', null), '10.0.0.1:*');
+  assert.equal(formatEndpoint(null, 596), '*:596');
+  assert.equal(formatEndpoint(null, null), '*');
   assert.equal(formatTransport({ protocol: 'udp', family: 6 }), 'UDP \u00B7 IPv6');
 });
 

@@ -4,17 +4,16 @@
  */
 import type { PortEvent, PortSocket, ProcessInfo } from '../../../electron/common/model.ts';
 import type { ProcessDetails } from '../../../electron/common/ipc-contract.ts';
-import { formatEndpoint } from './socket.ts';
 import { formatTimestamp } from './time.ts';
-import { escapeUnsafe } from '../../../electron/common/display-text.ts';
+import { escapeUnsafe, formatEndpoint } from '../../../electron/common/display-text.ts';
 import { formatEvidenceLines } from '../../../electron/common/evidence-text.ts';
 
 const v = (value: string | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : escapeUnsafe(value));
 
 /** One socket as a line: `TCP IPv4 0.0.0.0:596 -> - LISTEN`. */
 export function socketLine(socket: PortSocket): string {
-  const remote = socket.remoteAddress === null ? '-' : formatEndpoint(socket.remoteAddress, socket.remotePort, socket.family);
-  return `${socket.protocol.toUpperCase()} IPv${socket.family} ${v(formatEndpoint(socket.localAddress, socket.localPort, socket.family))} -> ${v(remote)} ${v(socket.state)}`;
+  const remote = socket.remoteAddress === null ? '-' : formatEndpoint(socket.remoteAddress, socket.remotePort);
+  return `${socket.protocol.toUpperCase()} IPv${socket.family} ${v(formatEndpoint(socket.localAddress, socket.localPort))} -> ${v(remote)} ${v(socket.state)}`;
 }
 
 /** The lines describing one process. */

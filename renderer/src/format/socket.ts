@@ -2,14 +2,7 @@
  * How sockets and processes read in the window: endpoints, states, sizes. Pure. (Allowlist
  * matching and the tray's one-line phrases live in electron/common; this is the table's vocabulary.)
  */
-import type { Family, PortSocket } from '../../../electron/common/model.ts';
-
-/** `127.0.0.1:596`, `[::1]:596`; a star for a wildcard or missing address. */
-export function formatEndpoint(address: string | null, port: number | null, family: Family): string {
-  if (address === null && port === null) return '\u2014';
-  const host = address === null || address === '' ? '*' : family === 6 && address.includes(':') ? `[${address}]` : address;
-  return `${host}:${port ?? '*'}`;
-}
+import type { PortSocket } from '../../../electron/common/model.ts';
 
 /** `TCP`/`UDP` plus the address family, e.g. `TCP · IPv6`. */
 export function formatTransport(socket: Pick<PortSocket, 'protocol' | 'family'>): string {

@@ -9,10 +9,10 @@ import type { PortEvent } from '../../../electron/common/model.ts';
 import type { HistoryPages } from '../state/history-pages.ts';
 import { rowAt } from '../state/history-pages.ts';
 import { computeVirtualWindow, DEFAULT_MAX_HEIGHT, scrollTopForRow } from '../virtual/virtual-window.ts';
-import { formatEndpoint } from '../format/socket.ts';
 import { formatShortTimestamp, formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
 import { useElementSize } from './use-element-size.ts';
+import { formatEndpoint } from '../../../electron/common/display-text.ts';
 
 /** Height of one row in pixels (two lines of text); CSS uses the same value. */
 export const ROW_HEIGHT = 56;
@@ -184,11 +184,11 @@ function EventRow({ index, top, event, now, active, selected, onOpen }: EventRow
           <span className={`proto proto-${socket.protocol}`}>{socket.protocol.toUpperCase()}</span>
           <span className="family">v{socket.family}</span>
           <span className="mono endpoint">
-            <SafeText value={formatEndpoint(socket.localAddress, socket.localPort, socket.family)} />
+            <SafeText value={formatEndpoint(socket.localAddress, socket.localPort)} />
             {socket.remoteAddress !== null && socket.remotePort ? (
               <>
                 {' \u2192 '}
-                <SafeText value={formatEndpoint(socket.remoteAddress, socket.remotePort, socket.family)} />
+                <SafeText value={formatEndpoint(socket.remoteAddress, socket.remotePort)} />
               </>
             ) : null}
           </span>

@@ -7,10 +7,11 @@ import type { PortSocket, Snapshot } from '../../../electron/common/model.ts';
 import type { Settings } from '../../../electron/common/settings.ts';
 import { isSocketAllowed } from '../../../electron/common/allowlist.ts';
 import { DEFAULT_PORT } from '../../../electron/common/model.ts';
-import { describeState, formatEndpoint, orderForDisplay } from '../format/socket.ts';
+import { describeState, orderForDisplay } from '../format/socket.ts';
 import { elapsedSince, formatDuration, formatShortTimestamp, formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
 import { Icon } from './icons.tsx';
+import { formatEndpoint } from '../../../electron/common/display-text.ts';
 
 /** Props of `NowView`. */
 export interface NowViewProps {
@@ -102,10 +103,10 @@ function SocketTable({ sockets, settings, platform, now, selectedSocketId, onSel
                 <span className="family">IPv{socket.family}</span>
               </td>
               <td data-label="Local" className="mono">
-                <SafeText value={formatEndpoint(socket.localAddress, socket.localPort, socket.family)} withTitle />
+                <SafeText value={formatEndpoint(socket.localAddress, socket.localPort)} withTitle />
               </td>
               <td data-label="Remote" className="mono">
-                <SafeText value={socket.remoteAddress === null ? null : formatEndpoint(socket.remoteAddress, socket.remotePort, socket.family)} withTitle />
+                <SafeText value={socket.remoteAddress === null ? null : formatEndpoint(socket.remoteAddress, socket.remotePort)} withTitle />
               </td>
               <td data-label="State" title={socket.state}>
                 {describeState(socket.state)}

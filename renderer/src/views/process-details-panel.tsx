@@ -12,8 +12,8 @@ import { evidenceGroups, evidenceWarnings } from '../../../electron/common/evide
 import type { EvidenceRow } from '../../../electron/common/evidence-text.ts';
 import type { AllowlistEntry, Settings } from '../../../electron/common/settings.ts';
 import { allowChoices, allowingEntries } from '../../../electron/common/allowlist.ts';
-import { escapeUnsafe, whyItMatters } from '../../../electron/common/display-text.ts';
-import { describeState, formatBytes, formatEndpoint, formatPercent } from '../format/socket.ts';
+import { escapeUnsafe, formatEndpoint, whyItMatters } from '../../../electron/common/display-text.ts';
+import { describeState, formatBytes, formatPercent } from '../format/socket.ts';
 import { formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
 import { Icon } from './icons.tsx';
@@ -111,10 +111,10 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
               {socket.protocol.toUpperCase()} over IPv{socket.family}
             </Field>
             <Field label="Local" mono>
-              <SafeText value={formatEndpoint(socket.localAddress, socket.localPort, socket.family)} />
+              <SafeText value={formatEndpoint(socket.localAddress, socket.localPort)} />
             </Field>
             <Field label="Remote" mono>
-              <SafeText value={socket.remoteAddress === null ? null : formatEndpoint(socket.remoteAddress, socket.remotePort, socket.family)} />
+              <SafeText value={socket.remoteAddress === null ? null : formatEndpoint(socket.remoteAddress, socket.remotePort)} />
             </Field>
             <Field label="State">
               {describeState(socket.state)} <span className="muted">({socket.state})</span>
@@ -150,11 +150,11 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
               <ul className="socket-list">
                 {details.sockets.map((s) => (
                   <li key={s.id} className="mono">
-                    <span className={`proto proto-${s.protocol}`}>{s.protocol.toUpperCase()}</span> <SafeText value={formatEndpoint(s.localAddress, s.localPort, s.family)} />
+                    <span className={`proto proto-${s.protocol}`}>{s.protocol.toUpperCase()}</span> <SafeText value={formatEndpoint(s.localAddress, s.localPort)} />
                     {s.remoteAddress !== null ? (
                       <>
                         {' \u2192 '}
-                        <SafeText value={formatEndpoint(s.remoteAddress, s.remotePort, s.family)} />
+                        <SafeText value={formatEndpoint(s.remoteAddress, s.remotePort)} />
                       </>
                     ) : null}{' '}
                     <span className="muted">{s.state}</span>
