@@ -157,7 +157,7 @@ export class Engine {
     });
     void source
       .start(this.#ports, (batch) => this.#onKernel(batch))
-      .catch((error: unknown) => ({ active: false as const, reason: errorMessage(error) }))
+      .catch((error: unknown) => ({ active: false as const, reason: errorMessage(error), fault: true }))
       .then((status) => {
         this.#kernelStatus = status;
         this.#sightings = status.active && this.#running ? sightings : null;
@@ -473,7 +473,7 @@ export class Engine {
   #kernelIssues(): HealthIssue[] {
     const issues: HealthIssue[] = [];
     const status = this.#kernelStatus;
-    if (status && !status.active && this.#os.elevated) {
+    if (status && !status.active && status.fault) {
       issues.push({
         code: 'kernel-events-unavailable',
         message: `Kernel events are unavailable (${status.reason}): sockets that live less than one poll interval can be missed.`,

@@ -33,7 +33,10 @@ export interface KernelTransition {
 }
 
 /** Whether kernel events are flowing, and if not, why. */
-export type KernelEventStatus = { readonly active: true; readonly covers: string } | { readonly active: false; readonly reason: string };
+export type KernelEventStatus =
+  | { readonly active: true; readonly covers: string }
+  /** `fault`: it should have worked here (root, first PID namespace) and did not: health says so. */
+  | { readonly active: false; readonly reason: string; readonly fault: boolean };
 
 /** A source of kernel socket events. */
 export interface KernelEventSource {
@@ -168,9 +171,13 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
 
   return {
     async start(ports, onBatch) {
-      if (process.getuid?.() !== 0) return { active: false, reason: 'Ghostport is not running as root' };
+      if (process.getuid?.() !== 0) return { active: false, reason: 'Ghostport is not running as root', fault: false };
+      // The trace names processes by their pid in the first PID namespace and reports every
+      // namespace of the machine: inside another PID namespace (a container) neither can be
+      // matched to what this Ghostport sees.
+      if (!initPidNamespace()) return { active: false, reason: 'Ghostport runs in a PID namespace of its own (a container), where the kernel\'s events cannot be matched to its processes', fault: false };
       root = findOrMount();
-      if (root === null) return { active: false, reason: 'tracefs is not mounted and could not be mounted' };
+      if (root === null) return { active: false, reason: 'tracefs is not mounted and could not be mounted', fault: true };
       try {
         removeStale();
         if (!existsSync(instance())) mkdirSync(instance());
@@ -178,13 +185,13 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         writeFileSync(`${instance()}/${EVENT}/enable`, '1');
       } catch (error) {
         teardown();
-        return { active: false, reason: `the tracepoint sock/inet_sock_set_state cannot be set up: ${(error as Error).message}` };
+        return { active: false, reason: `the tracepoint sock/inet_sock_set_state cannot be set up: ${(error as Error).message}`, fault: true };
       }
       const pipe = `${instance()}/trace_pipe`;
       const cat = systemTool('cat');
       if (cat === null) {
         teardown();
-        return { active: false, reason: 'cat is not installed' };
+        return { active: false, reason: 'cat is not installed', fault: true };
       }
       const setpriv = systemTool('setpriv');
       const withDeathSignal = setpriv !== null && spawnSync(setpriv, ['--pdeathsig', 'KILL', cat, '/dev/null']).status === 0;
@@ -194,9 +201,6 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       child.stdin.end();
       child.stderr.resume();
       let carry = '';
-      // The trace names processes by their pid in the first PID namespace: inside another one
-      // (a container) that number is someone else's, so only the name is kept.
-      const pidsMean = initPidNamespace();
       child.stdout.on('data', (chunk: Buffer) => {
         const text = carry + chunk.toString('latin1');
         const end = text.lastIndexOf('\n');
@@ -205,7 +209,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         const batch: KernelTransition[] = [];
         for (const line of text.slice(0, end).split('\n')) {
           const t = parseTraceLine(line);
-          if (t) batch.push(pidsMean ? t : { ...t, pid: null });
+          if (t) batch.push(t);
         }
         if (batch.length > 0) onBatch(batch);
       });

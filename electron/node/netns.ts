@@ -190,23 +190,24 @@ export function netnsOfPid(pid: number, proc = ROOTS.proc): NetnsRef | null {
   }
 }
 
-/** The descriptor number by which a process holds a socket, or null (a walk of its /proc/PID/fd). */
-export function fdHolding(pid: number, inode: number, proc = ROOTS.proc): number | null {
+/** The process's sockets: inode → descriptor number (one walk of its /proc/PID/fd). */
+export function socketFds(pid: number, proc = ROOTS.proc): Map<number, number> {
+  const found = new Map<number, number>();
   let fds: string[];
   try {
     fds = readdirSync(`${proc}/${pid}/fd`);
   } catch {
-    return null;
+    return found;
   }
-  const want = `socket:[${inode}]`;
   for (const fd of fds) {
     try {
-      if (readlinkSync(`${proc}/${pid}/fd/${fd}`) === want) return Number(fd);
+      const target = readlinkSync(`${proc}/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:[')) found.set(Number(target.slice(8, -1)), Number(fd));
     } catch {
       // Closed meanwhile.
     }
   }
-  return null;
+  return found;
 }
 
 /** True while the process still holds the socket by that descriptor: one readlink. */

@@ -30,7 +30,7 @@ import { isLingering } from '../common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
-import { fdHolding, listNetns, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
+import { socketFds, listNetns, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
 import { errorMessage } from '../common/error-message.ts';
 
 /** What one scan saw, before owners are captured. */
@@ -251,6 +251,8 @@ interface Holder {
 /** Who holds each live socket by which descriptor; null when some live socket has no holder to watch (look again every poll). */
 function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
   const holders: Holder[] = [];
+  // One walk of each owner's descriptors, however many sockets it holds.
+  const fdsOf = new Map<number, Map<number, number>>();
   for (const r of rows) {
     if (isLingering(r) || !r.inode) continue;
     // Root sees every holder: a socket none holds (in flight, parked in a Unix socket's queue) is
@@ -259,8 +261,10 @@ function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
       if (process.getuid?.() === 0) return null;
       continue;
     }
-    const fd = fdHolding(r.pid, r.inode);
-    if (fd === null) return null;
+    let fds = fdsOf.get(r.pid);
+    if (!fds) fdsOf.set(r.pid, (fds = socketFds(r.pid)));
+    const fd = fds.get(r.inode);
+    if (fd === undefined) return null;
     holders.push({ pid: r.pid, fd, inode: r.inode });
   }
   return holders;
