@@ -25,6 +25,21 @@ interface Source {
   readonly text: string;
 }
 
+/** The package's import aliases (package.json `imports`), as repository-relative folders. */
+const ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { imports: Record<string, string> }).imports).map(([alias, path]) => [
+    alias.replace(/\*$/, ''),
+    path.replace(/^\.\//, '').replace(/\*$/, ''),
+  ]),
+);
+
+/** The repository-relative file a relative or aliased specifier names; null for a package or built-in. */
+function targetOf(source: Source, specifier: string): string | null {
+  if (specifier.startsWith('.')) return relative(ROOT, resolve(ROOT, dirname(source.path), specifier)).split(sep).join('/');
+  const alias = Object.keys(ALIASES).find((prefix) => specifier.startsWith(prefix));
+  return alias === undefined ? null : ALIASES[alias]! + specifier.slice(alias.length);
+}
+
 function importsOf(source: Source): string[] {
   const info = ts.preProcessFile(source.text, true, true);
   return info.importedFiles.map((f) => f.fileName);
@@ -49,10 +64,9 @@ function violations(sources: readonly Source[]): string[] {
   for (const source of sources) {
     const layer = layerOf(source.path);
     for (const specifier of importsOf(source)) {
-      const isRelative = specifier.startsWith('.');
-      const target = isRelative ? relative(ROOT, resolve(ROOT, dirname(source.path), specifier)).split(sep).join('/') : null;
+      const target = targetOf(source, specifier);
       const targetLayer = target ? layerOf(target) : null;
-      const bare = isRelative ? null : specifier;
+      const bare = target !== null ? null : specifier;
       const isNode = bare !== null && NODE_BUILTINS.has(bare);
       const isElectron = bare === 'electron' || (bare?.startsWith('electron/') ?? false);
       const say = (why: string) => found.push(`${source.path} imports ${specifier}: ${why}`);
@@ -107,6 +121,9 @@ test('the checker catches each kind of violation', () => {
     { path: 'electron/common/b.ts', text: "import fs from 'fs';" },
     { path: 'electron/common/c.ts', text: "import si from 'systeminformation';" },
     { path: 'electron/common/d.ts', text: "import { Engine } from '../node/engine.ts';" },
+    { path: 'electron/common/d2.ts', text: "import { Engine } from '#node/engine.ts';" },
+    { path: 'renderer/src/h2.tsx', text: "import { History } from '#node/history.ts';" },
+    { path: 'electron/node/g2.ts', text: "import { createWindow } from '#main/window.ts';" },
     { path: 'electron/common/e.ts', text: "import type { App } from 'electron';" },
     { path: 'electron/node/f.ts', text: "import { app } from 'electron';" },
     { path: 'electron/node/g.ts', text: "export { x } from '../main/main.ts';" },
@@ -124,6 +141,8 @@ test('the checker catches each kind of violation', () => {
     violations([
       { path: 'electron/common/ok.ts', text: "import { z } from 'zod';\nimport type { Snapshot } from './model.ts';" },
       { path: 'electron/node/ok.ts', text: "import { readFile } from 'node:fs/promises';\nimport { x } from '../common/model.ts';" },
+      { path: 'renderer/src/ok-alias.ts', text: "import type { Snapshot } from '#common/model.ts';" },
+      { path: 'electron/common/ok-alias.ts', text: "import { z } from 'zod';\nimport { x } from '#common/model.ts';" },
       { path: 'electron/main/ok.ts', text: "import { app } from 'electron';\nimport { Engine } from '../node/engine.ts';" },
       { path: 'renderer/src/ok.tsx', text: "import { useState } from 'react';\nimport type { AppState } from '../../electron/common/ipc-contract.ts';" },
       { path: 'electron/main/ipc.ts', text: "import { ipcMain } from 'electron';" },
@@ -148,9 +167,8 @@ function cycles(sources: readonly Source[]): string[] {
     sources.map((source) => [
       source.path,
       importsOf(source)
-        .filter((specifier) => specifier.startsWith('.'))
-        .map((specifier) => relative(ROOT, resolve(ROOT, dirname(source.path), specifier)).split(sep).join('/'))
-        .filter((target) => paths.has(target)),
+        .map((specifier) => targetOf(source, specifier))
+        .filter((target): target is string => target !== null && paths.has(target)),
     ]),
   );
   const found: string[] = [];

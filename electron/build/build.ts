@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildNative } from './build-native.ts';
-import { errorMessage } from '../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** esbuild options for the main process bundle. */
 export function mainBuildOptions(root: string): BuildOptions {
@@ -61,7 +61,7 @@ export function cliBuildOptions(root: string): BuildOptions {
 
 /** Writes the man page and shell completions generated from the CLI's option table (deploy/). */
 export async function writeCliReference(root: string): Promise<void> {
-  const { referenceFiles } = await import('../node/cli/reference.ts');
+  const { referenceFiles } = await import('#node/cli/reference.ts');
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   for (const [path, text] of Object.entries(referenceFiles(version))) {
     mkdirSync(dirname(join(root, path)), { recursive: true });

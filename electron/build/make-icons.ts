@@ -11,10 +11,10 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { TRAY_STATES } from '../common/tray-model.ts';
-import type { TrayState } from '../common/tray-model.ts';
-import { TRAY_ICON_SIZES, trayIconFileName } from '../common/tray-icons.ts';
-import type { TrayIconVariant } from '../common/tray-icons.ts';
+import { TRAY_STATES } from '#common/tray-model.ts';
+import type { TrayState } from '#common/tray-model.ts';
+import { TRAY_ICON_SIZES, trayIconFileName } from '#common/tray-icons.ts';
+import type { TrayIconVariant } from '#common/tray-icons.ts';
 import {
   capsule,
   circle,

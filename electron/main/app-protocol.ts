@@ -6,7 +6,7 @@ import { protocol } from 'electron';
 import type { Session } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { APP_SCHEME, appUrlToRelativePath, contentTypeFor } from '../common/app-origin.ts';
+import { APP_SCHEME, appUrlToRelativePath, contentTypeFor } from '#common/app-origin.ts';
 import { APP_SCHEME_PRIVILEGES, RESPONSE_HEADERS } from './security-policy.ts';
 
 /** Registers the scheme as standard and secure; must run before the app is ready. */

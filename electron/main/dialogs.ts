@@ -5,9 +5,9 @@
 import { app, dialog } from 'electron';
 import type { BrowserWindow } from 'electron';
 import { join } from 'node:path';
-import { endProcessDialog } from '../common/end-process-dialog.ts';
-import type { ExportRequest } from '../common/ipc-contract.ts';
-import type { ProcessInfo } from '../common/model.ts';
+import { endProcessDialog } from '#common/end-process-dialog.ts';
+import type { ExportRequest } from '#common/ipc-contract.ts';
+import type { ProcessInfo } from '#common/model.ts';
 
 /** Shows the "End process?" confirmation; true when the user chose to end it. */
 export async function confirmEndProcess(parent: BrowserWindow | null, info: ProcessInfo): Promise<boolean> {

@@ -3,11 +3,11 @@
  * service (which validates the arguments). Free of Electron imports so the security test can
  * drive it with forged senders against the real service.
  */
-import type { Result } from '../common/ipc-contract.ts';
-import { fail } from '../common/ipc-contract.ts';
-import { senderRejection } from '../common/trusted-sender.ts';
-import type { SenderFacts } from '../common/trusted-sender.ts';
-import type { AppService } from '../node/app-service.ts';
+import type { Result } from '#common/ipc-contract.ts';
+import { fail } from '#common/ipc-contract.ts';
+import { senderRejection } from '#common/trusted-sender.ts';
+import type { SenderFacts } from '#common/trusted-sender.ts';
+import type { AppService } from '#node/app-service.ts';
 
 /** The subset of an Electron IPC event the sender check reads. */
 export interface IpcEventLike {

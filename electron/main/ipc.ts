@@ -4,8 +4,8 @@
  * window. Raw `ipcMain` is banned elsewhere (tests/architecture.test.ts).
  */
 import { ipcMain } from 'electron';
-import { REQUESTS } from '../common/ipc-contract.ts';
-import type { AppService } from '../node/app-service.ts';
+import { REQUESTS } from '#common/ipc-contract.ts';
+import type { AppService } from '#node/app-service.ts';
 import { dispatchInvoke } from './ipc-dispatch.ts';
 import type { WindowController } from './window.ts';
 

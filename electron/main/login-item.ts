@@ -3,7 +3,7 @@
  * not support (electron #15198), the XDG autostart entry.
  */
 import { app } from 'electron';
-import { setLinuxAutostart } from '../node/autostart-linux.ts';
+import { setLinuxAutostart } from '#node/autostart-linux.ts';
 
 /** Argument that marks a launch at login: start in the tray without opening the window. */
 export const HIDDEN_ARG = '--hidden';

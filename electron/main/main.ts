@@ -5,16 +5,16 @@
  * One `setupX()` per feature; no logic of its own.
  */
 import { Notification, app, dialog, session, shell } from 'electron';
-import { locateHistory, resolveDataDir, resolveDataDirs } from '../node/data-dir.ts';
-import { Engine } from '../node/engine.ts';
-import { ServiceClient } from '../node/service/client.ts';
-import { DEFAULT_SOCKET_PATH } from '../node/service/paths.ts';
-import { RemoteEngine } from '../node/service/remote-engine.ts';
-import { warmEvidence } from '../node/process-info.ts';
-import { History } from '../node/history.ts';
-import { SettingsStore } from '../node/settings-store.ts';
-import { createAppService } from '../node/app-service.ts';
-import type { AppService } from '../node/app-service.ts';
+import { locateHistory, resolveDataDir, resolveDataDirs } from '#node/data-dir.ts';
+import { Engine } from '#node/engine.ts';
+import { ServiceClient } from '#node/service/client.ts';
+import { DEFAULT_SOCKET_PATH } from '#node/service/paths.ts';
+import { RemoteEngine } from '#node/service/remote-engine.ts';
+import { warmEvidence } from '#node/process-info.ts';
+import { History } from '#node/history.ts';
+import { SettingsStore } from '#node/settings-store.ts';
+import { createAppService } from '#node/app-service.ts';
+import type { AppService } from '#node/app-service.ts';
 import { APP_USER_MODEL_ID } from './app-identity.ts';
 import { registerAppScheme, setupAppProtocol } from './app-protocol.ts';
 import { chooseExportPath, confirmEndProcess } from './dialogs.ts';
@@ -28,7 +28,7 @@ import { setupTray } from './tray.ts';
 import type { TrayHandle } from './tray.ts';
 import { createWindowController } from './window.ts';
 import type { WindowController } from './window.ts';
-import { errorMessage } from '../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -5,10 +5,10 @@
  * that event's process.
  */
 import { Notification } from 'electron';
-import { INITIAL_NOTIFIER_STATE, planNotifications } from '../common/notification-policy.ts';
-import type { NotificationSpec, NotifierState } from '../common/notification-policy.ts';
-import type { PortEvent } from '../common/model.ts';
-import type { AppService } from '../node/app-service.ts';
+import { INITIAL_NOTIFIER_STATE, planNotifications } from '#common/notification-policy.ts';
+import type { NotificationSpec, NotifierState } from '#common/notification-policy.ts';
+import type { PortEvent } from '#common/model.ts';
+import type { AppService } from '#node/app-service.ts';
 import type { WindowController } from './window.ts';
 
 // Some Linux notification daemons never report "closed": cap what is kept alive.

@@ -5,8 +5,8 @@
  * types only; nothing here runs Electron code.
  */
 import type { CustomScheme, WebPreferences } from 'electron';
-import { APP_SCHEME } from '../common/app-origin.ts';
-import { contentSecurityPolicy, windowResponseHeaders } from '../common/content-policy.ts';
+import { APP_SCHEME } from '#common/app-origin.ts';
+import { contentSecurityPolicy, windowResponseHeaders } from '#common/content-policy.ts';
 
 /**
  * webPreferences of every Ghostport window. Each security-relevant flag is stated even where it

@@ -7,11 +7,11 @@
 import { Menu, Tray, dialog, nativeImage } from 'electron';
 import type { MenuItemConstructorOptions, NativeImage } from 'electron';
 import { join } from 'node:path';
-import type { AppState } from '../common/ipc-contract.ts';
-import { trayIconFileName, trayIconVariant } from '../common/tray-icons.ts';
-import { buildTrayModel } from '../common/tray-model.ts';
-import type { TrayCommand, TrayModel, TrayState } from '../common/tray-model.ts';
-import type { AppService } from '../node/app-service.ts';
+import type { AppState } from '#common/ipc-contract.ts';
+import { trayIconFileName, trayIconVariant } from '#common/tray-icons.ts';
+import { buildTrayModel } from '#common/tray-model.ts';
+import type { TrayCommand, TrayModel, TrayState } from '#common/tray-model.ts';
+import type { AppService } from '#node/app-service.ts';
 import type { WindowController } from './window.ts';
 
 /** What the tray needs. */

@@ -3,8 +3,8 @@
  * restored and focused when something asks for it, and told what to open.
  */
 import { BrowserWindow } from 'electron';
-import { APP_ENTRY_URL } from '../common/app-origin.ts';
-import type { OpenTarget, PushChannel, PushPayloads } from '../common/ipc-contract.ts';
+import { APP_ENTRY_URL } from '#common/app-origin.ts';
+import type { OpenTarget, PushChannel, PushPayloads } from '#common/ipc-contract.ts';
 import { secureWebPreferences } from './security-policy.ts';
 
 /** How the window is built. */

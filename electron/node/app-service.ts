@@ -8,24 +8,24 @@
  * Expected failures are values (`Result`); an unexpected throw becomes `internal`, logged with
  * its context, so the window shows "something went wrong" instead of dying.
  */
-import { addAllowlistEntry, allowingEntries, removeAllowlistEntry } from '../common/allowlist.ts';
-import { displayText } from '../common/display-text.ts';
-import { csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../common/export-format.ts';
-import { evidenceDocument, evidenceFileName } from '../common/evidence-export.ts';
-import { fail, ok, parseRequestArgs, requestOfChannel, REQUESTS } from '../common/ipc-contract.ts';
-import type { AppState, EngineSource, EvidenceTarget, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '../common/ipc-contract.ts';
-import type { HealthIssue, PortEvent, PortSocket, ProcessInfo } from '../common/model.ts';
-import { sameProcessRef } from '../common/open-target.ts';
-import { applySettingsPatch } from '../common/settings.ts';
-import type { AllowlistEntry, Settings, SettingsPatch } from '../common/settings.ts';
+import { addAllowlistEntry, allowingEntries, removeAllowlistEntry } from '#common/allowlist.ts';
+import { displayText } from '#common/display-text.ts';
+import { csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '#common/export-format.ts';
+import { evidenceDocument, evidenceFileName } from '#common/evidence-export.ts';
+import { fail, ok, parseRequestArgs, requestOfChannel, REQUESTS } from '#common/ipc-contract.ts';
+import type { AppState, EngineSource, EvidenceTarget, ExportRequest, ProcessDetails, ProcessRef, RequestName, Requests, Result } from '#common/ipc-contract.ts';
+import type { HealthIssue, PortEvent, PortSocket, ProcessInfo } from '#common/model.ts';
+import { sameProcessRef } from '#common/open-target.ts';
+import { applySettingsPatch } from '#common/settings.ts';
+import type { AllowlistEntry, Settings, SettingsPatch } from '#common/settings.ts';
 import type { Engine } from './engine.ts';
 import { isElevated } from './os-source.ts';
 import type { History } from './history.ts';
 import { isStillRunning, readParentChain, readProcessInfo } from './process-info.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { writeFileAtomic } from './atomic-file.ts';
-import { errorMessage } from '../common/error-message.ts';
-import { samePorts } from '../common/ports.ts';
+import { errorMessage } from '#common/error-message.ts';
+import { samePorts } from '#common/ports.ts';
 
 /** What the service needs from the engine. */
 export type ServiceEngine = Pick<

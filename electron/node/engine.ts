@@ -11,17 +11,17 @@
  * - A blind scan (no socket source, failure) produces no events: "cannot see" is not "gone".
  * - Listeners get one call per scan with that scan's events, already persisted.
  */
-import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '../common/model.ts';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../common/model.ts';
-import { diffSockets, isLingering, socketIdentity, type SocketDiff } from '../common/socket-identity.ts';
-import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '../common/flap-control.ts';
-import { endpointKey, type RawSocket } from '../common/socket-parse.ts';
+import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '#common/model.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
+import { diffSockets, isLingering, socketIdentity, type SocketDiff } from '#common/socket-identity.ts';
+import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '#common/flap-control.ts';
+import { endpointKey, type RawSocket } from '#common/socket-parse.ts';
 import type { RawScan } from './scanner.ts';
 import { createOsSource, type OsSource } from './os-source.ts';
 import type { KernelEventStatus, KernelTransition } from './kernel-events.ts';
 import { KernelSightings, type KernelOnlySocket } from './kernel-sightings.ts';
-import { errorMessage } from '../common/error-message.ts';
-import { normalizePorts, samePorts } from '../common/ports.ts';
+import { errorMessage } from '#common/error-message.ts';
+import { normalizePorts, samePorts } from '#common/ports.ts';
 
 /** Where events are persisted before they are announced. */
 export interface EventSink {

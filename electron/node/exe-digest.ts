@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { errorMessage } from '../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** The digests of one executable, or why there are none. */
 export type ExeDigest = { readonly ok: true; readonly hex: string } | { readonly ok: false; readonly reason: string };

@@ -23,11 +23,11 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HealthIssue, PortEvent, PortSocket } from '../common/model.ts';
-import type { CoverageMark, HistoryEntry, HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from '../common/history-query.ts';
+import type { HealthIssue, PortEvent, PortSocket } from '#common/model.ts';
+import type { CoverageMark, HistoryEntry, HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from '#common/history-query.ts';
 import { checkDataDir, checkStoreFile, createPrivateFile } from './data-dir.ts';
 import { moveAside } from './atomic-file.ts';
-import { errorMessage } from '../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** File name of the history inside the data directory. */
 export const HISTORY_FILE = 'history.db';

@@ -12,8 +12,8 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { normalizeAddress } from '../common/socket-parse.ts';
-import type { Family } from '../common/model.ts';
+import { normalizeAddress } from '#common/socket-parse.ts';
+import type { Family } from '#common/model.ts';
 
 /** One TCP state change of a socket on a watched port. */
 export interface KernelTransition {

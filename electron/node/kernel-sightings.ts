@@ -5,7 +5,7 @@
  * from the poll as usual); one that came and went unseen becomes an appeared/disappeared pair.
  * Bounded: at most MAX_TRACKED sockets at once; beyond that they are counted, not kept.
  */
-import type { NetnsRef, PortSocket, ProcessInfo } from '../common/model.ts';
+import type { NetnsRef, PortSocket, ProcessInfo } from '#common/model.ts';
 import type { KernelTransition } from './kernel-events.ts';
 
 /** Most sockets tracked at once (a flood beyond this is counted). */

@@ -10,7 +10,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { HelperProcess } from './helper-process.ts';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { normalizeAddress, type RawSocket } from '../common/socket-parse.ts';
+import { normalizeAddress, type RawSocket } from '#common/socket-parse.ts';
 
 /** Where the built helper lives, relative to this file (electron/node/ → repo or app root). */
 export function defaultHelperPath(): string {

@@ -6,8 +6,8 @@
  * without a process is entered by the netlink helper (setns) or nsenter.
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import type { NetnsRef } from '../common/model.ts';
-import { parseCgroup } from '../common/cgroup.ts';
+import type { NetnsRef } from '#common/model.ts';
+import { parseCgroup } from '#common/cgroup.ts';
 
 /** One network namespace and how to reach it. */
 export interface Netns extends NetnsRef {

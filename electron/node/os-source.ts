@@ -4,7 +4,7 @@
  * receives one (tests and the service pass their own) and never asks which OS it is on; this
  * file is the one place that decides.
  */
-import type { NetnsRef, ProcessInfo } from '../common/model.ts';
+import type { NetnsRef, ProcessInfo } from '#common/model.ts';
 import { createTracefsEvents, type KernelEventSource } from './kernel-events.ts';
 import { netnsOfPid } from './netns.ts';
 import { COMMAND_TIMEOUT_MS } from './run-command.ts';

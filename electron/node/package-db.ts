@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackageInfo } from '../common/model.ts';
+import type { PackageInfo } from '#common/model.ts';
 
 /** A package lookup: the package, or null with why. */
 export type PackageAnswer = { readonly package: PackageInfo; readonly reason?: undefined } | { readonly package: null; readonly reason: string };

@@ -5,8 +5,8 @@
  * not here: /proc/net gives the inode and uid, the owner lookup happens only when the set changes.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import type { Family, Protocol } from '../common/model.ts';
-import { normalizeAddress, normalizeState, type RawSocket } from '../common/socket-parse.ts';
+import type { Family, Protocol } from '#common/model.ts';
+import { normalizeAddress, normalizeState, type RawSocket } from '#common/socket-parse.ts';
 
 const FILES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
 type ProcNetFile = (typeof FILES)[number];

@@ -11,8 +11,8 @@
  */
 import { readFile, readlink, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { parseCgroup } from '../common/cgroup.ts';
-import type { AncestorInfo, OtherSockets, ProcessInfo } from '../common/model.ts';
+import { parseCgroup } from '#common/cgroup.ts';
+import type { AncestorInfo, OtherSockets, ProcessInfo } from '#common/model.ts';
 import { ExeDigester, reasonOf } from './exe-digest.ts';
 import type { ExeDigest, ExeDigestOptions } from './exe-digest.ts';
 import { DpkgDatabase, systemPackageDatabase } from './package-db.ts';

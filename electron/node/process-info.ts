@@ -6,7 +6,7 @@
 import { readFile, readlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import type { AncestorInfo, ProcessInfo } from '../common/model.ts';
+import type { AncestorInfo, ProcessInfo } from '#common/model.ts';
 import { EvidenceCollector } from './process-evidence.ts';
 import type { EvidenceOptions } from './process-evidence.ts';
 

@@ -7,7 +7,7 @@
  * scan, and an orphan holding the output pipe open cannot stall the answer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { errorMessage } from '../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** What running a tool gave. */
 export type CommandResult =

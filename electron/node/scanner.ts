@@ -15,7 +15,7 @@
  *   long-lived small shell rather than a fork of the engine per poll;
  * - the owner lookup, only when the probe's set changes: the kernel-filtered `ss -p`.
  */
-import type { HealthIssue, HealthLevel } from '../common/model.ts';
+import type { HealthIssue, HealthLevel } from '#common/model.ts';
 import {
   endpointKey,
   fromSiConnection,
@@ -23,15 +23,15 @@ import {
   touchesPorts,
   type RawSocket,
   type SiConnection,
-} from '../common/socket-parse.ts';
+} from '#common/socket-parse.ts';
 import { runCommand, COMMAND_TIMEOUT_MS } from './run-command.ts';
-import { escapeUnsafe } from '../common/display-text.ts';
-import { isLingering } from '../common/socket-identity.ts';
+import { escapeUnsafe } from '#common/display-text.ts';
+import { isLingering } from '#common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
 import { socketFds, listNetns, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
-import { errorMessage } from '../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** What one scan saw, before owners are captured. */
 export interface RawScan {

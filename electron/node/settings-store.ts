@@ -9,12 +9,12 @@
 import { closeSync, fstatSync, readFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HealthIssue } from '../common/model.ts';
-import { DEFAULT_SETTINGS, parseSettings } from '../common/settings.ts';
-import type { Settings } from '../common/settings.ts';
+import type { HealthIssue } from '#common/model.ts';
+import { DEFAULT_SETTINGS, parseSettings } from '#common/settings.ts';
+import type { Settings } from '#common/settings.ts';
 import { moveAside, writeFileAtomic } from './atomic-file.ts';
 import { checkDataDir, checkStoreFile, openNoFollow } from './data-dir.ts';
-import { errorMessage } from '../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** File name of the settings inside the data directory. */
 export const SETTINGS_FILE = 'settings.json';

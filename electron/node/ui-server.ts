@@ -15,9 +15,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { appUrlToRelativePath, contentTypeFor } from '../common/app-origin.ts';
-import { windowResponseHeaders } from '../common/content-policy.ts';
-import { PUSHES, REQUESTS, type RequestName } from '../common/ipc-api.ts';
+import { appUrlToRelativePath, contentTypeFor } from '#common/app-origin.ts';
+import { windowResponseHeaders } from '#common/content-policy.ts';
+import { PUSHES, REQUESTS, type RequestName } from '#common/ipc-api.ts';
 import type { AppService } from './app-service.ts';
 import { readBody } from './read-body.ts';
 

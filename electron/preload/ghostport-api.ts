@@ -3,8 +3,8 @@
  * function per request, one `onX(listener)` per push, so the preload cannot drift from the contract. Transport-agnostic (no Electron import): the preload passes
  * ipcRenderer-backed functions, tests pass their own.
  */
-import { PUSHES, REQUESTS } from '../common/ipc-api.ts';
-import type { GhostportApi, OpenTarget, PushChannel, PushPayloads } from '../common/ipc-api.ts';
+import { PUSHES, REQUESTS } from '#common/ipc-api.ts';
+import type { GhostportApi, OpenTarget, PushChannel, PushPayloads } from '#common/ipc-api.ts';
 
 /** How the API talks to the main process. */
 export interface ApiTransport {

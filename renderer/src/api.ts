@@ -3,7 +3,7 @@
  * the API (or data and callbacks derived from it) as an argument, so views can be tested and
  * the bridge can be swapped (the browser tests install the same API over Playwright).
  */
-import type { GhostportApi } from '../../electron/common/ipc-contract.ts';
+import type { GhostportApi } from '#common/ipc-contract.ts';
 import { createHttpApi } from './http-api.ts';
 
 /**

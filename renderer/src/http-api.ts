@@ -4,8 +4,8 @@
  * request is `POST /api/requests/<name>` with its arguments as a JSON array; the pushes arrive
  * as server-sent events named by their channel, on one EventSource opened on first subscription.
  */
-import { PUSHES, REQUESTS, type GhostportApi, type Result } from '../../electron/common/ipc-api.ts';
-import { errorMessage } from '../../electron/common/error-message.ts';
+import { PUSHES, REQUESTS, type GhostportApi, type Result } from '#common/ipc-api.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** Builds the API against the page's own origin. */
 export function createHttpApi(): GhostportApi {

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
 import { ChildLink, killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
 import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
 import { buildNative } from '../../electron/build/build-native.ts';

@@ -8,11 +8,11 @@
  * Usage: engine-driver.ts <dataDir> [intervalMs] [port]
  */
 import { createInterface } from 'node:readline';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '../../electron/common/model.ts';
-import { Engine } from '../../electron/node/engine.ts';
-import { History } from '../../electron/node/history.ts';
-import { createOsSource } from '../../electron/node/os-source.ts';
-import type { Scanner } from '../../electron/node/scanner.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
+import { Engine } from '#node/engine.ts';
+import { History } from '#node/history.ts';
+import { createOsSource } from '#node/os-source.ts';
+import type { Scanner } from '#node/scanner.ts';
 import { median, percentile } from './stats.ts';
 
 function reply(message: Record<string, unknown>): void {

@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EvidenceCollector, readOtherSockets } from '../../electron/node/process-evidence.ts';
-import { ExeDigester } from '../../electron/node/exe-digest.ts';
-import { DpkgDatabase } from '../../electron/node/package-db.ts';
-import { readLinuxProcess } from '../../electron/node/process-info.ts';
+import { EvidenceCollector, readOtherSockets } from '#node/process-evidence.ts';
+import { ExeDigester } from '#node/exe-digest.ts';
+import { DpkgDatabase } from '#node/package-db.ts';
+import { readLinuxProcess } from '#node/process-info.ts';
 import { median, round } from './stats.ts';
 
 /** The evidence phase's numbers. */

@@ -6,9 +6,9 @@
  */
 import { execFile } from 'node:child_process';
 import si from 'systeminformation';
-import { Engine } from '../../electron/node/engine.ts';
-import { createOsSource } from '../../electron/node/os-source.ts';
-import type { Scanner } from '../../electron/node/scanner.ts';
+import { Engine } from '#node/engine.ts';
+import { createOsSource } from '#node/os-source.ts';
+import type { Scanner } from '#node/scanner.ts';
 import { HOLDER_MARKER } from './port-holder.ts';
 
 /** The method names of the issue's JSON schema (plus `ghostport-held`). */

@@ -7,8 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceClient } from '../../electron/node/service/client.ts';
-import type { StreamLine } from '../../electron/node/service/api-server.ts';
+import { ServiceClient } from '#node/service/client.ts';
+import type { StreamLine } from '#node/service/api-server.ts';
 import { serviceDirs, startService, stopAllServices } from '../support/serve-process.ts';
 import { readRssMb, readTreeCpuMs } from './proc-stat.ts';
 import { median, percentile, round } from './stats.ts';

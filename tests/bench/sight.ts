@@ -10,8 +10,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Engine } from '../../electron/node/engine.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
+import { Engine } from '#node/engine.ts';
+import type { PortEvent } from '#common/model.ts';
 import { median, percentile, round } from './stats.ts';
 
 const PORT = 596;

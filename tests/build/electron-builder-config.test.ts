@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { APP_USER_MODEL_ID } from '../../electron/main/app-identity.ts';
+import { APP_USER_MODEL_ID } from '#main/app-identity.ts';
 
 const require = createRequire(import.meta.url);
 const CONFIG = join(process.cwd(), 'electron', 'build', 'electron-builder.config.cjs');

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JSON_SCHEMA } from '../../electron/common/cli-json.ts';
+import { JSON_SCHEMA } from '#common/cli-json.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ghostport-clone-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

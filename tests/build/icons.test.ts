@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { APP_ICON_SIZE, staleIcons } from '../../electron/build/make-icons.ts';
 import { decodePng } from '../../electron/build/icon-raster.ts';
 import type { Bitmap } from '../../electron/build/icon-raster.ts';
-import { TRAY_STATES } from '../../electron/common/tray-model.ts';
-import { TRAY_ICON_SIZES, trayIconFileName, trayIconVariant } from '../../electron/common/tray-icons.ts';
+import { TRAY_STATES } from '#common/tray-model.ts';
+import { TRAY_ICON_SIZES, trayIconFileName, trayIconVariant } from '#common/tray-icons.ts';
 
 const root = process.cwd();
 

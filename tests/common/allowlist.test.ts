@@ -10,9 +10,9 @@ import {
   isAllowed,
   isSocketAllowed,
   removeAllowlistEntry,
-} from '../../electron/common/allowlist.ts';
-import type { AllowlistEntry } from '../../electron/common/settings.ts';
-import { DEFAULT_SETTINGS, SETTINGS_VERSION, migrateSettings, parseSettings } from '../../electron/common/settings.ts';
+} from '#common/allowlist.ts';
+import type { AllowlistEntry } from '#common/settings.ts';
+import { DEFAULT_SETTINGS, SETTINGS_VERSION, migrateSettings, parseSettings } from '#common/settings.ts';
 import { makeProcess, makeSocket } from './desktop-fixtures.ts';
 
 const SHA = 'ab'.repeat(32);

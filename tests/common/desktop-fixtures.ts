@@ -2,10 +2,10 @@
  * Builders of model values for the desktop-side unit tests: a socket, an event, an app state,
  * each with sensible defaults and any field overridable.
  */
-import type { AppState } from '../../electron/common/ipc-contract.ts';
-import type { EngineStatus, PortEvent, PortSocket, ProcessInfo, Snapshot } from '../../electron/common/model.ts';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
-import type { Settings } from '../../electron/common/settings.ts';
+import type { AppState } from '#common/ipc-contract.ts';
+import type { EngineStatus, PortEvent, PortSocket, ProcessInfo, Snapshot } from '#common/model.ts';
+import { DEFAULT_SETTINGS } from '#common/settings.ts';
+import type { Settings } from '#common/settings.ts';
 
 /** A process, `nc` pid 4711 by default. */
 export function makeProcess(overrides: Partial<ProcessInfo> = {}): ProcessInfo {

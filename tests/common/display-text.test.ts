@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { displayText, escapeUnsafe, hasHiddenCharacters, markerFor, toVisibleSegments, truncateText } from '../../electron/common/display-text.ts';
+import { displayText, escapeUnsafe, hasHiddenCharacters, markerFor, toVisibleSegments, truncateText } from '#common/display-text.ts';
 
 // Independent of the escaper's own pattern: Unicode's control, format, separator and surrogate
 // categories, and the Hangul fillers that render blank.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endProcessDialog } from '../../electron/common/end-process-dialog.ts';
+import { endProcessDialog } from '#common/end-process-dialog.ts';
 import { makeProcess } from './desktop-fixtures.ts';
 
 test('the dialog names the process by name, pid, executable, user and start', () => {

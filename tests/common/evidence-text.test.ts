@@ -1,7 +1,7 @@
 /** Evidence in words: the groups a responder reads, the warnings, the CLI/copy text. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evidenceGroups, evidenceWarnings, formatEvidenceLines } from '../../electron/common/evidence-text.ts';
+import { evidenceGroups, evidenceWarnings, formatEvidenceLines } from '#common/evidence-text.ts';
 import { makeProcess } from './desktop-fixtures.ts';
 
 const full = makeProcess({

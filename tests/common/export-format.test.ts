@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CSV_COLUMNS, csvField, csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '../../electron/common/export-format.ts';
-import type { ExportMeta } from '../../electron/common/export-format.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
+import { CSV_COLUMNS, csvField, csvHeaderLine, csvLine, defaultExportFileName, jsonClosing, jsonEvent, jsonOpening } from '#common/export-format.ts';
+import type { ExportMeta } from '#common/export-format.ts';
+import type { PortEvent } from '#common/model.ts';
 
 /** A whole CSV document from the streamed pieces, as the export writes it. */
 const formatEventsCsv = (events: readonly PortEvent[]): string => csvHeaderLine() + events.map(csvLine).join('');

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DEFAULT_NOTIFICATION_LIMITS, INITIAL_NOTIFIER_STATE, planNotifications } from '../../electron/common/notification-policy.ts';
-import type { NotificationContext, NotifierState } from '../../electron/common/notification-policy.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
+import { DEFAULT_NOTIFICATION_LIMITS, INITIAL_NOTIFIER_STATE, planNotifications } from '#common/notification-policy.ts';
+import type { NotificationContext, NotifierState } from '#common/notification-policy.ts';
+import type { PortEvent } from '#common/model.ts';
+import { DEFAULT_SETTINGS } from '#common/settings.ts';
 import { makeEvent, makeProcess, makeSocket } from './desktop-fixtures.ts';
 
 const T0 = 1_800_000_000_000;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTargetForEvent, openTargetForEvents, openTargetForSocket, sameProcessRef } from '../../electron/common/open-target.ts';
+import { openTargetForEvent, openTargetForEvents, openTargetForSocket, sameProcessRef } from '#common/open-target.ts';
 import { makeEvent, makeProcess, makeSocket } from './desktop-fixtures.ts';
 
 test('an event with a known owner opens that process, by pid and start time', () => {

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { diffSockets, isLingering, socketIdentity } from '../../electron/common/socket-identity.ts';
-import { FlapTracker } from '../../electron/common/flap-control.ts';
-import type { PortSocket } from '../../electron/common/model.ts';
+import { diffSockets, isLingering, socketIdentity } from '#common/socket-identity.ts';
+import { FlapTracker } from '#common/flap-control.ts';
+import type { PortSocket } from '#common/model.ts';
 
 const base = { protocol: 'tcp', family: 4, localAddress: '0.0.0.0', localPort: 596, remoteAddress: null, remotePort: null, pid: 10, inode: 5 } as const;
 

@@ -12,8 +12,8 @@ import {
   normalizeState,
   parseSsLine,
   parseSsOutput,
-} from '../../electron/common/socket-parse.ts';
-import { ssArgs } from '../../electron/node/scanner.ts';
+} from '#common/socket-parse.ts';
+import { ssArgs } from '#node/scanner.ts';
 
 // Lines as `ss -H -tuanpe` printed them on Debian 12 (iproute2 6.1).
 const SAMPLE = `udp UNCONN 0      0        0.0.0.0:596     0.0.0.0:*     users:(("nc",pid=4711,fd=3)) ino:7104 sk:1 cgroup:/ <->

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOOLTIP_MAX, buildTrayModel, deriveTrayState } from '../../electron/common/tray-model.ts';
-import type { TrayMenuItem } from '../../electron/common/tray-model.ts';
+import { TOOLTIP_MAX, buildTrayModel, deriveTrayState } from '#common/tray-model.ts';
+import type { TrayMenuItem } from '#common/tray-model.ts';
 import { makeAppState, makeProcess, makeSnapshot, makeSocket, makeStatus } from './desktop-fixtures.ts';
 
 const nc = makeSocket();

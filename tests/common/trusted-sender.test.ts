@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { senderRejection } from '../../electron/common/trusted-sender.ts';
-import type { SenderFacts } from '../../electron/common/trusted-sender.ts';
+import { senderRejection } from '#common/trusted-sender.ts';
+import type { SenderFacts } from '#common/trusted-sender.ts';
 
-import { appUrlToRelativePath, contentTypeFor, isAppUrl } from '../../electron/common/app-origin.ts';
+import { appUrlToRelativePath, contentTypeFor, isAppUrl } from '#common/app-origin.ts';
 
 // What the dead isTrustedSender helper said, kept as the test's shorthand.
 const isTrustedSender = (facts: SenderFacts, ids: ReadonlySet<number>) => senderRejection(facts, ids) === null;

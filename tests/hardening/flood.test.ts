@@ -12,11 +12,11 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../../electron/node/engine.ts';
-import { History } from '../../electron/node/history.ts';
-import { INITIAL_NOTIFIER_STATE, planNotifications, type NotificationSpec } from '../../electron/common/notification-policy.ts';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
+import { Engine } from '#node/engine.ts';
+import { History } from '#node/history.ts';
+import { INITIAL_NOTIFIER_STATE, planNotifications, type NotificationSpec } from '#common/notification-policy.ts';
+import { DEFAULT_SETTINGS } from '#common/settings.ts';
+import type { PortEvent } from '#common/model.ts';
 import { killAllChurn, startChurn } from '../support/churn.ts';
 import { killAllWatchers, startWatcher, type EventLine, type Watcher } from '../support/watcher.ts';
 

@@ -10,8 +10,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { History } from '../../electron/node/history.ts';
-import { chooseName } from '../../electron/node/process-info.ts';
+import { History } from '#node/history.ts';
+import { chooseName } from '#node/process-info.ts';
 import { decode, killAllHostile, PYTHON, startHostile, type Hostile, type HostileSpec } from '../support/hostile-bytes.ts';
 
 const BIN = 'electron/node/cli/ghostport.mjs';

@@ -6,11 +6,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fromSiConnection, parseSsLine, parseSsOutput, type SiConnection } from '../../electron/common/socket-parse.ts';
-import { diffSockets } from '../../electron/common/socket-identity.ts';
-import { FlapTracker } from '../../electron/common/flap-control.ts';
-import { parseCliArgs } from '../../electron/node/cli/args.ts';
-import type { PortSocket } from '../../electron/common/model.ts';
+import { fromSiConnection, parseSsLine, parseSsOutput, type SiConnection } from '#common/socket-parse.ts';
+import { diffSockets } from '#common/socket-identity.ts';
+import { FlapTracker } from '#common/flap-control.ts';
+import { parseCliArgs } from '#node/cli/args.ts';
+import type { PortSocket } from '#common/model.ts';
 
 // Pids a hostile name tries to claim, all below the range real owners are drawn from.
 const FORGED = [1, 2, 7, 42, 999];

@@ -6,11 +6,11 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { Engine } from '../../electron/node/engine.ts';
-import { createOsSource } from '../../electron/node/os-source.ts';
-import { PROC_NET_MAX_SOCKETS, type RawScan, type Scanner } from '../../electron/node/scanner.ts';
-import { socketTableSize } from '../../electron/node/proc-net.ts';
-import type { PortEvent, Snapshot } from '../../electron/common/model.ts';
+import { Engine } from '#node/engine.ts';
+import { createOsSource } from '#node/os-source.ts';
+import { PROC_NET_MAX_SOCKETS, type RawScan, type Scanner } from '#node/scanner.ts';
+import { socketTableSize } from '#node/proc-net.ts';
+import type { PortEvent, Snapshot } from '#common/model.ts';
 import { killAllHolders, startHolder, waitFor, type Holder } from '../support/port-holder.ts';
 import { killMarked, markedProcesses, markedSleep, realTool, toolDir, type ToolDir } from '../support/tools.ts';
 

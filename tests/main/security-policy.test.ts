@@ -9,7 +9,7 @@ import {
   isNavigationAllowed,
   isPermissionGranted,
   secureWebPreferences,
-} from '../../electron/main/security-policy.ts';
+} from '#main/security-policy.ts';
 
 function directives(csp: string): Map<string, string[]> {
   return new Map(

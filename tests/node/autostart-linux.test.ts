@@ -16,7 +16,7 @@ import {
   isLinuxAutostartEnabled,
   quoteExecArgument,
   setLinuxAutostart,
-} from '../../electron/node/autostart-linux.ts';
+} from '#node/autostart-linux.ts';
 
 const dirs: string[] = [];
 after(async () => {

@@ -1,7 +1,7 @@
 /** The CLI's option table and parser: defaults left to settings, repeats, strict dates, ages, units, per-command help. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMANDS, OPTIONS, helpText, parseCliArgs, parseStrictDate } from '../../electron/node/cli/args.ts';
+import { COMMANDS, OPTIONS, helpText, parseCliArgs, parseStrictDate } from '#node/cli/args.ts';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const parse = (...argv: string[]) => parseCliArgs(argv, { now: NOW, minIntervalMs: 250 });

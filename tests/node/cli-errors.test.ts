@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../electron/node/cli/main.ts';
-import type { CliIo } from '../../electron/node/cli/io.ts';
+import { runCli } from '#node/cli/main.ts';
+import type { CliIo } from '#node/cli/io.ts';
 import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
 
 useFreshCliBundle();

@@ -5,8 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { History } from '../../electron/node/history.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
+import { History } from '#node/history.ts';
+import type { PortEvent } from '#common/model.ts';
 import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
 
 useFreshCliBundle();

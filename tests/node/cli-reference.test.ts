@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { COMMANDS, OPTIONS, type CommandName, type OptionName, type OptionSpec } from '../../electron/node/cli/args.ts';
-import { referenceFiles } from '../../electron/node/cli/reference.ts';
+import { COMMANDS, OPTIONS, type CommandName, type OptionName, type OptionSpec } from '#node/cli/args.ts';
+import { referenceFiles } from '#node/cli/reference.ts';
 
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const files = referenceFiles(version);

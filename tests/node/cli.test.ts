@@ -6,7 +6,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
+import { DEFAULT_SETTINGS } from '#common/settings.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';

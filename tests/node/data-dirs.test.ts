@@ -9,9 +9,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { locateHistory, resolveDataDirs } from '../../electron/node/data-dir.ts';
-import { History } from '../../electron/node/history.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
+import { locateHistory, resolveDataDirs } from '#node/data-dir.ts';
+import { History } from '#node/history.ts';
+import type { PortEvent } from '#common/model.ts';
 import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
 
 useFreshCliBundle();

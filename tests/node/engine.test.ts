@@ -5,11 +5,11 @@
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { Engine } from '../../electron/node/engine.ts';
-import { createOsSource, type OsSource } from '../../electron/node/os-source.ts';
-import type { RawScan, Scanner } from '../../electron/node/scanner.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
-import type { RawSocket } from '../../electron/common/socket-parse.ts';
+import { Engine } from '#node/engine.ts';
+import { createOsSource, type OsSource } from '#node/os-source.ts';
+import type { RawScan, Scanner } from '#node/scanner.ts';
+import type { PortEvent } from '#common/model.ts';
+import type { RawSocket } from '#common/socket-parse.ts';
 import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
 
 const PORT = 596;

@@ -9,8 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { History, HISTORY_FILE } from '../../electron/node/history.ts';
-import type { PortEvent, PortSocket } from '../../electron/common/model.ts';
+import { History, HISTORY_FILE } from '#node/history.ts';
+import type { PortEvent, PortSocket } from '#common/model.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const dirs: string[] = [];

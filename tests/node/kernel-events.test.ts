@@ -9,10 +9,10 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, utimesSync } from 'node:fs';
-import { Engine } from '../../electron/node/engine.ts';
-import { createTracefsEvents, parseTraceLine } from '../../electron/node/kernel-events.ts';
-import type { PortEvent } from '../../electron/common/model.ts';
-import { toEventJson } from '../../electron/common/cli-json.ts';
+import { Engine } from '#node/engine.ts';
+import { createTracefsEvents, parseTraceLine } from '#node/kernel-events.ts';
+import type { PortEvent } from '#common/model.ts';
+import { toEventJson } from '#common/cli-json.ts';
 import { waitFor } from '../support/port-holder.ts';
 
 const PORT = 596;

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildNative } from '../../electron/build/build-native.ts';
-import { NativeProbe, parseDiagRow } from '../../electron/node/native-probe.ts';
-import { ssArgs } from '../../electron/node/scanner.ts';
-import { parseSsOutput, type RawSocket } from '../../electron/common/socket-parse.ts';
+import { NativeProbe, parseDiagRow } from '#node/native-probe.ts';
+import { ssArgs } from '#node/scanner.ts';
+import { parseSsOutput, type RawSocket } from '#common/socket-parse.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

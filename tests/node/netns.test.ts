@@ -10,12 +10,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../../electron/node/engine.ts';
-import { listNetns, type NetnsRoots } from '../../electron/node/netns.ts';
-import { describeEndpoint } from '../../electron/common/display-text.ts';
-import { toSocketJson } from '../../electron/common/cli-json.ts';
-import { formatSnapshot } from '../../electron/node/cli/output.ts';
-import type { PortSocket } from '../../electron/common/model.ts';
+import { Engine } from '#node/engine.ts';
+import { listNetns, type NetnsRoots } from '#node/netns.ts';
+import { describeEndpoint } from '#common/display-text.ts';
+import { toSocketJson } from '#common/cli-json.ts';
+import { formatSnapshot } from '#node/cli/output.ts';
+import type { PortSocket } from '#common/model.ts';
 import { realTool } from '../support/tools.ts';
 
 const PORT = 596;

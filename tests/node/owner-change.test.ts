@@ -7,9 +7,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Engine } from '../../electron/node/engine.ts';
-import type { PortEvent, PortSocket } from '../../electron/common/model.ts';
-import { toEventJson } from '../../electron/common/cli-json.ts';
+import { Engine } from '#node/engine.ts';
+import type { PortEvent, PortSocket } from '#common/model.ts';
+import { toEventJson } from '#common/cli-json.ts';
 import { waitFor } from '../support/port-holder.ts';
 
 const PORT = 596;

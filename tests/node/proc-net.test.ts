@@ -5,9 +5,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { decodeProcNetAddress, readProcNet, socketTableSize } from '../../electron/node/proc-net.ts';
-import { parseSsOutput, endpointKey, type RawSocket } from '../../electron/common/socket-parse.ts';
-import { ssArgs } from '../../electron/node/scanner.ts';
+import { decodeProcNetAddress, readProcNet, socketTableSize } from '#node/proc-net.ts';
+import { parseSsOutput, endpointKey, type RawSocket } from '#common/socket-parse.ts';
+import { ssArgs } from '#node/scanner.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';

@@ -13,12 +13,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCgroup } from '../../electron/common/cgroup.ts';
-import { Engine } from '../../electron/node/engine.ts';
-import { History } from '../../electron/node/history.ts';
-import { EvidenceCollector } from '../../electron/node/process-evidence.ts';
-import { readLinuxProcess } from '../../electron/node/process-info.ts';
-import { usrMergeAliases } from '../../electron/node/package-db.ts';
+import { parseCgroup } from '#common/cgroup.ts';
+import { Engine } from '#node/engine.ts';
+import { History } from '#node/history.ts';
+import { EvidenceCollector } from '#node/process-evidence.ts';
+import { readLinuxProcess } from '#node/process-info.ts';
+import { usrMergeAliases } from '#node/package-db.ts';
 
 const PORT = 596;
 const PYTHON = '/usr/bin/python3.11';

@@ -5,8 +5,8 @@
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import si from 'systeminformation';
-import { Engine } from '../../electron/node/engine.ts';
-import type { PortSocket } from '../../electron/common/model.ts';
+import { Engine } from '#node/engine.ts';
+import type { PortSocket } from '#common/model.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
 const PORT = 596;

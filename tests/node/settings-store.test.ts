@@ -6,8 +6,8 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from
 import { chmodSync, chownSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SETTINGS_FILE, SettingsStore } from '../../electron/node/settings-store.ts';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
+import { SETTINGS_FILE, SettingsStore } from '#node/settings-store.ts';
+import { DEFAULT_SETTINGS } from '#common/settings.ts';
 
 const dirs: string[] = [];
 after(async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ShellCoprocess, shellQuote } from '../../electron/node/shell-coprocess.ts';
+import { ShellCoprocess, shellQuote } from '#node/shell-coprocess.ts';
 
 const shell = new ShellCoprocess();
 const dir = mkdtempSync(join(tmpdir(), 'ghostport-shell-'));

@@ -9,11 +9,11 @@ import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startUiServer, type UiServer } from '../../electron/node/ui-server.ts';
-import { createAppService, type AppService } from '../../electron/node/app-service.ts';
-import { Engine } from '../../electron/node/engine.ts';
-import { History } from '../../electron/node/history.ts';
-import { SettingsStore } from '../../electron/node/settings-store.ts';
+import { startUiServer, type UiServer } from '#node/ui-server.ts';
+import { createAppService, type AppService } from '#node/app-service.ts';
+import { Engine } from '#node/engine.ts';
+import { History } from '#node/history.ts';
+import { SettingsStore } from '#node/settings-store.ts';
 
 interface Reply {
   readonly status: number;

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGhostportApi } from '../../electron/preload/ghostport-api.ts';
 import type { ApiTransport } from '../../electron/preload/ghostport-api.ts';
-import { API_METHOD_NAMES, PUSHES, REQUESTS, requestOfChannel } from '../../electron/common/ipc-api.ts';
-import type { OpenTarget, PushChannel } from '../../electron/common/ipc-api.ts';
+import { API_METHOD_NAMES, PUSHES, REQUESTS, requestOfChannel } from '#common/ipc-api.ts';
+import type { OpenTarget, PushChannel } from '#common/ipc-api.ts';
 
 function recordingTransport() {
   const invoked: { channel: string; args: readonly unknown[] }[] = [];

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { detailsForTarget, detailsProcessRef, initialAppModel, RECENT_EVENTS_LIMIT, reduceApp, socketOf, TOAST_LIMIT } from '../../renderer/src/state/app-reducer.ts';
 import type { AppInput, AppModel } from '../../renderer/src/state/app-reducer.ts';
 import { makeAppState, makeEvent, makeProcess, makeSnapshot, makeSocket } from '../common/desktop-fixtures.ts';
-import type { AppState } from '../../electron/common/ipc-contract.ts';
-import type { PortEvent, PortSocket, Snapshot } from '../../electron/common/model.ts';
+import type { AppState } from '#common/ipc-contract.ts';
+import type { PortEvent, PortSocket, Snapshot } from '#common/model.ts';
 
 const listener = (pid: number): PortSocket => makeSocket({ id: `tcp|${pid}`, process: makeProcess({ pid }) });
 const event = (seq: number, socket: PortSocket, type: PortEvent['type'] = 'appeared'): PortEvent => makeEvent({ seq, socket, type });

@@ -8,7 +8,7 @@ import { test, expect } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { History } from '../../electron/node/history.ts';
+import { History } from '#node/history.ts';
 import { startWindowRig } from '../support/window-rig.ts';
 import type { WindowRig } from '../support/window-rig.ts';
 import { openWindow } from '../support/window-page.ts';

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveStatus } from '../../renderer/src/state/derive-status.ts';
 import { makeAppState, makeProcess, makeSnapshot, makeSocket, makeStatus } from '../common/desktop-fixtures.ts';
-import type { AppState } from '../../electron/common/ipc-contract.ts';
-import type { PortSocket, Snapshot } from '../../electron/common/model.ts';
+import type { AppState } from '#common/ipc-contract.ts';
+import type { PortSocket, Snapshot } from '#common/model.ts';
 
 const SCAN_TIME = Date.parse(makeSnapshot().scannedAt);
 const listener = (pid: number, over: Partial<PortSocket> = {}): PortSocket => makeSocket({ id: `tcp|${pid}`, process: makeProcess({ pid }), ...over });

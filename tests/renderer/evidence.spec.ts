@@ -19,7 +19,7 @@ import { startWindowRig } from '../support/window-rig.ts';
 import type { WindowRig } from '../support/window-rig.ts';
 import { openWindow } from '../support/window-page.ts';
 import type { WindowPage } from '../support/window-page.ts';
-import { configureEvidence, readProcessInfo } from '../../electron/node/process-info.ts';
+import { configureEvidence, readProcessInfo } from '#node/process-info.ts';
 
 const PORT = 596;
 const PYTHON = '/usr/bin/python3.11';

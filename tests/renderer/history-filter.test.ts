@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { historyQuerySchema, timelineQuerySchema } from '../../electron/common/history-query.ts';
+import { historyQuerySchema, timelineQuerySchema } from '#common/history-query.ts';
 import { bucketCountFor, buildHistoryQuery, buildTimelineQuery, defaultHistoryFilter, isNarrowed, rangeBounds } from '../../renderer/src/state/history-filter.ts';
 
 const NOW = Date.parse('2026-02-01T12:00:00.000Z');

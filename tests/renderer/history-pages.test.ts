@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { PortEvent } from '../../electron/common/model.ts';
+import type { PortEvent } from '#common/model.ts';
 import { initialHistoryPages, MAX_CACHED_PAGES, PAGE_SIZE, pagesToFetch, reduceHistoryPages, rowAt, rowsIn } from '../../renderer/src/state/history-pages.ts';
 import type { HistoryPages } from '../../renderer/src/state/history-pages.ts';
 import { makeEvent, makeSocket } from '../common/desktop-fixtures.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_SETTINGS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, settingsPatchSchema } from '../../electron/common/settings.ts';
+import { DEFAULT_SETTINGS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, settingsPatchSchema } from '#common/settings.ts';
 import { draftFromSettings, parseDraft, parsePorts, SETTINGS_LIMITS } from '../../renderer/src/state/settings-draft.ts';
 
 test('the form limits agree with the settings schema', () => {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PortSocket } from '../../electron/common/model.ts';
+import type { PortSocket } from '#common/model.ts';
 import { makeProcess, makeSocket } from '../common/desktop-fixtures.ts';
 import { describeSide, describeState, formatBytes, formatPercent, formatTransport, orderForDisplay } from '../../renderer/src/format/socket.ts';
-import { formatEndpoint } from '../../electron/common/display-text.ts';
+import { formatEndpoint } from '#common/display-text.ts';
 import { formatDetailsText, socketLine } from '../../renderer/src/format/details-text.ts';
 
 const process = makeProcess({ pid: 4242, name: 'nc\n<b>', path: '/usr/bin/nc.openbsd', command: 'nc -l 596\u202E', uid: 1000, parentPid: 1 });

@@ -8,8 +8,8 @@
  */
 import { build } from 'esbuild';
 import type { Page } from '@playwright/test';
-import type { AppService } from '../../electron/node/app-service.ts';
-import type { PushChannel, PushPayloads } from '../../electron/common/ipc-contract.ts';
+import type { AppService } from '#node/app-service.ts';
+import type { PushChannel, PushPayloads } from '#common/ipc-contract.ts';
 import { REPO_ROOT } from './build-renderer.ts';
 
 const INVOKE_BINDING = '__ghostportTestInvoke';

@@ -2,8 +2,8 @@
  * Many plausible stored events for the history view's scale test and benchmark, written through
  * the real `History.record` into a real SQLite file (only the events are made up, not the store).
  */
-import { History } from '../../electron/node/history.ts';
-import type { PortEvent, PortSocket } from '../../electron/common/model.ts';
+import { History } from '#node/history.ts';
+import type { PortEvent, PortSocket } from '#common/model.ts';
 
 const PROGRAMS = [
   { name: 'nc', path: '/usr/bin/nc.openbsd', args: ['-lkp', '596'] },

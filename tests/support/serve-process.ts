@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
-import type { ServeOptions } from '../../electron/node/service/serve.ts';
+import { DEFAULT_SETTINGS } from '#common/settings.ts';
+import type { ServeOptions } from '#node/service/serve.ts';
 
 /** A running (or finished) service. */
 export interface ServeProcess {

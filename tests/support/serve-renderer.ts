@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { BrowserContext } from '@playwright/test';
-import { appUrlToRelativePath, APP_ENTRY_URL, contentTypeFor } from '../../electron/common/app-origin.ts';
-import { RESPONSE_HEADERS } from '../../electron/main/security-policy.ts';
+import { appUrlToRelativePath, APP_ENTRY_URL, contentTypeFor } from '#common/app-origin.ts';
+import { RESPONSE_HEADERS } from '#main/security-policy.ts';
 
 /** The origin the tests load the window from (Chromium will not run ES modules from file://). */
 export const TEST_ORIGIN = 'https://ghostport.test';

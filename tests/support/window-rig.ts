@@ -7,14 +7,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAppService } from '../../electron/node/app-service.ts';
-import type { AppService, AppServiceHooks } from '../../electron/node/app-service.ts';
-import { Engine } from '../../electron/node/engine.ts';
-import { History } from '../../electron/node/history.ts';
-import { SettingsStore } from '../../electron/node/settings-store.ts';
-import { warmEvidence } from '../../electron/node/process-info.ts';
-import type { ProcessInfo } from '../../electron/common/model.ts';
-import { DEFAULT_SETTINGS } from '../../electron/common/settings.ts';
+import { createAppService } from '#node/app-service.ts';
+import type { AppService, AppServiceHooks } from '#node/app-service.ts';
+import { Engine } from '#node/engine.ts';
+import { History } from '#node/history.ts';
+import { SettingsStore } from '#node/settings-store.ts';
+import { warmEvidence } from '#node/process-info.ts';
+import type { ProcessInfo } from '#common/model.ts';
+import { DEFAULT_SETTINGS } from '#common/settings.ts';
 
 /** What the native UI hooks were asked to do. */
 export interface RecordedHooks {

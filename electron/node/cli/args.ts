@@ -5,11 +5,11 @@
  * Every bad argument becomes a one-line reason, never an exception.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, isValidPort } from '../../common/model.ts';
-import { errorMessage } from '../../common/error-message.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, isValidPort } from '#common/model.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 export { MIN_INTERVAL_MS };
-import { displayText } from '../../common/display-text.ts';
+import { displayText } from '#common/display-text.ts';
 
 /** What conversions may depend on: the clock (ages such as `--since 1h`) and the polling floor. */
 export interface ParseContext {

@@ -6,14 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, type PortSocket } from '../../common/model.ts';
-import type { AllowlistEntry } from '../../common/settings.ts';
-import { isSocketAllowed } from '../../common/allowlist.ts';
-import { escapeUnsafe } from '../../common/display-text.ts';
-import { checkDataDir, locateHistory, resolveDataDirs } from '../data-dir.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, type PortSocket } from '#common/model.ts';
+import type { AllowlistEntry } from '#common/settings.ts';
+import { isSocketAllowed } from '#common/allowlist.ts';
+import { escapeUnsafe } from '#common/display-text.ts';
+import { checkDataDir, locateHistory, resolveDataDirs } from '#node/data-dir.ts';
 import type { CliOptions } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
-import { errorMessage } from '../../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** What a command runs with: settings from the file, then flags on top. */
 export interface CliConfig {
@@ -66,7 +66,7 @@ export async function loadConfig(options: CliOptions, io: CliIo, create: boolean
 
 async function readSettings(dir: string, io: CliIo) {
   if (!existsSync(join(dir, 'settings.json'))) return null;
-  const { readSettingsFile } = await import('../settings-store.ts');
+  const { readSettingsFile } = await import('#node/settings-store.ts');
   const loaded = await readSettingsFile(join(dir, 'settings.json'));
   if (loaded.kind === 'ok') return loaded.settings;
   if (loaded.kind !== 'missing') {

@@ -4,8 +4,8 @@
  * creates, moves and repairs nothing.
  */
 import { existsSync } from 'node:fs';
-import { escapeUnsafe } from '../../common/display-text.ts';
-import type { HistoryEntry } from '../../common/history-query.ts';
+import { escapeUnsafe } from '#common/display-text.ts';
+import type { HistoryEntry } from '#common/history-query.ts';
 import type { CliOptions } from './args.ts';
 import { EXIT } from './args.ts';
 import { loadConfig } from './config.ts';
@@ -21,7 +21,7 @@ export async function history(options: CliOptions, io: CliIo): Promise<number> {
   const service = await connectForCli(options, io);
   if (service) return historyViaService(service, options, io);
   const config = await loadConfig(options, io, false);
-  const [{ History }, { writeLines }] = await Promise.all([import('../history.ts'), import('../write-lines.ts')]);
+  const [{ History }, { writeLines }] = await Promise.all([import('#node/history.ts'), import('#node/write-lines.ts')]);
   const sleep = sleeper(io);
   if (!config.dataDirExists && !existsSync(config.historyDir) && !options.follow) {
     if (!options.quiet && !options.json) io.err(`ghostport: nothing recorded yet in ${escapeUnsafe(config.historyDir)} (ghostport watch and the tray app record there).\n`);

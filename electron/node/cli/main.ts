@@ -5,10 +5,10 @@
  * stack trace unless GHOSTPORT_DEBUG=1. Each command's modules load only when it runs.
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { escapeUnsafe } from '../../common/display-text.ts';
+import { escapeUnsafe } from '#common/display-text.ts';
 import { EXIT, MIN_INTERVAL_MS, helpText, parseCliArgs, type CliOptions, type CommandName } from './args.ts';
 import { CliError, isUserError, type CliIo } from './io.ts';
-import { errorMessage } from '../../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** How each command runs; a command's modules are loaded only when it is the one asked for. */
 const RUNNERS: Readonly<Record<Exclude<CommandName, 'help' | 'version'>, (options: CliOptions, io: CliIo) => Promise<number>>> = {

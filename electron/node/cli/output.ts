@@ -1,9 +1,9 @@
 /** How the CLI writes snapshots, events and health issues for people. Pure formatting. */
-import { formatDetailsBlocks } from '../../common/evidence-text.ts';
-import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '../../common/model.ts';
-import type { HistoryEntry } from '../../common/history-query.ts';
-import { toEventJson } from '../../common/cli-json.ts';
-import { describeEndpoint, describeOwner, describePorts, displayText, escapeUnsafe, formatEndpoint } from '../../common/display-text.ts';
+import { formatDetailsBlocks } from '#common/evidence-text.ts';
+import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
+import type { HistoryEntry } from '#common/history-query.ts';
+import { toEventJson } from '#common/cli-json.ts';
+import { describeEndpoint, describeOwner, describePorts, displayText, escapeUnsafe, formatEndpoint } from '#common/display-text.ts';
 
 /** The human-readable table of a snapshot; `allowed` marks sockets of allowlisted programs. */
 export function formatSnapshot(snapshot: Snapshot, allowed: (s: PortSocket) => boolean = () => false, details = false): string {

@@ -1,6 +1,6 @@
 /** `ghostport scan`: one look at the watched ports. Exit 0 clear, 1 found, 2 blind. */
-import { isListening } from '../../common/display-text.ts';
-import type { PortSocket, Snapshot } from '../../common/model.ts';
+import { isListening } from '#common/display-text.ts';
+import type { PortSocket, Snapshot } from '#common/model.ts';
 import type { CliOptions } from './args.ts';
 import { loadConfig } from './config.ts';
 import { EXIT } from './args.ts';
@@ -17,9 +17,9 @@ const STATE_FILTERS: Readonly<Record<NonNullable<CliOptions['state']>, (s: PortS
 export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(options, io, false);
   const service = await connectForCli(options, io);
-  const { Engine } = await import('../engine.ts');
+  const { Engine } = await import('#node/engine.ts');
   // A one-shot scan may wait for the executable's hash and package; the monitor does not.
-  if (options.details || options.json) (await import('../process-info.ts')).configureEvidence({ slowBudgetMs: 5000 });
+  if (options.details || options.json) (await import('#node/process-info.ts')).configureEvidence({ slowBudgetMs: 5000 });
   let snapshot: Snapshot;
   if (service) snapshot = await snapshotViaService(service, options.port);
   else {

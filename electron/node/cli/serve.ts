@@ -1,6 +1,6 @@
 /** `ghostport serve`: the privileged service (electron/node/service/serve.ts); a start failure exits 2 with its reason. */
-import { runServe } from '../service/serve.ts';
-import { ServeError } from '../service/serve-error.ts';
+import { runServe } from '#node/service/serve.ts';
+import { ServeError } from '#node/service/serve-error.ts';
 import type { CliOptions } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
 

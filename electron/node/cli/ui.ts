@@ -18,11 +18,11 @@ export async function ui(options: CliOptions, io: CliIo, version: string): Promi
   if (!existsSync(join(rendererDir, 'index.html'))) throw new CliError(`the window is not built (${rendererDir} is missing): run npm run build first`);
   const config = await loadConfig(options, io, true);
   const [{ Engine }, { History }, { SettingsStore }, { createAppService, headlessHooks }, { startUiServer }] = await Promise.all([
-    import('../engine.ts'),
-    import('../history.ts'),
-    import('../settings-store.ts'),
-    import('../app-service.ts'),
-    import('../ui-server.ts'),
+    import('#node/engine.ts'),
+    import('#node/history.ts'),
+    import('#node/settings-store.ts'),
+    import('#node/app-service.ts'),
+    import('#node/ui-server.ts'),
   ]);
   const settings = await SettingsStore.open({ dataDir: config.dataDir });
   const history = History.open({ dataDir: config.historyDir, label: 'ui' });

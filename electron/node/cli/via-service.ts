@@ -5,11 +5,11 @@
  * that goes away mid-answer is an error (exit 2, never "clear"); `watch` reconnects and catches up
  * from the service's history, so no event is lost across the gap.
  */
-import { toEventJson, toHealthJson, toScanJson } from '../../common/cli-json.ts';
-import { describePorts, escapeUnsafe } from '../../common/display-text.ts';
-import type { HealthIssue, HealthLevel, PortEvent, Snapshot } from '../../common/model.ts';
-import { ServiceClient, ServiceError } from '../service/client.ts';
-import { DEFAULT_SOCKET_PATH } from '../service/paths.ts';
+import { toEventJson, toHealthJson, toScanJson } from '#common/cli-json.ts';
+import { describePorts, escapeUnsafe } from '#common/display-text.ts';
+import type { HealthIssue, HealthLevel, PortEvent, Snapshot } from '#common/model.ts';
+import { ServiceClient, ServiceError } from '#node/service/client.ts';
+import { DEFAULT_SOCKET_PATH } from '#node/service/paths.ts';
 import type { CliOptions } from './args.ts';
 import { EXIT } from './args.ts';
 import { CliError, type CliIo } from './io.ts';

@@ -2,9 +2,9 @@
  * `ghostport watch`: runs the engine until stopped, prints each event as it happens and records
  * it in the history. With --json, a health line at start and on every change of what it can see.
  */
-import { toEventJson, toHealthJson } from '../../common/cli-json.ts';
-import type { HealthIssue, HealthLevel, Snapshot } from '../../common/model.ts';
-import { describePorts, escapeUnsafe } from '../../common/display-text.ts';
+import { toEventJson, toHealthJson } from '#common/cli-json.ts';
+import type { HealthIssue, HealthLevel, Snapshot } from '#common/model.ts';
+import { describePorts, escapeUnsafe } from '#common/display-text.ts';
 import type { CliOptions } from './args.ts';
 import { EXIT } from './args.ts';
 import { loadConfig } from './config.ts';
@@ -19,8 +19,8 @@ export async function watch(options: CliOptions, io: CliIo): Promise<number> {
   const record = options.history !== false;
   const config = await loadConfig(options, io, record);
   const [{ Engine }, history] = await Promise.all([
-    import('../engine.ts'),
-    record ? import('../history.ts').then(({ History }) => History.open({ dataDir: config.historyDir, label: 'watch' })) : null,
+    import('#node/engine.ts'),
+    record ? import('#node/history.ts').then(({ History }) => History.open({ dataDir: config.historyDir, label: 'watch' })) : null,
   ]);
   const out = options.quiet ? () => undefined : io.out;
   const engine = new Engine({ ports: config.ports, intervalMs: config.intervalMs, history });

@@ -10,15 +10,15 @@
  * nobody else waits for it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { REQUESTS } from '../../common/ipc-api.ts';
-import type { ApiErrorCode, RequestName, Result } from '../../common/ipc-api.ts';
-import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, Snapshot } from '../../common/model.ts';
-import type { AppService } from '../app-service.ts';
-import type { Engine } from '../engine.ts';
+import { REQUESTS } from '#common/ipc-api.ts';
+import type { ApiErrorCode, RequestName, Result } from '#common/ipc-api.ts';
+import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, Snapshot } from '#common/model.ts';
+import type { AppService } from '#node/app-service.ts';
+import type { Engine } from '#node/engine.ts';
 import type { Logger } from './log.ts';
 import { API_VERSION } from './paths.ts';
-import { readBody } from '../read-body.ts';
-import { errorMessage } from '../../common/error-message.ts';
+import { readBody } from '#node/read-body.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** One line of the `/v1/events` stream. */
 export type StreamLine =

@@ -7,13 +7,13 @@ import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { HistoryQuery } from '../../common/history-query.ts';
-import type { RequestArgs, RequestResult, Result } from '../../common/ipc-contract.ts';
-import type { PortEvent } from '../../common/model.ts';
+import type { HistoryQuery } from '#common/history-query.ts';
+import type { RequestArgs, RequestResult, Result } from '#common/ipc-contract.ts';
+import type { PortEvent } from '#common/model.ts';
 import type { StreamLine } from './api-server.ts';
 import { SERVED_REQUESTS } from './api-server.ts';
 import { API_VERSION, DEFAULT_SOCKET_PATH, findGroup } from './paths.ts';
-import { errorMessage } from '../../common/error-message.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** A read request the service serves. */
 export type ServedRequest = (typeof SERVED_REQUESTS)[number];

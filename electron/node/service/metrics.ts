@@ -8,9 +8,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { displayText, formatEndpoint } from '../../common/display-text.ts';
-import type { HealthLevel, PortSocket, Snapshot } from '../../common/model.ts';
-import type { Engine } from '../engine.ts';
+import { displayText, formatEndpoint } from '#common/display-text.ts';
+import type { HealthLevel, PortSocket, Snapshot } from '#common/model.ts';
+import type { Engine } from '#node/engine.ts';
 import { ServeError } from './serve-error.ts';
 
 /** What the metrics read. */

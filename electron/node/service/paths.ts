@@ -3,7 +3,7 @@
  * gate the socket. Node only; everything injectable for tests.
  */
 import { readFileSync } from 'node:fs';
-import { resolveDataDir } from '../data-dir.ts';
+import { resolveDataDir } from '#node/data-dir.ts';
 
 /** The socket the service listens on and clients try first. */
 export const DEFAULT_SOCKET_PATH = '/run/ghostport/ghostport.sock';

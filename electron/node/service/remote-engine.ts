@@ -7,8 +7,8 @@
  * meanwhile (each event once, by its sequence number), so nothing is lost and nothing false
  * appears or disappears. Read-only: pause, resume, ports and interval belong to the service.
  */
-import type { EngineStatus, HealthIssue, PortEvent, PortSocket, Snapshot } from '../../common/model.ts';
-import type { EventSink, ScanListener } from '../engine.ts';
+import type { EngineStatus, HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
+import type { EventSink, ScanListener } from '#node/engine.ts';
 import { ServiceClient, ServiceError } from './client.ts';
 
 /** How to follow a service. */

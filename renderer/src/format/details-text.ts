@@ -2,11 +2,11 @@
  * The plain-text form of a process's details, for "Copy details". Hidden characters are made
  * visible here too: pasted into a terminal or a ticket, the text must not carry control codes.
  */
-import type { PortEvent, PortSocket, ProcessInfo } from '../../../electron/common/model.ts';
-import type { ProcessDetails } from '../../../electron/common/ipc-contract.ts';
+import type { PortEvent, PortSocket, ProcessInfo } from '#common/model.ts';
+import type { ProcessDetails } from '#common/ipc-contract.ts';
 import { formatTimestamp } from './time.ts';
-import { escapeUnsafe, formatEndpoint } from '../../../electron/common/display-text.ts';
-import { formatEvidenceLines } from '../../../electron/common/evidence-text.ts';
+import { escapeUnsafe, formatEndpoint } from '#common/display-text.ts';
+import { formatEvidenceLines } from '#common/evidence-text.ts';
 
 const v = (value: string | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : escapeUnsafe(value));
 

@@ -2,7 +2,7 @@
  * How sockets and processes read in the window: endpoints, states, sizes. Pure. (Allowlist
  * matching and the tray's one-line phrases live in electron/common; this is the table's vocabulary.)
  */
-import type { PortSocket } from '../../../electron/common/model.ts';
+import type { PortSocket } from '#common/model.ts';
 
 /** `TCP`/`UDP` plus the address family, e.g. `TCP · IPv6`. */
 export function formatTransport(socket: Pick<PortSocket, 'protocol' | 'family'>): string {

@@ -30,7 +30,7 @@ export function formatShortTimestamp(iso: string | null | undefined, now: number
 }
 
 /** Durations: one formatter for the window, the CLI and the evidence text. */
-export { formatDuration } from '../../../electron/common/display-text.ts';
+export { formatDuration } from '#common/display-text.ts';
 
 /** How long ago, in words: `just now`, `12 s ago`, `3 min ago`; absolute beyond a day. */
 export function formatAgo(iso: string | null | undefined, now: number): string {

@@ -3,9 +3,9 @@
  * which process the details panel shows, and short-lived messages. A pure
  * `(state, input) => state` function; `use-app-model.ts` feeds it from the preload API.
  */
-import type { PortEvent, PortSocket } from '../../../electron/common/model.ts';
-import type { AppState, OpenTarget, ProcessRef } from '../../../electron/common/ipc-contract.ts';
-import { processRefOf } from '../../../electron/common/open-target.ts';
+import type { PortEvent, PortSocket } from '#common/model.ts';
+import type { AppState, OpenTarget, ProcessRef } from '#common/ipc-contract.ts';
+import { processRefOf } from '#common/open-target.ts';
 import { assertNever } from './assert-never.ts';
 
 /** The three views of the window. */

@@ -2,10 +2,10 @@
  * What the header says: one verdict about the watched ports plus the banners that explain
  * why the verdict may be incomplete. Pure; derived from `AppState` on every render.
  */
-import type { HealthIssue } from '../../../electron/common/model.ts';
-import type { AppState } from '../../../electron/common/ipc-contract.ts';
-import { isSocketAllowed } from '../../../electron/common/allowlist.ts';
-import { describePorts } from '../../../electron/common/display-text.ts';
+import type { HealthIssue } from '#common/model.ts';
+import type { AppState } from '#common/ipc-contract.ts';
+import { isSocketAllowed } from '#common/allowlist.ts';
+import { describePorts } from '#common/display-text.ts';
 
 /** The colour and icon of the verdict. */
 export type StatusTone = 'loading' | 'clear' | 'alert' | 'allowed' | 'blind' | 'paused';

@@ -2,8 +2,8 @@
  * The history view's filter, and how it becomes a `HistoryQuery` and a timeline request.
  * One filter drives both the chart and the list, so the chart always explains the rows below it.
  */
-import type { EventType, Protocol } from '../../../electron/common/model.ts';
-import type { HistoryQuery, TimelineQuery } from '../../../electron/common/history-query.ts';
+import type { EventType, Protocol } from '#common/model.ts';
+import type { HistoryQuery, TimelineQuery } from '#common/history-query.ts';
 
 /** The time span the chart and the list cover. */
 export type HistoryRange = 'hour' | 'day' | 'week' | 'all' | 'custom';

@@ -6,8 +6,8 @@
  * refresh after new events keeps the old rows on screen as stale until their replacements
  * arrive, so live updates never blank the list.
  */
-import type { PortEvent } from '../../../electron/common/model.ts';
-import type { HistoryPage } from '../../../electron/common/history-query.ts';
+import type { PortEvent } from '#common/model.ts';
+import type { HistoryPage } from '#common/history-query.ts';
 
 /** Rows per request. */
 export const PAGE_SIZE = 100;

@@ -3,7 +3,7 @@
  * turns back into a `SettingsPatch`, with a message per field the user must fix. Pure. The
  * main process validates again; this only gives fast, specific feedback.
  */
-import type { Settings, SettingsPatch } from '../../../electron/common/settings.ts';
+import type { Settings, SettingsPatch } from '#common/settings.ts';
 
 /** Bounds the form checks; the schema in electron/common/settings.ts is the authority. */
 export const SETTINGS_LIMITS = {

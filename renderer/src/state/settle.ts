@@ -2,8 +2,8 @@
  * Turns an API call that throws or rejects (a programming error in the main process, a lost
  * bridge) into the same `Result` shape as an expected failure, so every caller handles one case.
  */
-import type { Result } from '../../../electron/common/ipc-contract.ts';
-import { errorMessage } from '../../../electron/common/error-message.ts';
+import type { Result } from '#common/ipc-contract.ts';
+import { errorMessage } from '#common/error-message.ts';
 
 /** Awaits an API call; a throw becomes `{ ok: false, error: { code: 'internal' } }`. */
 export async function settle<T>(call: () => Promise<Result<T>>): Promise<Result<T>> {

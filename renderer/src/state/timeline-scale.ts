@@ -2,7 +2,7 @@
  * Geometry of the activity chart: bars from bucket counts, and time labels along the axis.
  * Pure, so the drawing is tested without a browser.
  */
-import type { TimelineBucket } from '../../../electron/common/history-query.ts';
+import type { TimelineBucket } from '#common/history-query.ts';
 import { formatDate, formatTimeOfDay } from '../format/time.ts';
 
 /** One bar: a bucket's time slice and its two stacked segments, in pixels. */

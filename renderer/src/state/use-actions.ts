@@ -5,12 +5,12 @@
  */
 import { useMemo } from 'react';
 import type { Dispatch } from 'react';
-import type { EvidenceTarget, GhostportApi, ProcessRef, Result } from '../../../electron/common/ipc-contract.ts';
-import type { HistoryQuery } from '../../../electron/common/history-query.ts';
-import type { AllowlistEntry, Settings, SettingsPatch } from '../../../electron/common/settings.ts';
+import type { EvidenceTarget, GhostportApi, ProcessRef, Result } from '#common/ipc-contract.ts';
+import type { HistoryQuery } from '#common/history-query.ts';
+import type { AllowlistEntry, Settings, SettingsPatch } from '#common/settings.ts';
 import type { AppInput } from './app-reducer.ts';
-import { describeEntry } from '../../../electron/common/allowlist.ts';
-import { escapeUnsafe } from '../../../electron/common/display-text.ts';
+import { describeEntry } from '#common/allowlist.ts';
+import { escapeUnsafe } from '#common/display-text.ts';
 import { settle } from './settle.ts';
 
 /** The commands the views can trigger. Each resolves to whether it succeeded. */

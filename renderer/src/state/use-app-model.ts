@@ -4,7 +4,7 @@
  */
 import { useEffect, useReducer } from 'react';
 import type { Dispatch } from 'react';
-import type { GhostportApi } from '../../../electron/common/ipc-contract.ts';
+import type { GhostportApi } from '#common/ipc-contract.ts';
 import { initialAppModel, reduceApp } from './app-reducer.ts';
 import type { AppInput, AppModel } from './app-reducer.ts';
 import { settle } from './settle.ts';

@@ -3,8 +3,8 @@
  * them in the page cache, and refreshes when new events are appended (at most once a second).
  */
 import { useCallback, useEffect, useReducer, useRef } from 'react';
-import type { GhostportApi } from '../../../electron/common/ipc-contract.ts';
-import type { HistoryQuery } from '../../../electron/common/history-query.ts';
+import type { GhostportApi } from '#common/ipc-contract.ts';
+import type { HistoryQuery } from '#common/history-query.ts';
 import { initialHistoryPages, PAGE_SIZE, pagesToFetch, reduceHistoryPages } from './history-pages.ts';
 import type { HistoryPages } from './history-pages.ts';
 import { settle } from './settle.ts';

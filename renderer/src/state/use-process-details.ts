@@ -3,7 +3,7 @@
  * "still running" and its live sockets stay current while the panel is open).
  */
 import { useEffect, useState } from 'react';
-import type { ApiError, GhostportApi, ProcessDetails, ProcessRef } from '../../../electron/common/ipc-contract.ts';
+import type { ApiError, GhostportApi, ProcessDetails, ProcessRef } from '#common/ipc-contract.ts';
 import { settle } from './settle.ts';
 
 /** The panel's data. */

@@ -3,8 +3,8 @@
  * matching event), then asks the history for bucketed counts. Refreshes with the list.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { GhostportApi } from '../../../electron/common/ipc-contract.ts';
-import type { TimelineBucket, TimelineQuery } from '../../../electron/common/history-query.ts';
+import type { GhostportApi } from '#common/ipc-contract.ts';
+import type { TimelineBucket, TimelineQuery } from '#common/history-query.ts';
 import { buildHistoryQuery, buildTimelineQuery } from './history-filter.ts';
 import type { HistoryFilter } from './history-filter.ts';
 import { settle } from './settle.ts';

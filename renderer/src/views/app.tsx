@@ -4,8 +4,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
-import type { GhostportApi } from '../../../electron/common/ipc-contract.ts';
-import type { PortEvent, PortSocket } from '../../../electron/common/model.ts';
+import type { GhostportApi } from '#common/ipc-contract.ts';
+import type { PortEvent, PortSocket } from '#common/model.ts';
 import type { DetailsTarget, Tab } from '../state/app-reducer.ts';
 import { detailsProcessRef, socketOf } from '../state/app-reducer.ts';
 import { useAppModel } from '../state/use-app-model.ts';

@@ -5,14 +5,14 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
-import type { PortEvent } from '../../../electron/common/model.ts';
+import type { PortEvent } from '#common/model.ts';
 import type { HistoryPages } from '../state/history-pages.ts';
 import { rowAt } from '../state/history-pages.ts';
 import { computeVirtualWindow, DEFAULT_MAX_HEIGHT, scrollTopForRow } from '../virtual/virtual-window.ts';
 import { formatShortTimestamp, formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
 import { useElementSize } from './use-element-size.ts';
-import { formatEndpoint } from '../../../electron/common/display-text.ts';
+import { formatEndpoint } from '#common/display-text.ts';
 
 /** Height of one row in pixels (two lines of text); CSS uses the same value. */
 export const ROW_HEIGHT = 56;

@@ -3,7 +3,7 @@
  * process and free text. Text fields apply after a short pause in typing.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import type { EventType, Protocol } from '../../../electron/common/model.ts';
+import type { EventType, Protocol } from '#common/model.ts';
 import type { HistoryFilter, HistoryRange } from '../state/history-filter.ts';
 import { defaultHistoryFilter, isNarrowed, RANGE_LABELS } from '../state/history-filter.ts';
 import { fromDateTimeLocalValue, toDateTimeLocalValue } from '../format/time.ts';

@@ -3,9 +3,9 @@
  * events, and export of exactly those events as CSV or JSON (written by the main process).
  */
 import { useMemo } from 'react';
-import type { GhostportApi } from '../../../electron/common/ipc-contract.ts';
-import type { HistoryQuery } from '../../../electron/common/history-query.ts';
-import type { PortEvent } from '../../../electron/common/model.ts';
+import type { GhostportApi } from '#common/ipc-contract.ts';
+import type { HistoryQuery } from '#common/history-query.ts';
+import type { PortEvent } from '#common/model.ts';
 import type { HistoryFilter } from '../state/history-filter.ts';
 import { buildHistoryQuery, RANGE_LABELS } from '../state/history-filter.ts';
 import { useHistoryList } from '../state/use-history-list.ts';

@@ -1,5 +1,5 @@
 /** Problems of the app itself (`AppState.notices`: settings or history recovered, notifications unavailable), dismissible. */
-import type { HealthIssue } from '../../../electron/common/model.ts';
+import type { HealthIssue } from '#common/model.ts';
 import { Icon } from './icons.tsx';
 
 /** Props of `Notices`. */

@@ -3,15 +3,15 @@
  * explains the port and that "clear" is the good, normal state. Rows open the details panel.
  */
 import type { KeyboardEvent } from 'react';
-import type { PortSocket, Snapshot } from '../../../electron/common/model.ts';
-import type { Settings } from '../../../electron/common/settings.ts';
-import { isSocketAllowed } from '../../../electron/common/allowlist.ts';
-import { DEFAULT_PORT } from '../../../electron/common/model.ts';
+import type { PortSocket, Snapshot } from '#common/model.ts';
+import type { Settings } from '#common/settings.ts';
+import { isSocketAllowed } from '#common/allowlist.ts';
+import { DEFAULT_PORT } from '#common/model.ts';
 import { describeState, orderForDisplay } from '../format/socket.ts';
 import { elapsedSince, formatDuration, formatShortTimestamp, formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
 import { Icon } from './icons.tsx';
-import { formatEndpoint } from '../../../electron/common/display-text.ts';
+import { formatEndpoint } from '#common/display-text.ts';
 
 /** Props of `NowView`. */
 export interface NowViewProps {

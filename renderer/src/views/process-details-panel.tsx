@@ -6,13 +6,13 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import type { PortEvent, PortSocket, ProcessInfo } from '../../../electron/common/model.ts';
-import type { ApiError, EvidenceTarget, ProcessDetails, ProcessRef } from '../../../electron/common/ipc-contract.ts';
-import { evidenceGroups, evidenceWarnings } from '../../../electron/common/evidence-text.ts';
-import type { EvidenceRow } from '../../../electron/common/evidence-text.ts';
-import type { AllowlistEntry, Settings } from '../../../electron/common/settings.ts';
-import { allowChoices, allowingEntries } from '../../../electron/common/allowlist.ts';
-import { escapeUnsafe, formatEndpoint, whyItMatters } from '../../../electron/common/display-text.ts';
+import type { PortEvent, PortSocket, ProcessInfo } from '#common/model.ts';
+import type { ApiError, EvidenceTarget, ProcessDetails, ProcessRef } from '#common/ipc-contract.ts';
+import { evidenceGroups, evidenceWarnings } from '#common/evidence-text.ts';
+import type { EvidenceRow } from '#common/evidence-text.ts';
+import type { AllowlistEntry, Settings } from '#common/settings.ts';
+import { allowChoices, allowingEntries } from '#common/allowlist.ts';
+import { escapeUnsafe, formatEndpoint, whyItMatters } from '#common/display-text.ts';
 import { describeState, formatBytes, formatPercent } from '../format/socket.ts';
 import { formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';

@@ -3,7 +3,7 @@
  * hidden characters shown as highlighted markers and the run isolated from the surrounding
  * text direction, so a name cannot reorder or fake the UI around it.
  */
-import { escapeUnsafe, toVisibleSegments } from '../../../electron/common/display-text.ts';
+import { escapeUnsafe, toVisibleSegments } from '#common/display-text.ts';
 
 /** Props of `SafeText`. */
 export interface SafeTextProps {

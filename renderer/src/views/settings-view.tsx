@@ -4,10 +4,10 @@
  */
 import { useEffect, useId, useState } from 'react';
 import type { ReactNode } from 'react';
-import type { Result } from '../../../electron/common/ipc-contract.ts';
-import type { AllowlistEntry, Settings, SettingsPatch } from '../../../electron/common/settings.ts';
-import { describeAllowed, describeEntry } from '../../../electron/common/allowlist.ts';
-import { escapeUnsafe } from '../../../electron/common/display-text.ts';
+import type { Result } from '#common/ipc-contract.ts';
+import type { AllowlistEntry, Settings, SettingsPatch } from '#common/settings.ts';
+import { describeAllowed, describeEntry } from '#common/allowlist.ts';
+import { escapeUnsafe } from '#common/display-text.ts';
 import type { DraftField, SettingsDraft } from '../state/settings-draft.ts';
 import { draftFromSettings, parseDraft, SETTINGS_LIMITS } from '../state/settings-draft.ts';
 import { SafeText } from './safe-text.tsx';

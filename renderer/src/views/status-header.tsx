@@ -3,7 +3,7 @@
  * watched and when it was last scanned, the scan-now and pause buttons, and the banners that
  * say why the verdict may be incomplete and what to do.
  */
-import type { EngineStatus } from '../../../electron/common/model.ts';
+import type { EngineStatus } from '#common/model.ts';
 import type { DerivedStatus, StatusBanner } from '../state/derive-status.ts';
 import { formatAgo, formatInterval, formatTimestamp } from '../format/time.ts';
 import { Icon } from './icons.tsx';

@@ -4,7 +4,7 @@
  * the history to that slice.
  */
 import { useMemo, useRef } from 'react';
-import type { TimelineBucket } from '../../../electron/common/history-query.ts';
+import type { TimelineBucket } from '#common/history-query.ts';
 import { axisTicks, describeTimeline, layoutBars, maxCount } from '../state/timeline-scale.ts';
 import { formatTimestamp } from '../format/time.ts';
 import { useElementSize } from './use-element-size.ts';

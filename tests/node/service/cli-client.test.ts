@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findGroup } from '../../../electron/node/service/paths.ts';
+import { findGroup } from '#node/service/paths.ts';
 import { BIN, useFreshCliBundle } from '../../support/cli-bundle.ts';
 import { killAllHolders, startHolder } from '../../support/port-holder.ts';
 import { serviceDirs, startService, stopAllServices } from '../../support/serve-process.ts';

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PortEvent, Snapshot } from '../../../electron/common/model.ts';
-import { History } from '../../../electron/node/history.ts';
-import { ServiceClient } from '../../../electron/node/service/client.ts';
-import { RemoteEngine } from '../../../electron/node/service/remote-engine.ts';
+import type { PortEvent, Snapshot } from '#common/model.ts';
+import { History } from '#node/history.ts';
+import { ServiceClient } from '#node/service/client.ts';
+import { RemoteEngine } from '#node/service/remote-engine.ts';
 import { killAllHolders, startHolder } from '../../support/port-holder.ts';
 import { serviceDirs, startService, stopAllServices } from '../../support/serve-process.ts';
 
