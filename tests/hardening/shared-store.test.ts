@@ -84,7 +84,10 @@ describe('two watchers and a tray engine on one data dir', { skip: realSockets }
     const perSocket = new Map<string, string[]>();
     for (const e of all) perSocket.set(e.socket.id, [...(perSocket.get(e.socket.id) ?? []), e.type]);
     for (const [id, types] of perSocket) {
-      assert.deepEqual(types, ['appeared', 'disappeared'].slice(0, types.length), `socket ${id}: each event stored once (${types.join(', ')})`);
+      // A socket whose owner one scan missed (born while owners were read) may get an
+      // owner-changed when its holder is found; its appearance and disappearance are still one each.
+      const lifecycle = types.filter((t) => t !== 'owner-changed');
+      assert.deepEqual(lifecycle, ['appeared', 'disappeared'].slice(0, lifecycle.length), `socket ${id}: each event stored once (${types.join(', ')})`);
     }
     // Every event any of the three showed is in the store, with the same seq.
     const bySeq = new Map(all.map((e) => [e.seq, e]));

@@ -11,7 +11,7 @@ export const BIN = 'electron/node/cli/ghostport.mjs';
 /** One line of `watch --json`. */
 export interface EventLine {
   readonly seq: number;
-  readonly type: 'appeared' | 'disappeared';
+  readonly type: 'appeared' | 'disappeared' | 'owner-changed';
   readonly at: string;
   readonly flapping: boolean;
   readonly socket: { readonly id: string; readonly pid: number | null; readonly localAddress: string; readonly localPort: number };
