@@ -32,6 +32,7 @@ import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
 import { socketFds, listNetns, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
 import { errorMessage } from '#common/error-message.ts';
+import { readdirSync } from 'node:fs';
 
 /** What one scan saw, before owners are captured. */
 export interface RawScan {
@@ -226,7 +227,8 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
       } else {
         const ss = await runSs(ports, true, timeoutMs);
         const hostScan = ss === null ? await scanWithoutSs(ports, siConnections) : fromSs(ss);
-        scan = { ...hostScan, sockets: [...hostScan.sockets.map((r) => ({ ...r, netns: host })), ...withOwners(others, spaces)] };
+        const rows = [...hostScan.sockets.map((r) => ({ ...r, netns: host })), ...withOwners(others, spaces)];
+        scan = { ...hostScan, sockets: withLateOwners(rows, roots?.proc ?? '/proc') };
         // Keyed on the probe taken before the lookup: if something changed in between, the next
         // probe differs and looks again.
         const holders = holdersOf(scan.sockets);
@@ -268,6 +270,27 @@ function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
     holders.push({ pid: r.pid, fd, inode: r.inode });
   }
   return holders;
+}
+
+/**
+ * Owners the lookup missed because the socket was born while it ran (ss reads /proc before the
+ * socket table; the namespaces' process lists are from before the scan): one fresh walk of every
+ * process, for just those sockets, so a new socket is not announced ownerless and then "changed".
+ */
+function withLateOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
+  const missing = new Set(rows.filter((r) => r.pid === null && !isLingering(r) && r.inode).map((r) => r.inode!));
+  if (missing.size === 0) return [...rows];
+  let pids: number[];
+  try {
+    pids = readdirSync(proc).filter((name) => /^\d+$/.test(name)).map(Number);
+  } catch {
+    return [...rows];
+  }
+  const owners = ownersOfInodes(missing, pids, proc);
+  return rows.map((r) => {
+    const found = r.pid === null && r.inode ? owners.get(r.inode) : undefined;
+    return found && found.length > 0 ? { ...r, pid: found[0]!, pids: found } : r;
+  });
 }
 
 /** Rows of other namespaces with their owners: the processes inside first, then every process (a passed descriptor). */
