@@ -68,7 +68,7 @@ async function deletedListener(address: string, keep = false): Promise<{ pid: nu
   const warm = run(copy, 'import time; time.sleep(30)');
   await waitFor(async () => (await readProcessInfo(warm.pid!))?.exeSha256 === sha256, 10_000);
   warm.kill('SIGKILL');
-  const child = run(copy, `import socket,time\ns=socket.socket(); s.bind(('${address}', ${PORT})); s.listen()\nprint('ready', flush=True); time.sleep(600)`);
+  const child = run(copy, `import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${address}', ${PORT})); s.listen()\nprint('ready', flush=True); time.sleep(600)`);
   await once(child.stdout!, 'data');
   if (!keep) rmSync(copy);
   return { pid: child.pid!, sha256 };
