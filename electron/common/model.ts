@@ -161,6 +161,32 @@ export type HealthIssueCode =
   | 'settings-recovered'
   | 'notifications-unavailable';
 
+/**
+ * Whether each issue means the socket list itself may be incomplete (a socket could be in what
+ * Ghostport cannot read), rather than something about owners, kernel events or the history.
+ * After such an issue an empty list is not a clear.
+ */
+const HIDES_SOCKETS: Readonly<Record<HealthIssueCode, boolean>> = {
+  'no-socket-source': true,
+  'partial-socket-source': true,
+  'namespaces-hidden': true,
+  'scan-failed': true,
+  'not-elevated': false,
+  'kernel-events-unavailable': false,
+  'kernel-events-flood': false,
+  'ownerless-socket': false,
+  'history-unavailable': false,
+  'history-busy': false,
+  'history-recovered': false,
+  'settings-recovered': false,
+  'notifications-unavailable': false,
+};
+
+/** True when a snapshot cannot vouch that its socket list is complete: blind, or an issue that may hide a socket. */
+export function mayMissSockets(snapshot: Pick<Snapshot, 'health' | 'issues'>): boolean {
+  return snapshot.health === 'blind' || snapshot.issues.some((i) => HIDES_SOCKETS[i.code]);
+}
+
 /** One problem with the monitor, in words a user can act on. */
 export interface HealthIssue {
   readonly code: HealthIssueCode;

@@ -162,6 +162,27 @@ describe('ghostport scan', { skip: realSockets }, () => {
     const first = JSON.parse(watcher.stdout.split('\n')[0]!) as { schema: number; type: string; health: string; issues: { code: string }[] };
     assert.deepEqual([first.type, first.health, first.issues[0]?.code], ['health', 'blind', 'no-socket-source']);
   });
+  test('exit 2, never "clear", when nothing is seen but some socket tables could not be read (netstat without ss)', { skip: process.platform === 'linux' ? false : 'Linux: ss and netstat' }, () => {
+    const bin = tempDir();
+    // netstat without ss: unconnected UDP sockets are invisible, so an empty list proves nothing.
+    for (const tool of ['sh', 'grep', 'getconf', 'cat', 'netstat']) {
+      const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      if (found) symlinkSync(found, join(bin, tool));
+    }
+    const env = { ...process.env, PATH: bin };
+    const r = cli(['scan', '--port', '59998', '--json'], env);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout) as { health: string; sockets: unknown[]; issues: { code: string }[] };
+    assert.deepEqual([doc.health, doc.sockets.length], ['degraded', 0]);
+    assert.ok(doc.issues.some((i) => i.code === 'partial-socket-source'), JSON.stringify(doc.issues));
+    assert.match(r.stderr, /ss is not installed/);
+    assert.match(r.stderr, /this is not a clear/);
+    const table = cli(['scan', '--port', '59998'], env);
+    assert.equal(table.status, 2);
+    assert.doesNotMatch(table.stdout, /: clear/);
+    assert.match(table.stdout, /Port 59998: nothing seen, but not a clear/);
+    assert.equal(cli(['scan', '--port', '59998', '--quiet'], env).status, 2, 'the exit status alone says it too');
+  });
 });
 
 describe('ghostport watch and history', { skip: realSockets }, () => {

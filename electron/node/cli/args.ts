@@ -280,7 +280,7 @@ export function optionLabel(name: OptionName): string {
   return `--${spec.negatable ? `[no-]${name}` : name}${spec.value ? ` ${spec.value}` : ''}`;
 }
 
-const EXIT_TEXT = 'Exit status: 0 nothing on the watched ports, 1 something is, 2 an error (including "cannot see sockets").';
+const EXIT_TEXT = 'Exit status: 0 nothing on the watched ports, 1 something is, 2 an error (including "cannot see sockets", and nothing seen while some socket tables could not be read).';
 
 /** `ghostport help` (every command) or `ghostport help CMD` / `ghostport CMD --help` (that command only). */
 export function helpText(topic: CommandName | null): string {

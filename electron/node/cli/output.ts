@@ -1,6 +1,6 @@
 /** How the CLI writes snapshots, events and health issues for people. Pure formatting. */
 import { formatDetailsBlocks } from '#common/evidence-text.ts';
-import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
+import { mayMissSockets, type HealthIssue, type PortEvent, type PortSocket, type Snapshot } from '#common/model.ts';
 import type { HistoryEntry } from '#common/history-query.ts';
 import { toEventJson } from '#common/cli-json.ts';
 import { describeEndpoint, describeOwner, describePorts, displayText, escapeUnsafe, formatEndpoint } from '#common/display-text.ts';
@@ -11,7 +11,11 @@ export function formatSnapshot(snapshot: Snapshot, allowed: (s: PortSocket) => b
   if (snapshot.health === 'blind') return `Cannot see sockets on ${where}: the result is unknown, not clear.\n`;
   const lines: string[] = [];
   if (snapshot.sockets.length === 0) {
-    lines.push(`${capitalize(where)}: clear. Nothing is listening on it or talking to it.`);
+    lines.push(
+      mayMissSockets(snapshot)
+        ? `${capitalize(where)}: nothing seen, but not a clear: some socket tables could not be read (see below).`
+        : `${capitalize(where)}: clear. Nothing is listening on it or talking to it.`,
+    );
   } else {
     lines.push(`${capitalize(where)}: ${count(snapshot.sockets.length, 'socket')}`);
     lines.push(...table(snapshot.sockets, allowed));

@@ -49,7 +49,7 @@ export function manPage(version: string): string {
     '.SH EXIT STATUS',
     '.TP', '.B 0', 'Nothing is on the watched ports (scan), or the command succeeded.',
     '.TP', '.B 1', 'Something is on a watched port (scan; allowlisted programs do not count).',
-    '.TP', '.B 2', roff('An error: bad arguments, an unusable data directory, "cannot see sockets", or a bug. Never 0 or 1.'),
+    '.TP', '.B 2', roff('An error: bad arguments, an unusable data directory, "cannot see sockets" (also nothing seen while some socket tables could not be read: not a clear), or a bug. Never 0 or 1.'),
     '.SH ENVIRONMENT',
     '.TP', '.B GHOSTPORT_DATA_DIR', roff('Data directory (settings and history), as --data-dir.'),
     '.TP', '.B GHOSTPORT_DEBUG', roff('Set to 1 to print the stack trace of an internal error.'),

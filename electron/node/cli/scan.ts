@@ -1,6 +1,6 @@
-/** `ghostport scan`: one look at the watched ports. Exit 0 clear, 1 found, 2 blind. */
+/** `ghostport scan`: one look at the watched ports. Exit 0 clear, 1 found, 2 blind or unsure (nothing seen where some tables could not be read). */
 import { isListening } from '#common/display-text.ts';
-import type { PortSocket, Snapshot } from '#common/model.ts';
+import { mayMissSockets, type PortSocket, type Snapshot } from '#common/model.ts';
 import type { CliOptions } from './args.ts';
 import { loadConfig } from './config.ts';
 import { EXIT } from './args.ts';
@@ -37,5 +37,11 @@ export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   for (const issue of snapshot.issues) io.err(formatIssue(issue));
   if (snapshot.health === 'blind') return EXIT.error;
   // Allowlisted programs are listed but are not "something on the port" for scripts.
-  return snapshot.sockets.some((s) => !config.allowed(s)) ? EXIT.found : EXIT.clear;
+  if (snapshot.sockets.some((s) => !config.allowed(s))) return EXIT.found;
+  // Nothing seen where Ghostport cannot see everything is not a clear: unknown, like blind.
+  if (mayMissSockets(snapshot)) {
+    io.err('ghostport: nothing was seen, but some socket tables could not be read (above): this is not a clear. Fix what is said above and scan again.\n');
+    return EXIT.error;
+  }
+  return EXIT.clear;
 }
