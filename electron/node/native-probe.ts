@@ -28,6 +28,10 @@ function executable(path: string): boolean {
   }
 }
 
+// The helper's limit on one request's descriptors or inodes (MAX_INODES in ghostport-diag.c).
+const MAX_INODES = 1024;
+const validInode = (inode: number): boolean => Number.isInteger(inode) && inode > 0 && inode <= 0xffffffff;
+
 /** Parses one row of the helper's answer, or returns null. */
 export function parseDiagRow(line: string): RawSocket | null {
   const f = line.split(' ');
@@ -85,12 +89,35 @@ export class NativeProbe {
     // The request is one line: a path with a newline or a space would be another request.
     if (netnsPath !== undefined && !/^\/[^\s]+$/.test(netnsPath)) return Promise.reject(new Error('invalid namespace path'));
     const request = netnsPath === undefined ? ports.join(',') : `${ports.join(',')} ${netnsPath}`;
-    return this.#helper.serialize((child) => this.#probeNow(child, request, timeoutMs));
+    return this.#ask(request, timeoutMs);
+  }
+
+  /**
+   * One process's sockets behind these descriptors (`held`: inode to fd), through copies of the
+   * descriptors (pidfd_getfd: one system call's cost per socket, whatever the host's tables hold,
+   * in any namespace). Rejects where that is refused (not root, an older kernel): then
+   * `socketsByInode` or /proc/PID/net.
+   */
+  socketsOf(pid: number, held: ReadonlyMap<number, number>, timeoutMs: number): Promise<RawSocket[]> {
+    const pairs = [...held].slice(0, MAX_INODES).filter(([inode, fd]) => validInode(inode) && Number.isInteger(fd) && fd >= 0);
+    if (!Number.isInteger(pid) || pid <= 0 || pairs.length === 0) return Promise.reject(new Error('invalid process or descriptors'));
+    return this.#ask(`fds ${pid} ${pairs.map(([inode, fd]) => `${fd}:${inode}`).join(',')}`, timeoutMs);
+  }
+
+  /** The sockets with these inodes in Ghostport's own network namespace: one dump of every socket, matched by inode. */
+  socketsByInode(inodes: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
+    const valid = inodes.filter(validInode).slice(0, MAX_INODES);
+    if (valid.length === 0) return Promise.reject(new Error('no inodes'));
+    return this.#ask(`inodes ${valid.join(',')}`, timeoutMs);
   }
 
   /** Stops the helper. */
   dispose(): void {
     this.#helper.kill();
+  }
+
+  #ask(request: string, timeoutMs: number): Promise<RawSocket[]> {
+    return this.#helper.serialize((child) => this.#probeNow(child, request, timeoutMs));
   }
 
   #probeNow(child: ChildProcessWithoutNullStreams, request: string, timeoutMs: number): Promise<RawSocket[]> {

@@ -8,8 +8,9 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Family, Protocol } from '#common/model.ts';
 import { normalizeAddress, normalizeState, type RawSocket } from '#common/socket-parse.ts';
 
-const FILES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
-type ProcNetFile = (typeof FILES)[number];
+/** The tables, by file name. */
+export const PROC_NET_FILES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
+export type ProcNetFile = (typeof PROC_NET_FILES)[number];
 
 // One buffer for every read: /proc/net files are generated a page or so per read.
 const buffer = Buffer.allocUnsafe(256 * 1024);
@@ -23,7 +24,7 @@ export function readProcNet(ports: readonly number[], dir = '/proc/net'): RawSoc
   const rows: RawSocket[] = [];
   const seen = new Set<string>();
   let readable = 0;
-  for (const file of FILES) {
+  for (const file of PROC_NET_FILES) {
     let fd: number;
     try {
       fd = openSync(`${dir}/${file}`, 'r');
@@ -98,6 +99,13 @@ export function decodeProcNetAddress(hex: string): string {
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
   // URL canonicalizes IPv6 per RFC 5952 as inet_ntop does (in brackets, which normalizeAddress drops).
   return normalizeAddress(new URL(`http://[${groups.join(':')}]`).hostname);
+}
+
+/** One line of /proc/net/{tcp,tcp6,udp,udp6} (`file` names which) as a socket, or null. */
+export function parseProcNetLine(file: ProcNetFile, line: string): RawSocket | null {
+  // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+  const f = line.trim().split(/\s+/);
+  return toRawSocket(file, f[1] ?? '', f[2] ?? '', f[3] ?? '', Number(f[7]), Number(f[9]));
 }
 
 function toRawSocket(file: ProcNetFile, local: string, remote: string, st: string, uid: number, inode: number): RawSocket | null {

@@ -5,7 +5,7 @@
  * namespace. Every field is read independently: one that cannot be read (the process exited
  * mid-capture, permissions) is null with its reason in `reasons`, and the rest is kept.
  *
- * The slow parts (hashing the executable, the package lookup, the socket tables) run beside the rest and are
+ * The slow parts (hashing the executable, the package lookup, describing its other sockets) run beside the rest and are
  * waited for at most `slowBudgetMs`: detection is never held up by a large binary. They go on
  * after that and are cached (by file identity, by path), so the next capture has them at once.
  */
@@ -17,7 +17,9 @@ import { ExeDigester, reasonOf } from './exe-digest.ts';
 import type { ExeDigest, ExeDigestOptions } from './exe-digest.ts';
 import { DpkgDatabase, systemPackageDatabase } from './package-db.ts';
 import type { PackageAnswer, PackageDatabase } from './package-db.ts';
-import { decodeProcNetAddress } from './proc-net.ts';
+import { parseProcNetLine, PROC_NET_FILES } from './proc-net.ts';
+import { NativeProbe } from './native-probe.ts';
+import type { RawSocket } from '#common/socket-parse.ts';
 
 /** The evidence fields of ProcessInfo. */
 export type Evidence = Pick<
@@ -41,6 +43,8 @@ export interface EvidenceOptions extends ExeDigestOptions {
   readonly slowBudgetMs?: number;
   /** Most parents recorded (default 16). */
   readonly ancestryDepth?: number;
+  /** Describes a process's sockets (default: the netlink helper where it was built, started on first need; null: /proc only). */
+  readonly describer?: SocketDescriber | null;
 }
 
 /** One parent as read for the ancestry. */
@@ -58,6 +62,7 @@ export class EvidenceCollector {
   readonly #packages: PackageDatabase;
   readonly #budget: number;
   readonly #depth: number;
+  #describer: SocketDescriber | null | undefined;
   readonly #known = new Map<string, { readonly hash: Promise<ExeDigest>; readonly pkg: Promise<PackageAnswer>; readonly at: number }>();
 
   constructor(options: EvidenceOptions = {}) {
@@ -65,6 +70,7 @@ export class EvidenceCollector {
     this.#packages = options.dpkgDir ? new DpkgDatabase(options.dpkgDir) : systemPackageDatabase();
     this.#budget = options.slowBudgetMs ?? 30;
     this.#depth = options.ancestryDepth ?? 16;
+    this.#describer = options.describer;
   }
 
   /** Starts the one-off work (the package index) before the first capture needs it. */
@@ -86,6 +92,8 @@ export class EvidenceCollector {
     };
     const exe = stat(`${dir}/exe`);
     exe.catch(() => undefined);
+    // Started first: with many sockets it is the slowest of the reads below.
+    const sockets = attempt('otherSockets', () => readOtherSockets(base.pid, this.#socketDescriber()));
     const { hash, pkg } = await this.#slow(base, exe);
     const budget = new Promise<undefined>((resolve) => setTimeout(resolve, this.#budget, undefined).unref());
     const [cwd, exeDeleted, cgroup, netns, ancestry] = await Promise.all([
@@ -95,7 +103,6 @@ export class EvidenceCollector {
       attempt('netns', async () => Number(/\[(\d+)\]/.exec(await readlink(`${dir}/ns/net`))?.[1] ?? Number.NaN) || null),
       this.#ancestry(base.parentPid, readAncestor),
     ]);
-    const sockets = attempt('otherSockets', () => readOtherSockets(base.pid));
     const [digest, answer, otherSockets] = await Promise.all([Promise.race([hash, budget]), Promise.race([pkg, budget]), Promise.race([sockets, budget])]);
     const late = `still being computed at detection (over ${this.#budget} ms); the live details show it`;
     if (cgroup && !cgroup.unit) reasons.unit = `its cgroup (${cgroup.path ?? 'unknown'}) names no systemd unit`;
@@ -148,6 +155,11 @@ export class EvidenceCollector {
     return entry;
   }
 
+  #socketDescriber(): SocketDescriber | null {
+    if (this.#describer === undefined) this.#describer = NativeProbe.find();
+    return this.#describer;
+  }
+
   async #ancestry(parentPid: number | null, readAncestor: AncestorReader): Promise<AncestorInfo[]> {
     const chain: AncestorInfo[] = [];
     const seen = new Set<number>();
@@ -171,44 +183,74 @@ async function isExeDeleted(exe: Promise<Stats>, exeLink: string | null): Promis
   return onDisk === null || running.ino !== onDisk.ino || running.dev !== onDisk.dev;
 }
 
+/** Where a process's own sockets are described from: the netlink helper (NativeProbe). */
+export interface SocketDescriber {
+  socketsOf(pid: number, held: ReadonlyMap<number, number>, timeoutMs: number): Promise<RawSocket[]>;
+  socketsByInode(inodes: readonly number[], timeoutMs: number): Promise<RawSocket[]>;
+}
+
 /**
- * The process's sockets (the detected one included), summarised from its open file descriptors
- * and its network namespace's tables. Reading /proc/PID/net/tcp walks the kernel's whole TCP
- * hash table (10-30 ms here even when nearly empty), so it is skipped when the process holds a
- * single socket (the detected one) and is otherwise one of the parts detection does not wait for.
+ * The process's sockets (the detected one included), summarised. Its socket descriptors come
+ * from /proc/PID/fd; what they are, fastest first: copies of the descriptors through the helper
+ * (root; any namespace), the helper's one dump matched by inode (Ghostport's own namespace), and
+ * last its namespace's /proc/PID/net tables, which walk and print the kernel's whole tables
+ * (about 25 ms at 10,000 sockets). A process holding one socket (the detected one) needs none.
  */
-export async function readOtherSockets(pid: number): Promise<OtherSockets> {
+export async function readOtherSockets(pid: number, describer: SocketDescriber | null = null): Promise<OtherSockets> {
   const dir = `/proc/${pid}/fd`;
   // A process with thousands of descriptors is summarised from its first FD_MAX: capture stays bounded.
-  const links = await Promise.all((await readdir(dir)).slice(0, FD_MAX).map((fd) => readlink(`${dir}/${fd}`).catch(() => '')));
-  const inodes = new Set(links.map((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1]).filter((inode): inode is string => inode !== undefined));
+  const fds = (await readdir(dir)).slice(0, FD_MAX);
+  const links = await Promise.all(fds.map((fd) => readlink(`${dir}/${fd}`).catch(() => '')));
+  const held = new Map<number, number>();
+  links.forEach((link, i) => {
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    if (inode !== undefined && !held.has(Number(inode))) held.set(Number(inode), Number(fds[i]));
+  });
+  if (held.size <= 1) return { listening: [], peers: [], total: held.size };
+  const rows = await describeSockets(pid, held, describer);
   const listening: string[] = [];
   const peers: string[] = [];
-  if (inodes.size > 1) {
-    const files = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
-    const texts = await Promise.all(files.map((file) => readFile(`/proc/${pid}/net/${file}`, 'latin1').catch(() => '')));
-    for (const [n, file] of files.entries()) {
-      const text = texts[n]!;
-      // Find each inode rather than split every line: the table may hold thousands of others' sockets.
-      for (const inode of inodes) {
-        for (let at = text.indexOf(` ${inode} `); at >= 0; at = text.indexOf(` ${inode} `, at + 1)) {
-          const f = text.slice(text.lastIndexOf('\n', at) + 1, text.indexOf('\n', at)).trim().split(/\s+/);
-          if (f[9] !== inode) continue;
-          const proto = file.slice(0, 3).toUpperCase();
-          const [lh, lp] = f[1]!.split(':');
-          const [rh, rp] = f[2]!.split(':');
-          const remotePort = Number.parseInt(rp ?? '0', 16);
-          const endpoint = (hex: string, port: number) => {
-            const address = decodeProcNetAddress(hex);
-            return `${proto} ${address.includes(':') ? `[${address}]` : address}:${port}`;
-          };
-          if (proto === 'TCP' ? f[3] === '0A' : remotePort === 0) listening.push(endpoint(lh!, Number.parseInt(lp!, 16)));
-          else if (remotePort !== 0) peers.push(endpoint(rh!, remotePort));
-          break;
-        }
+  const endpoint = (protocol: string, address: string, port: number) => `${protocol.toUpperCase()} ${address.includes(':') ? `[${address}]` : address}:${port}`;
+  for (const r of rows) {
+    if (r.state === 'LISTEN' || (r.protocol === 'udp' && r.remotePort === null)) listening.push(endpoint(r.protocol, r.localAddress, r.localPort));
+    else if (r.remotePort !== null && r.remoteAddress !== null) peers.push(endpoint(r.protocol, r.remoteAddress, r.remotePort));
+  }
+  const unique = (list: string[]) => [...new Set(list)].sort().slice(0, LIST_MAX);
+  return { listening: unique(listening), peers: unique(peers), total: listening.length + peers.length };
+}
+
+const DESCRIBE_TIMEOUT_MS = 5000;
+
+/** The TCP and UDP sockets among `held` (inode to fd), by the cheapest way that answers. */
+async function describeSockets(pid: number, held: ReadonlyMap<number, number>, describer: SocketDescriber | null): Promise<RawSocket[]> {
+  if (describer) {
+    try {
+      return await describer.socketsOf(pid, held, DESCRIBE_TIMEOUT_MS);
+    } catch {
+      // Refused (not root, an older kernel) or the process exited: the ways below.
+    }
+    const [theirs, ours] = await Promise.all([readlink(`/proc/${pid}/ns/net`).catch(() => null), readlink('/proc/self/ns/net').catch(() => null)]);
+    if (theirs !== null && theirs === ours) {
+      try {
+        return await describer.socketsByInode([...held.keys()], DESCRIBE_TIMEOUT_MS);
+      } catch {
+        // The helper failed: /proc below.
       }
     }
   }
-  const unique = (list: string[]) => [...new Set(list)].sort().slice(0, LIST_MAX);
-  return { listening: unique(listening), peers: unique(peers), total: inodes.size > 1 ? listening.length + peers.length : inodes.size };
+  const texts = await Promise.all(PROC_NET_FILES.map((file) => readFile(`/proc/${pid}/net/${file}`, 'latin1').catch(() => '')));
+  const rows: RawSocket[] = [];
+  for (const [n, file] of PROC_NET_FILES.entries()) {
+    const text = texts[n]!;
+    // Find each inode rather than split every line: the table may hold thousands of others' sockets.
+    for (const inode of held.keys()) {
+      for (let at = text.indexOf(` ${inode} `); at >= 0; at = text.indexOf(` ${inode} `, at + 1)) {
+        const row = parseProcNetLine(file, text.slice(text.lastIndexOf('\n', at) + 1, text.indexOf('\n', at)));
+        if (row?.inode !== inode) continue;
+        rows.push(row);
+        break;
+      }
+    }
+  }
+  return rows;
 }

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +144,26 @@ function describeReal(): void {
     const rows = comparable(await combined.probe([596], 5000));
     assert.ok(rows.some((r) => r.startsWith('tcp 4')) && rows.some((r) => r.startsWith('tcp 6')), `both families: ${rows.join(' / ')}`);
     assert.deepEqual(rows, comparable(await perFamily.probe([596], 5000)));
+  });
+
+  test("one process's own sockets: copies of its descriptors and the dump matched by inode give the rows the port probe gives", { skip: skipReal }, async () => {
+    assert.ok(holders);
+    const probe = found();
+    const held = new Map<number, number>();
+    for (const fd of readdirSync(`/proc/${holders.tcp}/fd`)) {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${holders.tcp}/fd/${fd}`))?.[1];
+      if (inode) held.set(Number(inode), Number(fd));
+    }
+    const onPort = comparable((await probe.probe([596], 5000)).filter((r) => r.inode !== null && held.has(r.inode)));
+    assert.ok(onPort.length >= 5, `the holder's listeners, UDP sockets and accepted side: ${onPort.join(' / ')}`);
+    // The holder's other sockets (its stdio socketpairs, unix) are not TCP or UDP: left out.
+    assert.deepEqual(comparable(await probe.socketsOf(holders.tcp, held, 5000)), onPort);
+    assert.deepEqual(comparable(await probe.socketsByInode([...held.keys()], 5000)), onPort);
+    // A descriptor whose socket is not the one listed (closed and reused) is left out, not misdescribed.
+    const [inode, fd] = [...held].find(([i]) => onPort.some((row) => row.endsWith(` ${i}`)))!;
+    assert.deepEqual(await probe.socketsOf(holders.tcp, new Map([[inode + 1, fd]]), 5000), []);
+    await assert.rejects(probe.socketsOf(0, held, 5000), /invalid/);
+    await assert.rejects(probe.socketsOf(2 ** 22 - 1, held, 5000), /ghostport-diag: pidfd_open/);
   });
 }
 

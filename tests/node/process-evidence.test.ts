@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { parseCgroup } from '#common/cgroup.ts';
 import { Engine } from '#node/engine.ts';
 import { History } from '#node/history.ts';
-import { EvidenceCollector } from '#node/process-evidence.ts';
+import { EvidenceCollector, readOtherSockets } from '#node/process-evidence.ts';
+import { NativeProbe } from '#node/native-probe.ts';
 import { readLinuxProcess } from '#node/process-info.ts';
 import { usrMergeAliases } from '#node/package-db.ts';
 
@@ -159,6 +160,40 @@ test('hashing is bounded: files over the limit say so; detection waits at most t
     assert.equal((await readLinuxProcess(child.pid!, hurried))?.exeSha256, sha256(PYTHON));
   } finally {
     await stop(child);
+  }
+});
+
+test("its other sockets: each way of describing them (descriptor copies, the inode-matched dump, /proc/PID/net) gives the same summary", async (t) => {
+  const helper = NativeProbe.find();
+  if (!helper) return t.skip('the netlink helper is not built (npm run build): only /proc/PID/net is there');
+  t.after(() => helper.dispose());
+  // Two listeners (596 and another), a connection to itself (both ends) and a UDP socket: peers and listeners.
+  const child = await listen(PYTHON, []);
+  const python = `import socket,time
+s=socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); c=socket.create_connection(s.getsockname()); a=s.accept()
+u=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(('::1', 0)); x=socket.socket(socket.AF_UNIX)
+print('ready', flush=True); time.sleep(600)`;
+  const busy = spawn(PYTHON, ['-c', python], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(busy);
+  await once(busy.stdout!, 'data');
+  try {
+    const refuse = () => Promise.reject(new Error('not this way'));
+    for (const pid of [child.pid!, busy.pid!]) {
+      const fromProc = await readOtherSockets(pid, null);
+      const copies = await readOtherSockets(pid, { socketsOf: (...a) => helper.socketsOf(...a), socketsByInode: refuse });
+      const dump = await readOtherSockets(pid, { socketsOf: refuse, socketsByInode: (...a) => helper.socketsByInode(...a) });
+      assert.deepEqual(copies, fromProc);
+      assert.deepEqual(dump, fromProc);
+      if (pid === busy.pid) {
+        assert.equal(fromProc.total, 4, 'the listener, both ends of the connection, the UDP socket; not the unix one');
+        assert.equal(fromProc.listening.length, 2);
+        assert.ok(fromProc.listening.some((l) => /^UDP \[::1\]:\d+$/.test(l)), fromProc.listening.join(' / '));
+        assert.equal(fromProc.peers.length, 2);
+      }
+    }
+  } finally {
+    await stop(child);
+    await stop(busy);
   }
 });
 

@@ -23,6 +23,22 @@
  * nearly all of a probe's cost: every slot of the table, whatever the filter). If the kernel
  * refuses it, TCP is dumped per family from then on. `--no-compat` forces that (tests).
  *
+ * Two more requests describe one process's own sockets, for the evidence's "talking to" summary:
+ *
+ *   fds <pid> <fd>:<inode>,...   each of those descriptors of that process, taken with
+ *                                pidfd_getfd(2) (Linux 5.6; needs ptrace rights over the
+ *                                process: root) and asked getsockname/getpeername/TCP_INFO;
+ *                                one syscall-sized cost per socket, whatever the host's tables
+ *                                hold and whichever namespace the process is in. A descriptor
+ *                                whose socket is no longer that inode (closed, reused) is left
+ *                                out; the copies are closed at once.
+ *   inodes <inode>,...           one unfiltered dump of our own namespace's TCP and UDP tables,
+ *                                rows with those inodes only (the fallback where pidfd_getfd is
+ *                                refused; the kernel has no inode filter, so this walks every
+ *                                socket, still several times cheaper than /proc/PID/net/tcp).
+ *
+ * Both answer in the row format above, then END, or ERR.
+ *
  * C99, libc and Linux headers only. Build: cc -O2 -Wall -o ghostport-diag ghostport-diag.c
  */
 #ifndef _GNU_SOURCE
@@ -41,11 +57,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_PORTS 64
 #define RECV_BUF (64 * 1024)
+#define MAX_INODES 1024
 
 static int nl_fd = -1;
 static const char *target_ns = NULL; /* the namespace of the request being answered, NULL: our own */
@@ -144,11 +164,41 @@ static void format_addr(int family, const uint32_t *raw, char *out, size_t size)
   inet_ntop(AF_INET6, &a, out, (socklen_t)size);
 }
 
+/* What a dump keeps: sockets on watched ports, or (nports 0) sockets with one of these inodes. */
+struct want {
+  const unsigned short *ports;
+  int nports;
+  const uint32_t *inodes;
+  int ninodes;
+};
+
+static int wanted(const struct want *w, unsigned short sport, unsigned short dport, uint32_t inode) {
+  if (w->nports == 0) {
+    for (int i = 0; i < w->ninodes; i++)
+      if (w->inodes[i] == inode) return 1;
+    return 0;
+  }
+  return watched(sport, w->ports, w->nports) || (dport != 0 && watched(dport, w->ports, w->nports));
+}
+
+/* One row of an answer (the format at the top). */
+static void print_row(FILE *out, const char *proto, int f, const char *state, const uint32_t *src, unsigned short sport, const uint32_t *dst,
+                      unsigned short dport, unsigned long inode, unsigned uid) {
+  char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+  format_addr(f, src, local, sizeof local);
+  if (dport == 0) {
+    fprintf(out, "%s %s %s %s %u * * %lu %u\n", proto, f == AF_INET6 ? "6" : "4", state, local, sport, inode, uid);
+  } else {
+    format_addr(f, dst, remote, sizeof remote);
+    fprintf(out, "%s %s %s %s %u %s %u %lu %u\n", proto, f == AF_INET6 ? "6" : "4", state, local, sport, remote, dport, inode, uid);
+  }
+}
+
 /*
  * One dump of one family and protocol; family 0 means TCP of both families through the older
  * TCPDIAG_GETSOCK request (see the top). Returns 0 and adds to *rows, or -1 with *err set.
  */
-static int dump(FILE *out, int family, int protocol, const unsigned short *ports, int nports, int *rows, int *code, char *err, size_t errsize) {
+static int dump(FILE *out, int family, int protocol, const struct want *w, int *rows, int *code, char *err, size_t errsize) {
   const int compat = family == 0;
   union {
     struct nlmsghdr nlh;
@@ -165,10 +215,10 @@ static int dump(FILE *out, int family, int protocol, const unsigned short *ports
     req->sdiag_protocol = (unsigned char)protocol;
     req->idiag_states = 0xffffffffu;
   }
-  if (use_bytecode) {
+  if (use_bytecode && w->nports > 0) {
     /* The filter attribute follows the request, whichever of the two it is. */
     struct rtattr *rta = (struct rtattr *)(msg.bytes + NLMSG_ALIGN(len));
-    int bclen = build_bytecode(ports, nports, (struct inet_diag_bc_op *)RTA_DATA(rta));
+    int bclen = build_bytecode(w->ports, w->nports, (struct inet_diag_bc_op *)RTA_DATA(rta));
     rta->rta_type = INET_DIAG_REQ_BYTECODE;
     rta->rta_len = (unsigned short)RTA_LENGTH(bclen);
     len = NLMSG_ALIGN(len) + RTA_SPACE(bclen);
@@ -221,19 +271,12 @@ static int dump(FILE *out, int family, int protocol, const unsigned short *ports
       const struct inet_diag_msg *m = NLMSG_DATA(h);
       unsigned short sport = ntohs(m->id.idiag_sport);
       unsigned short dport = ntohs(m->id.idiag_dport);
-      if (!watched(sport, ports, nports) && !(dport != 0 && watched(dport, ports, nports))) continue;
+      if (!wanted(w, sport, dport, m->idiag_inode)) continue;
       int f = m->idiag_family == AF_INET6 ? AF_INET6 : AF_INET;
       const char *state;
       if (protocol == IPPROTO_UDP) state = m->idiag_state == 1 ? "ESTABLISHED" : "UNCONN";
       else state = tcp_state_name(m->idiag_state);
-      char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
-      format_addr(f, m->id.idiag_src, local, sizeof local);
-      if (dport == 0) {
-        fprintf(out, "%s %s %s %s %u * * %u %u\n", proto, f == AF_INET6 ? "6" : "4", state, local, sport, m->idiag_inode, m->idiag_uid);
-      } else {
-        format_addr(f, m->id.idiag_dst, remote, sizeof remote);
-        fprintf(out, "%s %s %s %s %u %s %u %u %u\n", proto, f == AF_INET6 ? "6" : "4", state, local, sport, remote, dport, m->idiag_inode, m->idiag_uid);
-      }
+      print_row(out, proto, f, state, m->id.idiag_src, sport, m->id.idiag_dst, dport, m->idiag_inode, m->idiag_uid);
       (*rows)++;
     }
   }
@@ -284,13 +327,150 @@ static int open_netlink_here(void) {
   return fd;
 }
 
+/* Parses "N,N,..." (each min..max) into out; returns the count, or -1. */
+static int parse_numbers(const char *p, unsigned long min, unsigned long max, unsigned long *out, int cap) {
+  int n = 0;
+  while (*p) {
+    if (*p < '0' || *p > '9' || n >= cap) return -1;
+    unsigned long v = 0;
+    while (*p >= '0' && *p <= '9') {
+      v = v * 10 + (unsigned long)(*p - '0');
+      if (v > max) return -1;
+      p++;
+    }
+    if (v < min) return -1;
+    out[n++] = v;
+    if (*p == ',' && p[1] != '\0') p++;
+    else if (*p != '\0') return -1;
+  }
+  return n;
+}
+
+/*
+ * "fds <pid> <fd>:<inode>,...": the process's own sockets through copies of its descriptors.
+ * Rows are collected first, as for a dump: every row and END, or ERR alone.
+ */
+static void answer_fds(char *args) {
+  char *list = strchr(args, ' ');
+  unsigned long pid = 0;
+  if (list) *list++ = '\0';
+  static unsigned long pairs[MAX_INODES * 2];
+  int n = 0;
+  if (list && parse_numbers(args, 1, 4194304, &pid, 1) == 1) {
+    /* fd:inode pairs: read as one list of numbers with ':' taken for ','. */
+    for (char *c = list; *c; c++)
+      if (*c == ':') *c = ',';
+    n = parse_numbers(list, 0, 4294967295ul, pairs, MAX_INODES * 2);
+  }
+  if (n <= 0 || n % 2 != 0) {
+    printf("ERR bad request: expected fds <pid> <fd>:<inode>,... (at most %d)\n", MAX_INODES);
+    return;
+  }
+  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  if (pidfd < 0) {
+    printf("ERR pidfd_open %lu: %s\n", pid, strerror(errno));
+    return;
+  }
+  char *text = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&text, &size);
+  int rows = 0;
+  int error = 0;
+  for (int i = 0; out && i < n && !error; i += 2) {
+    int s = (int)syscall(SYS_pidfd_getfd, pidfd, (int)pairs[i], 0);
+    if (s < 0) {
+      if (errno != EBADF) error = errno; /* EBADF: closed since it was listed */
+      continue;
+    }
+    struct stat st;
+    int domain = 0, protocol = 0, listening = 0;
+    socklen_t l1 = sizeof domain, l2 = sizeof protocol, l3 = sizeof listening;
+    struct sockaddr_storage local, remote;
+    socklen_t llen = sizeof local, rlen = sizeof remote;
+    memset(&remote, 0, sizeof remote);
+    /* Only the socket that was listed (not a descriptor reused since), inet, TCP or UDP, bound. */
+    int ok = fstat(s, &st) == 0 && S_ISSOCK(st.st_mode) && (unsigned long)st.st_ino == pairs[i + 1] &&
+             getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &l1) == 0 && (domain == AF_INET || domain == AF_INET6) &&
+             getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &protocol, &l2) == 0 && (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP) &&
+             getsockname(s, (struct sockaddr *)&local, &llen) == 0;
+    int connected = ok && getpeername(s, (struct sockaddr *)&remote, &rlen) == 0;
+    const char *state = NULL;
+    if (ok && protocol == IPPROTO_TCP) {
+      struct tcp_info info;
+      socklen_t ilen = sizeof info;
+      state = getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0 ? tcp_state_name(info.tcpi_state)
+              : getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l3) == 0 && listening ? "LISTEN"
+              : connected ? "ESTABLISHED" : "CLOSE";
+    } else if (ok) {
+      state = connected ? "ESTABLISHED" : "UNCONN";
+    }
+    close(s);
+    if (!ok) continue;
+    uint32_t src[4] = {0}, dst[4] = {0};
+    unsigned short sport, dport = 0;
+    if (domain == AF_INET) {
+      const struct sockaddr_in *a = (const struct sockaddr_in *)&local;
+      memcpy(src, &a->sin_addr, 4);
+      sport = ntohs(a->sin_port);
+      if (connected) {
+        memcpy(dst, &((const struct sockaddr_in *)&remote)->sin_addr, 4);
+        dport = ntohs(((const struct sockaddr_in *)&remote)->sin_port);
+      }
+    } else {
+      const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&local;
+      memcpy(src, &a->sin6_addr, 16);
+      sport = ntohs(a->sin6_port);
+      if (connected) {
+        memcpy(dst, &((const struct sockaddr_in6 *)&remote)->sin6_addr, 16);
+        dport = ntohs(((const struct sockaddr_in6 *)&remote)->sin6_port);
+      }
+    }
+    if (sport == 0) continue; /* not bound: no endpoint to name */
+    print_row(out, protocol == IPPROTO_TCP ? "tcp" : "udp", domain, state, src, sport, dst, dport, (unsigned long)st.st_ino, (unsigned)st.st_uid);
+    rows++;
+  }
+  close(pidfd);
+  if (out) fclose(out);
+  if (!out || error) {
+    printf("ERR pidfd_getfd %lu: %s\n", pid, out ? strerror(error) : "out of memory");
+  } else {
+    fwrite(text, 1, size, stdout);
+    printf("END %d\n", rows);
+  }
+  free(text);
+}
+
+static void answer_dump(const struct want *w);
+
 static void answer(char *line) {
+  if (strncmp(line, "fds ", 4) == 0) {
+    answer_fds(line + 4);
+    return;
+  }
+  if (strncmp(line, "inodes ", 7) == 0) {
+    static unsigned long numbers[MAX_INODES];
+    static uint32_t inodes[MAX_INODES];
+    int n = parse_numbers(line + 7, 1, 4294967295ul, numbers, MAX_INODES);
+    if (n <= 0) {
+      printf("ERR bad request: expected inodes <inode>,... (at most %d)\n", MAX_INODES);
+      return;
+    }
+    for (int i = 0; i < n; i++) inodes[i] = (uint32_t)numbers[i];
+    struct want w = {NULL, 0, inodes, n};
+    answer_dump(&w);
+    return;
+  }
   unsigned short ports[MAX_PORTS];
   int nports = parse_ports(line, ports);
   if (nports <= 0) {
     printf("ERR bad request: expected comma-separated ports (1-65535, at most %d)\n", MAX_PORTS);
     return;
   }
+  struct want w = {ports, nports, NULL, 0};
+  answer_dump(&w);
+}
+
+static void answer_dump(const struct want *w) {
   if (nl_fd < 0 && (nl_fd = open_netlink_here()) < 0) {
     printf("ERR netlink socket%s%s: %s\n", target_ns ? " in " : "", target_ns ? target_ns : "", strerror(errno));
     return;
@@ -311,13 +491,13 @@ static void answer(char *line) {
   int failed = 0;
   int tcp_compat_failed = 0;
   if (use_compat) {
-    failed = dump(out, 0, IPPROTO_TCP, ports, nports, &rows, &code, err, sizeof err) != 0;
+    failed = dump(out, 0, IPPROTO_TCP, w, &rows, &code, err, sizeof err) != 0;
     tcp_compat_failed = failed;
     for (int i = 0; i < 2 && !failed; i++)
-      failed = dump(out, families[i], IPPROTO_UDP, ports, nports, &rows, &code, err, sizeof err) != 0;
+      failed = dump(out, families[i], IPPROTO_UDP, w, &rows, &code, err, sizeof err) != 0;
   } else {
     for (int i = 0; i < 4 && !failed; i++)
-      failed = dump(out, families[i / 2], protocols[i % 2], ports, nports, &rows, &code, err, sizeof err) != 0;
+      failed = dump(out, families[i / 2], protocols[i % 2], w, &rows, &code, err, sizeof err) != 0;
   }
   fclose(out);
   if (!failed) {
@@ -333,13 +513,13 @@ static void answer(char *line) {
   if (tcp_compat_failed && (code == EINVAL || code == ENOENT || code == EOPNOTSUPP)) {
     /* The kernel does not take the older request: one TCP dump per family from now on. */
     use_compat = 0;
-    answer(line);
+    answer_dump(w);
     return;
   }
   if (use_bytecode && code == EINVAL) {
     /* The kernel refused the filter: dump unfiltered from now on, and answer this request so. */
     use_bytecode = 0;
-    answer(line);
+    answer_dump(w);
     return;
   }
   printf("ERR %s\n", err);
@@ -359,7 +539,8 @@ int main(int argc, char **argv) {
   ssize_t n;
   while ((n = getline(&line, &cap, stdin)) >= 0) {
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
-    char *path = strchr(line, ' ');
+    /* A port request may name a namespace after a space; the process requests have their own spaces. */
+    char *path = strncmp(line, "fds ", 4) == 0 || strncmp(line, "inodes ", 7) == 0 ? NULL : strchr(line, ' ');
     if (path) {
       *path++ = '\0';
       int own = nl_fd;
