@@ -26,6 +26,7 @@ import type { SettingsStore } from './settings-store.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { samePorts } from '#common/ports.ts';
+import { Listeners } from '#common/listeners.ts';
 
 /** What the service needs from the engine. */
 export type ServiceEngine = Pick<
@@ -136,8 +137,8 @@ export function createAppService(deps: AppServiceDeps): AppService {
   const elevated = environment.elevated ?? isElevated();
   const processes = environment.processes ?? PROCESS_OPERATIONS;
   const endWaitMs = environment.endWaitMs ?? 3000;
-  const stateListeners = new Set<(state: AppState) => void>();
-  const eventListeners = new Set<(events: readonly PortEvent[]) => void>();
+  const stateListeners = new Listeners<[AppState]>('state listener');
+  const eventListeners = new Listeners<[readonly PortEvent[]]>('event listener');
   const notices = new Map<HealthIssue['code'], HealthIssue>();
   let emitQueued = false;
 
@@ -170,17 +171,14 @@ export function createAppService(deps: AppServiceDeps): AppService {
     // A scan fires onStatus and onScan back to back; one push per tick is enough for the window.
     queueMicrotask(() => {
       emitQueued = false;
-      if (stateListeners.size === 0) return;
-      const state = getState();
-      for (const listener of stateListeners) safeCall('state listener', () => listener(state));
+      if (stateListeners.size > 0) stateListeners.emit(getState());
     });
   }
 
   const unsubscribers = [
     engine.onScan((_snapshot, events) => {
       queueStateEmit();
-      if (events.length === 0) return;
-      for (const listener of eventListeners) safeCall('event listener', () => listener(events));
+      if (events.length > 0) eventListeners.emit(events);
     }),
     engine.onStatus(() => queueStateEmit()),
     store.onChange(() => queueStateEmit()),
@@ -395,14 +393,8 @@ export function createAppService(deps: AppServiceDeps): AppService {
     },
     requests: guarded,
     getState,
-    onStateChanged(listener) {
-      stateListeners.add(listener);
-      return () => stateListeners.delete(listener);
-    },
-    onEvents(listener) {
-      eventListeners.add(listener);
-      return () => eventListeners.delete(listener);
-    },
+    onStateChanged: (listener) => stateListeners.add(listener),
+    onEvents: (listener) => eventListeners.add(listener),
     setNotice(code, issue) {
       if (issue) notices.set(code, issue);
       else notices.delete(code);
@@ -428,12 +420,4 @@ async function waitForExit(ref: ProcessRef, waitMs: number, processes: ProcessOp
 /** "nc (pid 4711)", escaped: process names are attacker-chosen text. */
 function describeProcess(info: ProcessInfo): string {
   return `${displayText(info.name, 64)} (pid ${info.pid})`;
-}
-
-function safeCall(what: string, call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    console.error(`ghostport: a ${what} failed`, error);
-  }
 }

@@ -21,6 +21,7 @@ import { createOsSource, type OsSource } from './os-source.ts';
 import type { KernelEventStatus, KernelTransition } from './kernel-events.ts';
 import { KernelSightings, type KernelOnlySocket } from './kernel-sightings.ts';
 import { errorMessage } from '#common/error-message.ts';
+import { Listeners } from '#common/listeners.ts';
 import { normalizePorts, samePorts } from '#common/ports.ts';
 
 /** Where events are persisted before they are announced. */
@@ -74,8 +75,8 @@ export class Engine {
   readonly #maxBackoffMs: number;
   readonly #scanTimeoutMs: number;
   readonly #jitter: number;
-  readonly #scanListeners = new Set<ScanListener>();
-  readonly #statusListeners = new Set<(status: EngineStatus) => void>();
+  readonly #scanListeners = new Listeners<Parameters<ScanListener>>('scan listener');
+  readonly #statusListeners = new Listeners<[EngineStatus]>('status listener');
   #snapshot: Snapshot | null = null;
   /** Sockets of the last scan that could see, so a blind spell produces no false events. */
   #known: readonly PortSocket[] = [];
@@ -126,14 +127,12 @@ export class Engine {
 
   /** Subscribes to completed scans; returns the unsubscribe function. */
   onScan(listener: ScanListener): () => void {
-    this.#scanListeners.add(listener);
-    return () => this.#scanListeners.delete(listener);
+    return this.#scanListeners.add(listener);
   }
 
   /** Subscribes to loop state changes; returns the unsubscribe function. */
   onStatus(listener: (status: EngineStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
+    return this.#statusListeners.add(listener);
   }
 
   /** Starts polling (the first scan runs at once). */
@@ -336,13 +335,7 @@ export class Engine {
       );
     }
     this.#snapshot = snapshot;
-    for (const listener of this.#scanListeners) {
-      try {
-        listener(snapshot, events);
-      } catch (error) {
-        console.error('ghostport: a scan listener failed', error);
-      }
-    }
+    this.#scanListeners.emit(snapshot, events);
     return snapshot;
   }
 
@@ -585,14 +578,7 @@ export class Engine {
   }
 
   #emitStatus(): void {
-    const status = this.status;
-    for (const listener of this.#statusListeners) {
-      try {
-        listener(status);
-      } catch (error) {
-        console.error('ghostport: a status listener failed', error);
-      }
-    }
+    this.#statusListeners.emit(this.status);
   }
 }
 

@@ -15,6 +15,7 @@ import type { Settings } from '#common/settings.ts';
 import { moveAside, writeFileAtomic } from './atomic-file.ts';
 import { checkDataDir, checkStoreFile, openNoFollow } from './data-dir.ts';
 import { errorMessage } from '#common/error-message.ts';
+import { Listeners } from '#common/listeners.ts';
 
 /** File name of the settings inside the data directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -35,7 +36,7 @@ export class SettingsStore {
   readonly #dir: string;
   readonly #path: string;
   readonly #issues: HealthIssue[];
-  readonly #listeners = new Set<(settings: Settings) => void>();
+  readonly #listeners = new Listeners<[Settings]>('settings listener');
   #settings: Settings;
   /** Why saving is refused (a bad file that could not be moved aside must not be overwritten). */
   #readOnlyReason: string | null;
@@ -101,8 +102,7 @@ export class SettingsStore {
 
   /** Subscribes to saved changes; returns the unsubscribe function. */
   onChange(listener: (settings: Settings) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   /**
@@ -118,13 +118,7 @@ export class SettingsStore {
     this.#writes = run.catch(() => undefined);
     await run;
     this.#settings = parsed.settings;
-    for (const listener of this.#listeners) {
-      try {
-        listener(parsed.settings);
-      } catch (error) {
-        console.error('ghostport: a settings listener failed', error);
-      }
-    }
+    this.#listeners.emit(parsed.settings);
     return parsed.settings;
   }
 

@@ -9,6 +9,7 @@
  */
 import type { EngineStatus, HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
 import type { EventSink, ScanListener } from '#node/engine.ts';
+import { Listeners } from '#common/listeners.ts';
 import { ServiceClient, ServiceError } from './client.ts';
 
 /** How to follow a service. */
@@ -25,8 +26,8 @@ export class RemoteEngine {
   readonly #socketPath: string;
   readonly #history: EventSink | null;
   readonly #maxBackoffMs: number;
-  readonly #scanListeners = new Set<ScanListener>();
-  readonly #statusListeners = new Set<(status: EngineStatus) => void>();
+  readonly #scanListeners = new Listeners<Parameters<ScanListener>>('scan listener');
+  readonly #statusListeners = new Listeners<[EngineStatus]>('status listener');
   #client: ServiceClient | null;
   #snapshot: Snapshot | null = null;
   #status: EngineStatus = { running: false, paused: false, intervalMs: 0, ports: [], lastScanAt: null, nextScanAt: null, consecutiveFailures: 0, lastError: null };
@@ -54,14 +55,12 @@ export class RemoteEngine {
 
   /** Subscribes to changes (each batch of events, each health change); returns the unsubscribe. */
   onScan(listener: ScanListener): () => void {
-    this.#scanListeners.add(listener);
-    return () => this.#scanListeners.delete(listener);
+    return this.#scanListeners.add(listener);
   }
 
   /** Subscribes to status changes; returns the unsubscribe. */
   onStatus(listener: (status: EngineStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
+    return this.#statusListeners.add(listener);
   }
 
   /** Starts following the stream. */
@@ -158,23 +157,11 @@ export class RemoteEngine {
 
   #emit(snapshot: Snapshot, events: readonly PortEvent[]): void {
     this.#snapshot = snapshot;
-    for (const listener of this.#scanListeners) {
-      try {
-        listener(snapshot, events);
-      } catch (error) {
-        console.error('ghostport: a scan listener failed', error);
-      }
-    }
+    this.#scanListeners.emit(snapshot, events);
   }
 
   #setStatus(status: EngineStatus): void {
     this.#status = status;
-    for (const listener of this.#statusListeners) {
-      try {
-        listener(status);
-      } catch (error) {
-        console.error('ghostport: a status listener failed', error);
-      }
-    }
+    this.#statusListeners.emit(status);
   }
 }

@@ -25,6 +25,7 @@ import type { LogFormat, Logger } from './log.ts';
 import { createMetrics, parseMetricsAddress } from './metrics.ts';
 import { DEFAULT_SOCKET_PATH, findGroup, resolveStateDir } from './paths.ts';
 import { ServeError } from './serve-error.ts';
+import { Listeners } from '#common/listeners.ts';
 
 /** What `ghostport serve` is told on its command line. */
 export interface ServeOptions {
@@ -126,8 +127,8 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
 /** Settings from the state directory that SIGHUP can re-read in place. */
 async function reloadableSettings(stateDir: string): Promise<ServiceSettings & { reload(): Promise<Settings> }> {
   let store = await SettingsStore.open({ dataDir: stateDir });
-  const listeners = new Set<(settings: Settings) => void>();
-  const forward = () => store.onChange((next) => listeners.forEach((listener) => listener(next)));
+  const listeners = new Listeners<[Settings]>('settings listener');
+  const forward = () => store.onChange((next) => listeners.emit(next));
   let unforward = forward();
   return {
     get settings() {
@@ -137,16 +138,13 @@ async function reloadableSettings(stateDir: string): Promise<ServiceSettings & {
       return store.issues;
     },
     save: (next) => store.save(next),
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onChange: (listener) => listeners.add(listener),
     async reload() {
       const fresh = await SettingsStore.open({ dataDir: stateDir });
       unforward();
       store = fresh;
       unforward = forward();
-      listeners.forEach((listener) => listener(fresh.settings));
+      listeners.emit(fresh.settings);
       return fresh.settings;
     },
   };
