@@ -619,11 +619,6 @@ export class History {
     return merged;
   }
 
-  /** Number of stored events. */
-  count(): number {
-    return Number((this.#reading().prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n);
-  }
-
   /** Deletes events older than the age limit and beyond the count limit; returns how many. */
   prune(retention: Retention, nowMs = Date.now()): number {
     const db = this.#db;

@@ -158,7 +158,7 @@ describe('a history locked by another process', () => {
       await release(holders.pop()!);
       assert.equal(h.flush(), true);
       assert.deepEqual(h.issues, []);
-      assert.equal(h.count(), 4, 'the 3 old events and the one that waited');
+      assert.equal(h.query({ limit: 1 }).total, 4, 'the 3 old events and the one that waited');
     } finally {
       h.close();
     }

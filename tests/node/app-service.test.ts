@@ -350,7 +350,7 @@ describe('app service on real sockets', { skip: realSockets }, () => {
 
   test('export CSV and JSON of the whole filter, written atomically; cancel writes nothing', async () => {
     const info = await holdPort('service-export-marker');
-    const total = rig.history.count();
+    const total = rig.history.query({ limit: 1 }).total;
     assert.ok(total >= 1);
     rig.hooks.exportPath = join(rig.dir, 'out.csv');
     const csv = value(await rig.service.invoke('history:export', [{ query: { limit: 1, offset: 0 }, format: 'csv' }])) as { path: string; count: number };
