@@ -10,7 +10,7 @@ import { Engine } from '#node/engine.ts';
 import { ServiceClient } from '#node/service/client.ts';
 import { DEFAULT_SOCKET_PATH } from '#node/service/paths.ts';
 import { RemoteEngine } from '#node/service/remote-engine.ts';
-import { warmEvidence } from '#node/process-info.ts';
+import { createOsSource } from '#node/os-source.ts';
 import { History } from '#node/history.ts';
 import { SettingsStore } from '#node/settings-store.ts';
 import { createAppService } from '#node/app-service.ts';
@@ -124,9 +124,10 @@ async function onReady(dataDir: string): Promise<void> {
   const history = History.open({ dataDir: located.dir, label: 'tray' });
   // The privileged service, when it runs and lets this user read it, sees more than this app can.
   const remote = await ServiceClient.connect(process.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH, 1000).catch(() => null);
+  const os = createOsSource();
   const engine = remote
     ? new RemoteEngine({ client: remote, history })
-    : new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
+    : new Engine({ os, ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
   const stopRetention = setupRetention(history, store);
   setupLoginItemRefresh(store);
 
@@ -143,7 +144,7 @@ async function onReady(dataDir: string): Promise<void> {
       setStartAtLogin,
       notificationsSupported: () => Notification.isSupported(),
     },
-    environment: { version: app.getVersion(), ...(remote ? { source: 'service' as const, elevated: true } : {}) },
+    environment: { version: app.getVersion(), owners: os.owners, ...(remote ? { source: 'service' as const, elevated: true } : {}) },
   });
   const stopIpc = setupIpc(service, win);
   tray = setupTray({ service, window: win, assetsDir: paths.assetsDir, quit: () => app.quit() });
@@ -158,10 +159,11 @@ async function onReady(dataDir: string): Promise<void> {
     stopRetention();
     service.dispose();
     await engine.stop();
+    os.dispose();
     history.close();
   };
 
-  warmEvidence();
+  os.owners.warm();
   engine.start();
   if (!launchedAtLogin(process.argv)) win.show();
 }

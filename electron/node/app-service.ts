@@ -19,9 +19,8 @@ import { sameProcessRef } from '#common/open-target.ts';
 import { applySettingsPatch } from '#common/settings.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from '#common/settings.ts';
 import type { Engine } from './engine.ts';
-import { isElevated } from './os-source.ts';
+import { createOwnerReader, isElevated, type OwnerReader } from './os-source.ts';
 import type { History } from './history.ts';
-import { isStillRunning, readParentChain, readProcessInfo } from './process-info.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { errorMessage } from '#common/error-message.ts';
@@ -71,24 +70,17 @@ export function headlessHooks(startAtLogin: string, overrides: Partial<AppServic
   };
 }
 
-/** The OS facts the service reports, and the process operations it uses (real ones by default). */
+/** The OS facts the service reports, and who it asks about processes (the machine's by default). */
 export interface AppServiceEnvironment {
   readonly version: string;
   readonly platform?: NodeJS.Platform;
   readonly elevated?: boolean;
   /** 'service' when the engine is `ghostport serve`'s, followed over its socket. */
   readonly source?: EngineSource;
-  readonly processes?: ProcessOperations;
+  /** The engine's own owner reader (its OS source's), so both capture evidence alike. */
+  readonly owners?: OwnerReader;
   /** How long `process:end` waits for the process to exit before answering `ended: false`. */
   readonly endWaitMs?: number;
-}
-
-/** Reading, checking and signalling processes. */
-export interface ProcessOperations {
-  readProcessInfo(pid: number): Promise<ProcessInfo | null>;
-  isStillRunning(ref: ProcessRef): Promise<boolean>;
-  readParentChain(pid: number): Promise<ProcessInfo[]>;
-  kill(pid: number, signal: NodeJS.Signals): void;
 }
 
 /** Everything the service is built from. */
@@ -123,19 +115,12 @@ export interface AppService {
 
 type AnyRequest = (...args: unknown[]) => Promise<Result<unknown>>;
 
-const PROCESS_OPERATIONS: ProcessOperations = {
-  readProcessInfo,
-  isStillRunning,
-  readParentChain: (pid) => readParentChain(pid),
-  kill: (pid, signal) => process.kill(pid, signal),
-};
-
 /** Builds the service around a running engine, its history and the settings store. */
 export function createAppService(deps: AppServiceDeps): AppService {
   const { engine, history, settings: store, hooks, environment } = deps;
   const platform = environment.platform ?? process.platform;
   const elevated = environment.elevated ?? isElevated();
-  const processes = environment.processes ?? PROCESS_OPERATIONS;
+  const processes = environment.owners ?? createOwnerReader({ platform });
   const endWaitMs = environment.endWaitMs ?? 3000;
   const stateListeners = new Listeners<[AppState]>('state listener');
   const eventListeners = new Listeners<[readonly PortEvent[]]>('event listener');
@@ -264,7 +249,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
     // The dialog may have been open for minutes: check again right before signalling.
     if (!(await processes.isStillRunning(ref))) return changed(live);
     try {
-      processes.kill(ref.pid, 'SIGTERM');
+      process.kill(ref.pid, 'SIGTERM');
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'ESRCH') return changed(live);
@@ -408,7 +393,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
   };
 }
 
-async function waitForExit(ref: ProcessRef, waitMs: number, processes: ProcessOperations): Promise<boolean> {
+async function waitForExit(ref: ProcessRef, waitMs: number, processes: OwnerReader): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     if (!(await processes.isStillRunning(ref))) return true;

@@ -4,20 +4,28 @@
  * receives one (tests and the service pass their own) and never asks which OS it is on; this
  * file is the one place that decides.
  */
+import type { ProcessRef } from '#common/ipc-contract.ts';
 import type { NetnsRef, ProcessInfo } from '#common/model.ts';
 import { createTracefsEvents, type KernelEventSource } from './kernel-events.ts';
 import { netnsOfPid } from './netns.ts';
 import { COMMAND_TIMEOUT_MS } from './run-command.ts';
 import { createLinuxScanner, createPortableScanner, type Scanner } from './scanner.ts';
-import { readLinuxProcess, readLinuxStartTime, readPortableProcess, splitCmdline } from './process-info.ts';
+import { EvidenceCollector, type EvidenceOptions } from './process-evidence.ts';
+import { isStillRunning, linuxStartTimeResolutionMs, readLinuxProcess, readLinuxStartTime, readParentChain, readPortableProcess, splitCmdline } from './process-info.ts';
 import { readFileSync } from 'node:fs';
 
 /** Reads who holds a socket. */
 export interface OwnerReader {
-  /** Everything shown about a process, or null when it is gone (or invisible). */
+  /** Everything shown about a process, with the evidence captured now, or null when it is gone (or invisible). */
   readProcessInfo(pid: number): Promise<ProcessInfo | null>;
   /** The process's start time (its identity with the pid), or null when it is gone. */
   readStartTime(pid: number): Promise<string | null>;
+  /** True when a process with this pid AND start time runs: guards against pid reuse. */
+  isStillRunning(ref: ProcessRef): Promise<boolean>;
+  /** The chain of parents from the nearest up, as far as they can be read (without the evidence). */
+  readParentChain(pid: number): Promise<ProcessInfo[]>;
+  /** Builds the evidence's indexes now, so the first detection finds them ready (the monitor calls it at start). */
+  warm(): void;
   /** The process's network namespace, read at once, where the platform has them. */
   readNetns?(pid: number): NetnsRef | null;
   /** The command line, read synchronously (a process seen by a kernel event may be gone next tick). */
@@ -44,9 +52,18 @@ export interface OsSource {
   dispose(): void;
 }
 
-/** Options of the system's source; any field of the source itself may be replaced (tests). */
-export interface OsSourceOptions extends Partial<OsSource> {
+/** Options of the owner reader. */
+export interface OwnerOptions {
   readonly platform?: NodeJS.Platform;
+  /**
+   * How evidence is captured: the one-shot CLI scan waits longer for the hash and the package
+   * than the monitor (which must not delay detection); tests point at fixtures.
+   */
+  readonly evidence?: EvidenceOptions;
+}
+
+/** Options of the system's source; any field of the source itself may be replaced (tests). */
+export interface OsSourceOptions extends Partial<OsSource>, OwnerOptions {
   /** Bound on each tool the scanner runs. */
   readonly timeoutMs?: number;
 }
@@ -68,31 +85,57 @@ export function isElevated(platform: NodeJS.Platform = process.platform): boolea
 
 const systemClock: Clock = { now: () => Date.now() };
 
-type PlatformParts = Pick<OsSource, 'name' | 'scanner' | 'owners' | 'kernelEvents'>;
+type PlatformParts = Pick<OsSource, 'name' | 'scanner' | 'kernelEvents'>;
 
-const PLATFORMS: Partial<Record<NodeJS.Platform, (timeoutMs: number) => PlatformParts>> = {
-  linux: (timeoutMs) => ({
-    name: 'linux',
-    scanner: createLinuxScanner(timeoutMs),
-    owners: { readProcessInfo: (pid) => readLinuxProcess(pid), readStartTime: readLinuxStartTime, readNetns: (pid) => netnsOfPid(pid), readCommandNow },
-    kernelEvents: createTracefsEvents(),
+/** One platform: its sockets and kernel events, and who holds them (apart, so the owners alone start nothing). */
+interface Platform {
+  readonly parts: (timeoutMs: number) => PlatformParts;
+  readonly owners: (evidence: EvidenceOptions) => OwnerReader;
+}
+
+const LINUX: Platform = {
+  parts: (timeoutMs) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs), kernelEvents: createTracefsEvents() }),
+  owners: (options) => {
+    const evidence = new EvidenceCollector(options);
+    return {
+      readProcessInfo: (pid) => readLinuxProcess(pid, evidence),
+      readStartTime: readLinuxStartTime,
+      isStillRunning: (ref) => isStillRunning(readLinuxStartTime, linuxStartTimeResolutionMs(), ref),
+      readParentChain: (pid) => readParentChain((p) => readLinuxProcess(p, null), pid),
+      warm: () => evidence.warm(),
+      readNetns: (pid) => netnsOfPid(pid),
+      readCommandNow,
+    };
+  },
+};
+
+const readPortableStartTime = async (pid: number) => (await readPortableProcess(pid))?.startedAt ?? null;
+
+// macOS, Windows and the rest: systeminformation, slow but everywhere.
+const PORTABLE: Platform = {
+  parts: (timeoutMs) => ({ name: 'portable', scanner: createPortableScanner(timeoutMs), kernelEvents: null }),
+  owners: () => ({
+    readProcessInfo: readPortableProcess,
+    readStartTime: readPortableStartTime,
+    // systeminformation gives start times to the second.
+    isStillRunning: (ref) => isStillRunning(readPortableStartTime, 1000, ref),
+    readParentChain: (pid) => readParentChain(readPortableProcess, pid),
+    warm: () => undefined,
   }),
 };
 
-// macOS, Windows and the rest: systeminformation, slow but everywhere.
-function portable(timeoutMs: number): PlatformParts {
-  return {
-    name: 'portable',
-    kernelEvents: null,
-    scanner: createPortableScanner(timeoutMs),
-    owners: { readProcessInfo: readPortableProcess, readStartTime: async (pid) => (await readPortableProcess(pid))?.startedAt ?? null },
-  };
+const PLATFORMS: Partial<Record<NodeJS.Platform, Platform>> = { linux: LINUX };
+
+/** Who holds sockets on this machine (or `platform`): the owner part of its OS source alone. */
+export function createOwnerReader(options: OwnerOptions = {}): OwnerReader {
+  return (PLATFORMS[options.platform ?? process.platform] ?? PORTABLE).owners(options.evidence ?? {});
 }
 
 /** The source for this machine (or `platform`), with any part replaced by `options`. */
 export function createOsSource(options: OsSourceOptions = {}): OsSource {
-  const { platform = process.platform, timeoutMs = COMMAND_TIMEOUT_MS, ...overrides } = options;
-  const base = (PLATFORMS[platform] ?? portable)(timeoutMs);
+  const { platform = process.platform, timeoutMs = COMMAND_TIMEOUT_MS, evidence = {}, ...overrides } = options;
+  const chosen = PLATFORMS[platform] ?? PORTABLE;
+  const base = { ...chosen.parts(timeoutMs), owners: overrides.owners ?? chosen.owners(evidence) };
   const scanner = overrides.scanner ?? base.scanner;
   return {
     ...base,

@@ -2,21 +2,14 @@
  * Reads who owns a socket: pid, name, executable, command line, user, parent, start time, CPU
  * and memory. On Linux straight from /proc/PID (about 0.1 ms a process); elsewhere from
  * systeminformation's process list (slow, so only called when the set of sockets changes).
+ * Which one applies is the OS source's decision (os-source.ts), never this file's.
  */
 import { readFile, readlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { AncestorInfo, ProcessInfo } from '#common/model.ts';
-import { EvidenceCollector } from './process-evidence.ts';
-import type { EvidenceOptions } from './process-evidence.ts';
-
-/** A process identity as the window and the CLI name it. */
-export interface ProcessRefLike {
-  readonly pid: number;
-  readonly startedAt: string | null;
-}
-
-const isLinux = process.platform === 'linux';
+import type { ProcessRef } from '#common/ipc-contract.ts';
+import type { EvidenceCollector } from './process-evidence.ts';
 
 let clockTicks: number | null = null;
 function ticksPerSecond(): number {
@@ -80,12 +73,7 @@ export function parseProcStat(text: string): ProcStat | null {
   return { comm: text.slice(open + 1, close), ppid, utimeTicks: utime, stimeTicks: stime, startTicks: start };
 }
 
-/** Start time of a process as ISO-8601, from /proc (Linux) — its identity together with the pid. */
-export async function readStartTime(pid: number): Promise<string | null> {
-  return isLinux ? readLinuxStartTime(pid) : ((await readProcessInfo(pid))?.startedAt ?? null);
-}
-
-/** The start time from /proc/PID/stat (Linux). */
+/** The start time from /proc/PID/stat (Linux): with the pid, the process's identity. */
 export async function readLinuxStartTime(pid: number): Promise<string | null> {
   try {
     const stat = parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
@@ -95,34 +83,18 @@ export async function readLinuxStartTime(pid: number): Promise<string | null> {
   }
 }
 
+/** How precise Linux start times are: one clock tick. */
+export function linuxStartTimeResolutionMs(): number {
+  return 1000 / ticksPerSecond();
+}
+
 function startTimeIso(startTicks: number): string {
   return new Date(bootTime() + Math.round((startTicks * 1000) / ticksPerSecond())).toISOString();
 }
 
-let defaultEvidence = new EvidenceCollector();
-
-/**
- * Sets how this process captures evidence: the one-shot CLI waits longer for the hash and the
- * package than the monitor (which must not delay detection), and tests point at fixtures.
- */
-export function configureEvidence(options: EvidenceOptions): EvidenceCollector {
-  defaultEvidence = new EvidenceCollector(options);
-  return defaultEvidence;
-}
-
-/** Builds the package index now, so the first detection finds it ready (the monitor calls this at start). */
-export function warmEvidence(): void {
-  defaultEvidence.warm();
-}
-
-/** Everything Ghostport shows about a process, with the evidence captured now, or null when it is gone (or invisible). */
-export async function readProcessInfo(pid: number, evidence: EvidenceCollector = defaultEvidence): Promise<ProcessInfo | null> {
+/** Everything shown about a process on Linux: /proc/PID, plus the evidence (`evidence: null` for the basic fields only); null when it is gone. */
+export async function readLinuxProcess(pid: number, evidence: EvidenceCollector | null): Promise<ProcessInfo | null> {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  return isLinux ? readLinuxProcess(pid, evidence) : readPortableProcess(pid);
-}
-
-/** readProcessInfo on Linux: /proc/PID, plus the evidence (`evidence: null` for the basic fields only). */
-export async function readLinuxProcess(pid: number, evidence: EvidenceCollector | null = defaultEvidence): Promise<ProcessInfo | null> {
   const base = `/proc/${pid}`;
   let statText: string;
   try {
@@ -210,8 +182,9 @@ export function splitCmdline(bytes: Uint8Array): string[] {
   return parts;
 }
 
-/** readProcessInfo elsewhere: systeminformation's process list. */
+/** Everything shown about a process elsewhere: systeminformation's process list. */
 export async function readPortableProcess(pid: number): Promise<ProcessInfo | null> {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
   // Loaded on first use: Linux reads /proc and never needs it.
   const { default: si } = await import('systeminformation');
   const { list } = await si.processes();
@@ -245,22 +218,19 @@ const PORTABLE_EVIDENCE = {
   reasons: { evidence: 'Ghostport captures this evidence on Linux only so far' },
 } as const;
 
-/** True when a process with this pid AND start time is running: guards against pid reuse. */
-export async function isStillRunning(ref: ProcessRefLike): Promise<boolean> {
-  if (!Number.isInteger(ref.pid) || ref.pid <= 0) return false;
+/**
+ * True when a process with this pid AND start time is running: guards against pid reuse. Start
+ * times read by `readStartTime` closer than `resolutionMs` are the same.
+ */
+export async function isStillRunning(readStartTime: (pid: number) => Promise<string | null>, resolutionMs: number, ref: ProcessRef): Promise<boolean> {
+  if (!Number.isInteger(ref.pid) || ref.pid <= 0 || ref.startedAt === null) return false;
   const startedAt = await readStartTime(ref.pid);
-  if (ref.startedAt === null || startedAt === null) return false;
-  return Math.abs(Date.parse(startedAt) - Date.parse(ref.startedAt)) < 1000 / ticksPerSecondSafe();
+  return startedAt !== null && Math.abs(Date.parse(startedAt) - Date.parse(ref.startedAt)) < resolutionMs;
 }
 
-function ticksPerSecondSafe(): number {
-  return isLinux ? ticksPerSecond() : 1;
-}
-
-/** The chain of parents from the nearest up (at most `limit`), as far as they can be read. */
-export async function readParentChain(pid: number, limit = 16): Promise<ProcessInfo[]> {
+/** The chain of parents from the nearest up (at most `limit`), each read by `read`, as far as they can be read. */
+export async function readParentChain(read: (pid: number) => Promise<ProcessInfo | null>, pid: number, limit = 16): Promise<ProcessInfo[]> {
   const chain: ProcessInfo[] = [];
-  const read = (p: number) => (isLinux ? readLinuxProcess(p, null) : readProcessInfo(p));
   let current = await read(pid);
   const seen = new Set<number>([pid]);
   while (current?.parentPid && chain.length < limit && !seen.has(current.parentPid)) {

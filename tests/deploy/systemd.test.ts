@@ -106,7 +106,7 @@ test('ProtectHome=yes: with /home hidden, an owner running from /home keeps its 
   copyFileSync('/bin/sleep', exe);
   const owner = spawn(exe, ['60'], { cwd: home, stdio: 'ignore' });
   try {
-    const script = `import('${resolve('electron/node/process-info.ts')}').then(async (m) => { const i = await m.readProcessInfo(${owner.pid}); console.log(JSON.stringify({ path: i.path, cwd: i.cwd, exeSha256: i.exeSha256 })); })`;
+    const script = `import('${resolve('electron/node/os-source.ts')}').then(async (m) => { const i = await m.createOwnerReader().readProcessInfo(${owner.pid}); console.log(JSON.stringify({ path: i.path, cwd: i.cwd, exeSha256: i.exeSha256 })); })`;
     const hidden = spawnSync(unshare!, ['-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs tmpfs /home && test ! -e ${exe} && exec "$0" -e "$1"`, process.execPath, script], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(hidden.status, 0, hidden.stderr);
     const seen = JSON.parse(hidden.stdout) as { path: string; cwd: string; exeSha256: string };

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { isStillRunning, readProcessInfo } from '#node/process-info.ts';
+import { createOwnerReader } from '#node/os-source.ts';
+
+const { isStillRunning, readProcessInfo } = createOwnerReader();
 
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (writes ns_last_pid)' : false;
 const children = new Set<ChildProcess>();

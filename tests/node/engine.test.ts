@@ -251,6 +251,9 @@ describe('the injected OS source', () => {
       owners: {
         readStartTime: async (pid) => (asked.push(pid), '2020-01-01T00:00:00.000Z'),
         readProcessInfo: async (pid) => ({ pid, name: 'fake', path: '/x/fake', command: 'fake --serve', user: 'u', parentPid: 1, startedAt: '2020-01-01T00:00:00.000Z' }),
+        isStillRunning: async () => false,
+        readParentChain: async () => [],
+        warm: () => undefined,
       },
       elevated: false,
       clock: { now: () => Date.parse('2030-05-06T07:08:09.000Z') },

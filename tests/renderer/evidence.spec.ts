@@ -19,7 +19,6 @@ import { startWindowRig } from '../support/window-rig.ts';
 import type { WindowRig } from '../support/window-rig.ts';
 import { openWindow } from '../support/window-page.ts';
 import type { WindowPage } from '../support/window-page.ts';
-import { configureEvidence, readProcessInfo } from '#node/process-info.ts';
 
 const PORT = 596;
 const PYTHON = '/usr/bin/python3.11';
@@ -34,8 +33,7 @@ const children = new Set<ChildProcess>();
 
 test.beforeAll(async () => {
   // Detection here may wait for the hash, package and socket tables: the assertions are on them.
-  configureEvidence({ slowBudgetMs: 5000 });
-  rig = await startWindowRig({ intervalMs: 400 });
+  rig = await startWindowRig({ intervalMs: 400, evidence: { slowBudgetMs: 5000 } });
   await waitFor(() => rig.engine.snapshot, 20_000);
 });
 
@@ -49,7 +47,6 @@ test.afterEach(async () => {
 
 test.afterAll(async () => {
   await rig?.close();
-  configureEvidence({});
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -66,7 +63,7 @@ async function deletedListener(address: string, keep = false): Promise<{ pid: nu
   const sha256 = createHash('sha256').update(readFileSync(copy)).digest('hex');
   // Warm the hash cache with a first process from the same file, so detection has the hash at once.
   const warm = run(copy, 'import time; time.sleep(30)');
-  await waitFor(async () => (await readProcessInfo(warm.pid!))?.exeSha256 === sha256, 10_000);
+  await waitFor(async () => (await rig.owners.readProcessInfo(warm.pid!))?.exeSha256 === sha256, 10_000);
   warm.kill('SIGKILL');
   const child = run(copy, `import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${address}', ${PORT})); s.listen()\nprint('ready', flush=True); time.sleep(600)`);
   await once(child.stdout!, 'data');

@@ -12,7 +12,8 @@ import type { AppService, AppServiceHooks } from '#node/app-service.ts';
 import { Engine } from '#node/engine.ts';
 import { History } from '#node/history.ts';
 import { SettingsStore } from '#node/settings-store.ts';
-import { warmEvidence } from '#node/process-info.ts';
+import { createOsSource, type OwnerReader } from '#node/os-source.ts';
+import type { EvidenceOptions } from '#node/process-evidence.ts';
 import type { ProcessInfo } from '#common/model.ts';
 import { DEFAULT_SETTINGS } from '#common/settings.ts';
 
@@ -30,6 +31,8 @@ export interface RecordedHooks {
 export interface WindowRig {
   readonly dir: string;
   readonly engine: Engine;
+  /** Who holds the sockets: the engine's and the app service's owner reader. */
+  readonly owners: OwnerReader;
   readonly history: History;
   readonly store: SettingsStore;
   readonly service: AppService;
@@ -44,6 +47,8 @@ export interface WindowRigOptions {
   readonly start?: boolean;
   /** Open an existing data directory (the benchmark's pre-seeded history) instead of a fresh one. */
   readonly dataDir?: string;
+  /** How evidence is captured (a test asserting the hash and package lets detection wait for them). */
+  readonly evidence?: EvidenceOptions;
 }
 
 /** Builds and starts the back end in a fresh temp directory. */
@@ -53,7 +58,8 @@ export async function startWindowRig(options: WindowRigOptions = {}): Promise<Wi
   const store = await SettingsStore.open({ dataDir: dir });
   const intervalMs = options.intervalMs ?? 400;
   if (store.settings.intervalMs !== intervalMs) await store.save({ ...DEFAULT_SETTINGS, ...store.settings, intervalMs });
-  const engine = new Engine({ ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
+  const os = createOsSource({ evidence: options.evidence ?? {} });
+  const engine = new Engine({ os, ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
   const hooks: RecordedHooks = { confirms: [], reveals: [], exports: [], loginItems: [], confirmAnswer: true };
   const serviceHooks: AppServiceHooks = {
     async confirmEndProcess(info) {
@@ -73,12 +79,13 @@ export async function startWindowRig(options: WindowRigOptions = {}): Promise<Wi
     },
     notificationsSupported: () => true,
   };
-  const service = createAppService({ engine, history, settings: store, hooks: serviceHooks, environment: { version: '0.0.0-test' } });
-  warmEvidence();
+  const service = createAppService({ engine, history, settings: store, hooks: serviceHooks, environment: { version: '0.0.0-test', owners: os.owners } });
+  os.owners.warm();
   if (options.start !== false) engine.start();
   return {
     dir,
     engine,
+    owners: os.owners,
     history,
     store,
     service,
@@ -86,6 +93,7 @@ export async function startWindowRig(options: WindowRigOptions = {}): Promise<Wi
     async close() {
       service.dispose();
       await engine.stop();
+      os.dispose();
       history.close();
       if (!options.dataDir) await rm(dir, { recursive: true, force: true });
     },

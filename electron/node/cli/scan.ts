@@ -17,13 +17,13 @@ const STATE_FILTERS: Readonly<Record<NonNullable<CliOptions['state']>, (s: PortS
 export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(options, io, false);
   const service = await connectForCli(options, io);
-  const { Engine } = await import('#node/engine.ts');
+  const [{ Engine }, { createOsSource }] = await Promise.all([import('#node/engine.ts'), import('#node/os-source.ts')]);
   // A one-shot scan may wait for the executable's hash and package; the monitor does not.
-  if (options.details || options.json) (await import('#node/process-info.ts')).configureEvidence({ slowBudgetMs: 5000 });
+  const evidence = options.details || options.json ? { slowBudgetMs: 5000 } : {};
   let snapshot: Snapshot;
   if (service) snapshot = await snapshotViaService(service, options.port);
   else {
-    const engine = new Engine({ ports: config.ports });
+    const engine = new Engine({ ports: config.ports, os: createOsSource({ evidence }) });
     try {
       snapshot = await engine.scanNow();
     } finally {

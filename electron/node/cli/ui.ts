@@ -17,8 +17,9 @@ export async function ui(options: CliOptions, io: CliIo, version: string): Promi
   const rendererDir = join(packageRoot(), 'dist', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) throw new CliError(`the window is not built (${rendererDir} is missing): run npm run build first`);
   const config = await loadConfig(options, io, true);
-  const [{ Engine }, { History }, { SettingsStore }, { createAppService, headlessHooks }, { startUiServer }] = await Promise.all([
+  const [{ Engine }, { createOsSource }, { History }, { SettingsStore }, { createAppService, headlessHooks }, { startUiServer }] = await Promise.all([
     import('#node/engine.ts'),
+    import('#node/os-source.ts'),
     import('#node/history.ts'),
     import('#node/settings-store.ts'),
     import('#node/app-service.ts'),
@@ -26,7 +27,8 @@ export async function ui(options: CliOptions, io: CliIo, version: string): Promi
   ]);
   const settings = await SettingsStore.open({ dataDir: config.dataDir });
   const history = History.open({ dataDir: config.historyDir, label: 'ui' });
-  const engine = new Engine({ ports: settings.settings.ports, intervalMs: settings.settings.intervalMs, history });
+  const os = createOsSource();
+  const engine = new Engine({ os, ports: settings.settings.ports, intervalMs: settings.settings.intervalMs, history });
   const downloads = join(homedir(), 'Downloads');
   const service = createAppService({
     engine,
@@ -37,7 +39,7 @@ export async function ui(options: CliOptions, io: CliIo, version: string): Promi
     hooks: headlessHooks('start at login is set from the tray app, or with the service\'s systemd unit', {
       chooseExportPath: async (name) => join(existsSync(downloads) ? downloads : config.dataDir, name),
     }),
-    environment: { version },
+    environment: { version, owners: os.owners },
   });
   for (const issue of [...settings.issues, ...history.issues]) io.err(`ghostport: ${issue.message}\n`);
   engine.start();

@@ -77,7 +77,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
     settings,
     // Headless and read-only: nothing here opens a dialog, and ending a process is the client's own action.
     hooks: headlessHooks('the service does not start at login; enable its systemd unit instead'),
-    environment: { version: environment.version, elevated: os.elevated },
+    environment: { version: environment.version, elevated: os.elevated, owners: os.owners },
   });
   const api = createApiServer({ service, engine, version: environment.version, log, ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}) });
   const server = createServer(api.handle);
