@@ -6,20 +6,16 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAppService } from '#node/app-service.ts';
-import type { AppService, AppServiceHooks } from '#node/app-service.ts';
-import { Engine } from '#node/engine.ts';
-import { History } from '#node/history.ts';
 import { SettingsStore } from '#node/settings-store.ts';
 import type { AppState, ProcessRef, Result } from '#common/ipc-contract.ts';
 import type { PortEvent, ProcessInfo } from '#common/model.ts';
 import { CSV_COLUMNS } from '#common/export-format.ts';
 import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
 import type { Holder } from '../support/port-holder.ts';
+import { RIG_VERSION, startWindowRig, type WindowRig } from '../support/window-rig.ts';
 
 const PORT = 596;
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';
@@ -29,72 +25,8 @@ function loopback(): string {
   return `127.${10 + Math.floor(Math.random() * 200)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
 }
 
-interface Recorded {
-  confirms: ProcessInfo[];
-  reveals: string[];
-  loginItems: boolean[];
-  confirmAnswer: (info: ProcessInfo) => Promise<boolean> | boolean;
-  exportPath: string | null;
-  loginItemError: string | null;
-  notificationsSupported: boolean;
-}
-
-interface Rig {
-  readonly dir: string;
-  readonly engine: Engine;
-  readonly history: History;
-  readonly store: SettingsStore;
-  readonly service: AppService;
-  readonly hooks: Recorded;
-  close(): Promise<void>;
-}
-
-async function makeRig(): Promise<Rig> {
-  const dir = await mkdtemp(join(tmpdir(), 'ghostport-service-'));
-  const history = History.open({ dataDir: dir });
-  const store = await SettingsStore.open({ dataDir: dir });
-  const engine = new Engine({ ports: store.settings.ports, intervalMs: 60_000, history });
-  const hooks: Recorded = {
-    confirms: [],
-    reveals: [],
-    loginItems: [],
-    confirmAnswer: () => true,
-    exportPath: null,
-    loginItemError: null,
-    notificationsSupported: true,
-  };
-  const serviceHooks: AppServiceHooks = {
-    async confirmEndProcess(info) {
-      hooks.confirms.push(info);
-      return hooks.confirmAnswer(info);
-    },
-    revealInFolder(path) {
-      hooks.reveals.push(path);
-    },
-    async chooseExportPath() {
-      return hooks.exportPath;
-    },
-    async setStartAtLogin(enabled) {
-      if (hooks.loginItemError) throw new Error(hooks.loginItemError);
-      hooks.loginItems.push(enabled);
-    },
-    notificationsSupported: () => hooks.notificationsSupported,
-  };
-  const service = createAppService({ engine, history, settings: store, hooks: serviceHooks, environment: { version: '9.9.9', endWaitMs: 5000 } });
-  return {
-    dir,
-    engine,
-    history,
-    store,
-    service,
-    hooks,
-    async close() {
-      service.dispose();
-      await engine.stop();
-      history.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+function makeRig(): Promise<WindowRig> {
+  return startWindowRig({ intervalMs: 60_000, start: false, endWaitMs: 5000 });
 }
 
 function value<T>(result: Result<T>): T {
@@ -122,7 +54,7 @@ function alive(pid: number): boolean {
 }
 
 describe('app service: requests without sockets', () => {
-  let rig: Rig;
+  let rig: WindowRig;
   before(async () => {
     rig = await makeRig();
   });
@@ -156,7 +88,7 @@ describe('app service: requests without sockets', () => {
 
   test('state:get reports the engine, settings, version and notification support', async () => {
     const state = value(await rig.service.invoke('state:get', [])) as AppState;
-    assert.equal(state.version, '9.9.9');
+    assert.equal(state.version, RIG_VERSION);
     assert.deepEqual(state.settings.ports, [PORT]);
     assert.equal(state.notificationsSupported, true);
     assert.equal(state.status.running, false);
@@ -223,7 +155,7 @@ describe('app service: requests without sockets', () => {
 });
 
 describe('app service on real sockets', { skip: realSockets }, () => {
-  let rig: Rig;
+  let rig: WindowRig;
   let holder: Holder;
   let address: string;
   before(async () => {

@@ -192,7 +192,7 @@ test('a listener appears in Now with its pid and command, and the details panel 
   await expect(row.locator('.chip-allowed')).toHaveCount(0);
 
   // End process: the main process confirms (recorded here) and ends it; the window only asked.
-  rig.hooks.confirmAnswer = true;
+  rig.hooks.confirmAnswer = () => true;
   await panel.getByRole('button', { name: /End process/ }).click();
   await expect.poll(() => rig.hooks.confirms.map((p) => p.pid)).toContain(holder.pid);
   await expect.poll(() => holder.child.exitCode !== null || holder.child.signalCode !== null, { timeout: 10_000 }).toBe(true);

@@ -1,8 +1,9 @@
 /**
- * The real back end for the browser tests and the history-view benchmark: the engine polling
- * the real socket tables, a SQLite history and a settings file in a temp directory, and the
- * app service over them. Only the native UI hooks (dialogs, file manager, login items) are
- * recorded instead of shown, as in the app service's own tests.
+ * The real back end for the app service's tests, the browser tests and the history-view
+ * benchmark: the engine polling the real socket tables, a SQLite history and a settings file in
+ * a temp directory, and the app service over them. Only the native UI hooks (dialogs, file
+ * manager, login items) are recorded instead of shown: that is the seam the Electron main
+ * process fills.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,19 @@ import type { EvidenceOptions } from '#node/process-evidence.ts';
 import type { ProcessInfo } from '#common/model.ts';
 import { DEFAULT_SETTINGS } from '#common/settings.ts';
 
-/** What the native UI hooks were asked to do. */
+/** What the native UI hooks were asked to do, and what they answer next. */
 export interface RecordedHooks {
   readonly confirms: ProcessInfo[];
   readonly reveals: string[];
   readonly exports: string[];
   readonly loginItems: boolean[];
   /** The answer of the next "end this process?" dialog. */
-  confirmAnswer: boolean;
+  confirmAnswer: (info: ProcessInfo) => boolean | Promise<boolean>;
+  /** The answer of the next save dialog: a path, or null (cancelled); unset, a fresh file in the data directory. */
+  exportPath?: string | null;
+  /** Set: turning start at login on or off fails with this message. */
+  loginItemError: string | null;
+  notificationsSupported: boolean;
 }
 
 /** A running back end. */
@@ -49,7 +55,12 @@ export interface WindowRigOptions {
   readonly dataDir?: string;
   /** How evidence is captured (a test asserting the hash and package lets detection wait for them). */
   readonly evidence?: EvidenceOptions;
+  /** How long ending a process waits for it to exit. */
+  readonly endWaitMs?: number;
 }
+
+/** The version the rig's app service reports. */
+export const RIG_VERSION = '0.0.0-test';
 
 /** Builds and starts the back end in a fresh temp directory. */
 export async function startWindowRig(options: WindowRigOptions = {}): Promise<WindowRig> {
@@ -60,26 +71,28 @@ export async function startWindowRig(options: WindowRigOptions = {}): Promise<Wi
   if (store.settings.intervalMs !== intervalMs) await store.save({ ...DEFAULT_SETTINGS, ...store.settings, intervalMs });
   const os = createOsSource({ evidence: options.evidence ?? {} });
   const engine = new Engine({ os, ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
-  const hooks: RecordedHooks = { confirms: [], reveals: [], exports: [], loginItems: [], confirmAnswer: true };
+  const hooks: RecordedHooks = { confirms: [], reveals: [], exports: [], loginItems: [], confirmAnswer: () => true, loginItemError: null, notificationsSupported: true };
   const serviceHooks: AppServiceHooks = {
     async confirmEndProcess(info) {
       hooks.confirms.push(info);
-      return hooks.confirmAnswer;
+      return hooks.confirmAnswer(info);
     },
     revealInFolder(path) {
       hooks.reveals.push(path);
     },
     async chooseExportPath(suggestedName) {
-      const path = join(dir, `${hooks.exports.length + 1}-${suggestedName}`);
-      hooks.exports.push(path);
+      const path = hooks.exportPath === undefined ? join(dir, `${hooks.exports.length + 1}-${suggestedName}`) : hooks.exportPath;
+      if (path !== null) hooks.exports.push(path);
       return path;
     },
     async setStartAtLogin(enabled) {
+      if (hooks.loginItemError) throw new Error(hooks.loginItemError);
       hooks.loginItems.push(enabled);
     },
-    notificationsSupported: () => true,
+    notificationsSupported: () => hooks.notificationsSupported,
   };
-  const service = createAppService({ engine, history, settings: store, hooks: serviceHooks, environment: { version: '0.0.0-test', owners: os.owners } });
+  const environment = { version: RIG_VERSION, owners: os.owners, ...(options.endWaitMs ? { endWaitMs: options.endWaitMs } : {}) };
+  const service = createAppService({ engine, history, settings: store, hooks: serviceHooks, environment });
   os.owners.warm();
   if (options.start !== false) engine.start();
   return {
