@@ -528,10 +528,13 @@ export class History {
     let page = db.prepare(sql);
     for (;;) {
       if (this.#reading() !== db) page = (db = this.#reading()).prepare(sql);
-      const rows = page.all(afterSeq, ...params) as { seq: number; event_json: string }[];
-      if (rows.length === 0) return;
-      for (const row of rows) yield* decodeRow(row);
-      afterSeq = Number(rows.at(-1)!.seq);
+      let read = 0;
+      for (const row of page.iterate(afterSeq, ...params) as Iterable<{ seq: number; event_json: string }>) {
+        read++;
+        afterSeq = Number(row.seq);
+        yield* decodeRow(row);
+      }
+      if (read === 0) return;
     }
   }
 
