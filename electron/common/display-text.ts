@@ -6,7 +6,7 @@
  * window. Pure; the window relies on React's escaping for markup and on this for invisibles.
  */
 
-import type { PortSocket } from './model.ts';
+import type { HealthIssue, PortSocket } from './model.ts';
 
 /** A run of untrusted text that is either shown as is or stands for one hidden character. */
 export interface VisibleSegment {
@@ -146,3 +146,13 @@ export function formatDuration(ms: number): string {
 }
 
 const padTwo = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * What to do about a health issue, with its live counts (events waiting to be written, dropped)
+ * first: the counts are fields so the issue's own text stays the same while they change.
+ */
+export function issueHint(issue: HealthIssue): string | null {
+  const dropped = issue.dropped ? ` (${issue.dropped} older ones dropped to bound memory)` : '';
+  const waiting = issue.pending === undefined ? '' : `${issue.pending} ${issue.pending === 1 ? 'event' : 'events'} waiting to be written${dropped}. `;
+  return `${waiting}${issue.hint ?? ''}` || null;
+}

@@ -39,6 +39,8 @@ export interface HistoryPage {
   readonly total: number;
   readonly offset: number;
   readonly events: readonly PortEvent[];
+  /** Of `total`, the events matching the filter that wait in memory to be written (seq 0, the newest); absent when none. */
+  readonly waiting?: number;
 }
 
 /** Schema of a timeline request: the filter plus how many buckets to split its range into. */

@@ -194,6 +194,10 @@ export interface HealthIssue {
   readonly message: string;
   /** What to do about it, one sentence. */
   readonly hint?: string;
+  /** History issues: events waiting in memory to be written (a count, kept out of the text so the text stays the same). */
+  readonly pending?: number;
+  /** History issues: older waiting events dropped to bound memory. */
+  readonly dropped?: number;
 }
 
 /**

@@ -11,8 +11,10 @@
  *   the one that reconciles the history's open sockets with its first full scan.
  * - `record()` commits before it returns (WAL, synchronous=FULL). When the store cannot take a
  *   write (locked by another process, disk full, file-size limit, read-only...), events wait in
- *   memory (bounded, counted in the issue) and are written, in order, when a retry with backoff
- *   succeeds: nothing announced is lost, and the issue ends by itself.
+ *   memory (bounded, counted in the issue's `pending`) and are written, in order, when a retry
+ *   with backoff succeeds: nothing announced is lost, and the issue ends by itself. The waiting
+ *   events sit in an in-memory SQLite table of the same shape, so this writer's own queries
+ *   (the window, the service's API) list them too, after the stored ones, with seq 0.
  * - "Corrupt" means SQLite said so (SQLITE_CORRUPT, SQLITE_NOTADB, a failed quick_check): only
  *   then does a writer move the file aside (never deleted) and start a new one.
  * - Readers (`History.openReader`) open read-only, create nothing, move nothing, and fail with
@@ -193,7 +195,8 @@ export class History {
   readonly #maxPending: number;
   readonly #openIssues: HealthIssue[] = [];
   readonly #log: string[] = [];
-  #pending: Omit<PortEvent, 'seq'>[] = [];
+  /** Events waiting to be written: an in-memory store with the same table, so one WHERE reads both. */
+  #waiting: { readonly db: DatabaseSync; readonly insert: StatementSync; count: number } | null = null;
   #dropped = 0;
   #problem: Problem | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -303,27 +306,28 @@ export class History {
     }
   }
 
-  /** Problems met while opening or writing (recovered store, events waiting in memory). */
+  /**
+   * Problems met while opening or writing (recovered store, events waiting in memory). The text
+   * of an issue stays the same while it lasts, so a terminal prints it once; the counts that
+   * change are fields (`pending`, `dropped`) for the window and the health JSON.
+   */
   get issues(): readonly HealthIssue[] {
     if (!this.#problem) return this.#openIssues;
-    const n = this.#pending.length;
-    const waiting = `${n} ${n === 1 ? 'event is' : 'events are'} waiting in memory to be written`;
-    const dropped = this.#dropped > 0 ? ` (${this.#dropped} older ones were dropped to bound memory)` : '';
     return [
       ...this.#openIssues,
       {
-        // The count lives in the hint: the message stays the same while events pile up, so a
-        // terminal prints the warning once, and the window shows the current count.
         code: this.#problem.kind === 'busy' ? 'history-busy' : 'history-unavailable',
         message: `${PROBLEMS[this.#problem.kind](this.#path ?? 'in memory', this.#problem.reason)}; new events wait in memory until it can be written.`,
-        hint: `${waiting[0]!.toUpperCase()}${waiting.slice(1)}${dropped}. ${HINTS[this.#problem.kind]}`,
+        hint: HINTS[this.#problem.kind],
+        pending: this.pendingCount,
+        ...(this.#dropped > 0 ? { dropped: this.#dropped } : {}),
       },
     ];
   }
 
   /** Events shown but not yet stored (the store is locked, full or read-only). */
   get pendingCount(): number {
-    return this.#pending.length;
+    return this.#waiting?.count ?? 0;
   }
 
   /** Lines worth telling a terminal user since the last call: the store is writable again (its problem is in `issues`). */
@@ -405,9 +409,7 @@ export class History {
           if (seq > this.#startSeq && stored?.type === e.type) out.push(stored);
           continue;
         }
-        const s = e.socket;
-        const result = this.#insert!.run(atMs, e.type, s.watchedPort, s.protocol, s.pid, s.process?.name ?? null, s.process?.path ?? null, e.flapping ? 1 : 0, searchText(s), JSON.stringify(e), id);
-        const seq = Number(result.lastInsertRowid);
+        const seq = insertEvent(this.#insert!, e);
         if (e.type === 'appeared') db.prepare('INSERT OR REPLACE INTO open_sockets(socket_id, seq, event_json) VALUES (?, ?, ?)').run(id, seq, JSON.stringify(e));
         else db.prepare('DELETE FROM open_sockets WHERE socket_id = ?').run(id);
         out.push({ ...e, seq });
@@ -421,10 +423,19 @@ export class History {
   }
 
   #queue(events: readonly Omit<PortEvent, 'seq'>[]): void {
-    this.#pending.push(...events);
-    const excess = this.#pending.length - this.#maxPending;
+    if (!this.#waiting) {
+      const db = openDatabase(':memory:', 0);
+      this.#waiting = { db, insert: prepareInsert(db), count: 0 };
+    }
+    const waiting = this.#waiting;
+    waiting.db.exec('BEGIN');
+    for (const e of events) insertEvent(waiting.insert, e);
+    waiting.db.exec('COMMIT');
+    waiting.count += events.length;
+    const excess = waiting.count - this.#maxPending;
     if (excess > 0) {
-      this.#pending.splice(0, excess);
+      waiting.db.prepare('DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)').run(excess);
+      waiting.count -= excess;
       this.#dropped += excess;
     }
   }
@@ -456,9 +467,11 @@ export class History {
         this.#insert = prepareInsert(this.#db);
         this.#startSession();
       }
-      const n = this.#pending.length;
-      this.#store(this.#pending);
-      this.#pending = [];
+      const waiting = this.#waiting;
+      const n = this.pendingCount;
+      if (waiting) this.#store((waiting.db.prepare('SELECT seq, event_json FROM events ORDER BY seq').all() as { seq: number; event_json: string }[]).flatMap((row) => decodeRow(row, false)).map(({ seq: _, ...event }) => event));
+      waiting?.db.close();
+      this.#waiting = null;
       this.#log.push(`The history ${this.#path} is writable again: ${n} waiting ${n === 1 ? 'event was' : 'events were'} stored${this.#dropped ? ` (${this.#dropped} were dropped while waiting)` : ''}.`);
       this.#problem = null;
       this.#dropped = 0;
@@ -505,36 +518,73 @@ export class History {
     if (this.#problem) this.flush();
   }
 
-  /** One page of events matching the filter, with the total. */
+  /**
+   * One page of events matching the filter, with the total. The events waiting in memory count
+   * as the newest (they will be stored after every stored one), with seq 0; `maxSeq` bounds the
+   * stored ones only.
+   */
   query(q: HistoryQuery = {}): HistoryPage {
-    const db = this.#reading();
-    const { where, params } = buildWhere(q);
     const order = q.order === 'asc' ? 'ASC' : 'DESC';
     const limit = q.limit ?? DEFAULT_PAGE;
     const offset = q.offset ?? 0;
-    const total = Number((db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(...params) as { n: number }).n);
-    const rows = db.prepare(`SELECT seq, event_json FROM events ${where} ORDER BY seq ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset) as { seq: number; event_json: string }[];
-    const events = rows.flatMap((r) => decodeRow(r));
-    this.#pinEvents(events);
-    return { total, offset, events };
+    const sources = this.#sources(q);
+    if (order === 'DESC') sources.reverse();
+    let total = 0;
+    let waiting = 0;
+    let skip = offset;
+    const events: PortEvent[] = [];
+    for (const { db, where, params, stored } of sources) {
+      const n = Number((db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(...params) as { n: number }).n);
+      total += n;
+      if (!stored) waiting = n;
+      if (events.length < limit && skip < n) {
+        const rows = db.prepare(`SELECT seq, event_json FROM events ${where} ORDER BY seq ${order} LIMIT ? OFFSET ?`).all(...params, limit - events.length, skip) as { seq: number; event_json: string }[];
+        events.push(...rows.flatMap((r) => decodeRow(r, stored)));
+      }
+      skip = Math.max(0, skip - n);
+    }
+    this.#pinEvents(events.filter((e) => e.seq > 0));
+    return { total, offset, events, ...(waiting > 0 ? { waiting } : {}) };
   }
 
-  /** Every event matching the filter, oldest first, read a page at a time (bounded memory). */
+  /** Where events are: the store, then the events waiting in memory; each with the filter's WHERE. */
+  #sources(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'>): { db: DatabaseSync; where: string; params: (string | number)[]; stored: boolean }[] {
+    const waiting = this.#waiting;
+    const sources = this.#db || !waiting ? [{ db: this.#reading(), ...buildWhere(q), stored: true }] : [];
+    if (waiting) sources.push({ db: waiting.db, ...buildWhere({ ...q, maxSeq: undefined }), stored: false });
+    return sources;
+  }
+
+  /**
+   * Every event matching the filter, oldest first, read a page at a time (bounded memory), then
+   * the events waiting in memory (seq 0). `afterSeq` skips stored events up to it.
+   */
   *iterate(q: Omit<HistoryQuery, 'offset' | 'limit' | 'order'> = {}, afterSeq = 0): Generator<PortEvent> {
     const { where, params } = buildWhere(q);
     const sql = `SELECT seq, event_json FROM events WHERE seq > ? ${where.replace('WHERE', 'AND')} ORDER BY seq ASC LIMIT ${STREAM_PAGE}`;
-    // One statement for the whole walk: a statement per page would hold native memory until a GC.
-    let db = this.#reading();
-    let page = db.prepare(sql);
-    for (;;) {
-      if (this.#reading() !== db) page = (db = this.#reading()).prepare(sql);
-      let read = 0;
-      for (const row of page.iterate(afterSeq, ...params) as Iterable<{ seq: number; event_json: string }>) {
-        read++;
-        afterSeq = Number(row.seq);
-        yield* decodeRow(row);
+    if (this.#db || !this.#waiting) {
+      // One statement for the whole walk: a statement per page would hold native memory until a GC.
+      let db = this.#reading();
+      let page = db.prepare(sql);
+      for (let read = 1; read > 0; ) {
+        if (this.#reading() !== db) page = (db = this.#reading()).prepare(sql);
+        read = 0;
+        // Row by row: a page read whole would keep its rows alive through young-generation collections.
+        for (const row of page.iterate(afterSeq, ...params) as Iterable<{ seq: number; event_json: string }>) {
+          read++;
+          afterSeq = Number(row.seq);
+          yield* decodeRow(row);
+        }
       }
-      if (read === 0) return;
+    }
+    // Waiting events, a page at a time by their place in the queue, until none are left (written meanwhile).
+    const rest = buildWhere({ ...q, maxSeq: undefined });
+    const waitingSql = sql.replace(where.replace('WHERE', 'AND'), rest.where.replace('WHERE', 'AND'));
+    for (let after = 0; this.#waiting; ) {
+      const rows = this.#waiting.db.prepare(waitingSql).all(after, ...rest.params) as { seq: number; event_json: string }[];
+      if (rows.length === 0) return;
+      after = Number(rows.at(-1)!.seq);
+      for (const row of rows) yield* decodeRow(row, false);
     }
   }
 
@@ -553,6 +603,21 @@ export class History {
       yield { kind: 'event', event };
     }
     while (next < marks.length) yield { kind: 'coverage', mark: marks[next++]! };
+  }
+
+  /**
+   * Watchers that are running but have not written their heartbeat for two beats: their store
+   * writes fail (locked or full), so events they saw since `silentSince` wait in their memory,
+   * out of this reader's sight. Empty for a store without sessions.
+   */
+  stalledWriters(now = Date.now()): { label: string; pid: number; silentSince: string }[] {
+    let live: { label: string; pid: number; proc_start: string | null; alive_ms: number }[];
+    try {
+      live = this.#reading().prepare('SELECT label, pid, proc_start, alive_ms FROM sessions WHERE stopped_ms IS NULL AND alive_ms < ?').all(now - 2 * HEARTBEAT_MS) as never;
+    } catch {
+      return [];
+    }
+    return live.filter((s) => s.proc_start !== null && processStart(s.pid) === s.proc_start).map((s) => ({ label: s.label, pid: s.pid, silentSince: new Date(s.alive_ms).toISOString() }));
   }
 
   /** When watching started and stopped in [since, until), oldest first. */
@@ -582,23 +647,23 @@ export class History {
 
   /** Event counts per time slice, with how much of each slice nobody was watching, for the activity chart. */
   timeline(q: TimelineQuery): TimelineBucket[] {
-    const db = this.#reading();
     const since = Date.parse(q.since);
     const until = Date.parse(q.until);
     const width = Math.max(1, Math.ceil((until - since) / q.buckets));
     // One index range count per slice: ten times faster at 100,000 events than a GROUP BY on
     // the computed slice, which sorts every row in a temporary B-tree.
-    const { where, params } = buildWhere(q.filter ?? {});
-    const range = where ? `${where} AND at_ms >= ? AND at_ms < ?` : 'WHERE at_ms >= ? AND at_ms < ?';
-    const count = db.prepare(`SELECT type, COUNT(*) AS n FROM events ${range} GROUP BY type`);
-    const watched = this.#watchedIntervals(since, until);
+    const counts = this.#sources(q.filter ?? {}).map(({ db, where, params }) => {
+      const statement = db.prepare(`SELECT type, COUNT(*) AS n FROM events ${where ? `${where} AND` : 'WHERE'} at_ms >= ? AND at_ms < ? GROUP BY type`);
+      return (start: number, end: number) => statement.all(...params, start, end) as { type: string; n: number }[];
+    });
+    const watched = this.#db ? this.#watchedIntervals(since, until) : null;
     return Array.from({ length: q.buckets }, (_, i) => {
       const start = since + i * width;
       const end = Math.min(start + width, until);
       const bucket = { start: new Date(start).toISOString(), appeared: 0, disappeared: 0, unwatchedMs: 0 };
-      for (const row of count.all(...params, start, end) as { type: string; n: number }[]) {
-        if (row.type === 'appeared') bucket.appeared = Number(row.n);
-        else if (row.type === 'disappeared') bucket.disappeared = Number(row.n);
+      for (const row of counts.flatMap((count) => count(start, end))) {
+        if (row.type === 'appeared') bucket.appeared += Number(row.n);
+        else if (row.type === 'disappeared') bucket.disappeared += Number(row.n);
       }
       if (watched) bucket.unwatchedMs = Math.max(0, end - start - watched.reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, end) - Math.max(a, start)), 0));
       return bucket;
@@ -736,6 +801,13 @@ function prepareInsert(db: DatabaseSync): StatementSync {
   return db.prepare('INSERT INTO events (at_ms, type, watched_port, protocol, pid, process_name, process_path, flapping, search, event_json, socket_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
 }
 
+/** Inserts one event with `insert` (from prepareInsert) and returns its seq. */
+function insertEvent(insert: StatementSync, e: Omit<PortEvent, 'seq'>): number {
+  const s = e.socket;
+  const result = insert.run(Date.parse(e.at), e.type, s.watchedPort, s.protocol, s.pid, s.process?.name ?? null, s.process?.path ?? null, e.flapping ? 1 : 0, searchText(s), JSON.stringify(e), s.id);
+  return Number(result.lastInsertRowid);
+}
+
 /** The start time of a process as the kernel counts it (pid reuse check), or null when it is gone. */
 function processStart(pid: number): string | null {
   try {
@@ -766,10 +838,11 @@ function searchText(s: PortSocket): string {
     .toLowerCase();
 }
 
-function decodeRow(row: { seq: number; event_json: string }): PortEvent[] {
+/** The event of a row; `stored` false for one waiting in memory (seq 0: it has no place in the history yet). */
+function decodeRow(row: { seq: number; event_json: string }, stored = true): PortEvent[] {
   try {
     // Set on the parsed object rather than spread into a copy: one object less per streamed row.
-    return [Object.assign(JSON.parse(row.event_json) as Omit<PortEvent, 'seq'>, { seq: Number(row.seq) })];
+    return [Object.assign(JSON.parse(row.event_json) as Omit<PortEvent, 'seq'>, { seq: stored ? Number(row.seq) : 0 })];
   } catch {
     // A row damaged by hand is skipped rather than failing the whole page.
     return [];

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { displayText, escapeUnsafe, hasHiddenCharacters, markerFor, toVisibleSegments, truncateText } from '#common/display-text.ts';
+import { displayText, escapeUnsafe, hasHiddenCharacters, issueHint, markerFor, toVisibleSegments, truncateText } from '#common/display-text.ts';
 
 // Independent of the escaper's own pattern: Unicode's control, format, separator and surrogate
 // categories, and the Hangul fillers that render blank.
@@ -83,4 +83,12 @@ test('long text is cut with an ellipsis after escaping, never inside a surrogate
       assert.equal(CATEGORIES.test(displayText(raw, max)), false);
     }),
   );
+});
+
+test('issueHint puts the live counts of a history issue before its hint; other issues keep theirs', () => {
+  const base = { code: 'history-busy' as const, message: 'The history is locked.', hint: 'Nothing is lost.' };
+  assert.equal(issueHint({ ...base, pending: 1 }), '1 event waiting to be written. Nothing is lost.');
+  assert.equal(issueHint({ ...base, pending: 3, dropped: 2 }), '3 events waiting to be written (2 older ones dropped to bound memory). Nothing is lost.');
+  assert.equal(issueHint(base), 'Nothing is lost.');
+  assert.equal(issueHint({ code: 'not-elevated', message: 'Owners hidden.' }), null);
 });

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { History } from '#node/history.ts';
 import type { PortEvent } from '#common/model.ts';
 import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
@@ -61,4 +62,30 @@ test('--follow prints events another process records, once each, and stops on SI
   const code = await new Promise<number | null>((resolve) => follower.once('exit', (c) => resolve(c)));
   assert.equal(code, 0);
   assert.deepEqual(pids(out), [2, 3, 4, 5]);
+});
+
+test('a running watcher that cannot write (its store locked): history from another process lists what is stored and says events wait in that watcher', () => {
+  const locked = mkdtempSync(join(tmpdir(), 'ghostport-cli-history-stalled-'));
+  const writer = History.open({ dataDir: locked, label: 'watch', busyTimeoutMs: 20 });
+  const other = new DatabaseSync(join(locked, 'history.db'), { timeout: 2000 });
+  try {
+    record(writer, 1);
+    // Its heartbeat stops while the store is locked; a minute of silence, as if the lock had lasted that long.
+    other.exec("UPDATE sessions SET alive_ms = alive_ms - 60000 WHERE label = 'watch'");
+    other.exec('BEGIN EXCLUSIVE');
+    record(writer, 2);
+    assert.equal(writer.pendingCount, 1);
+    const run = spawnSync(process.execPath, [BIN, 'history', '--json', '--data-dir', locked], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(pids(run.stdout), [1], 'the stored event; the waiting one is in the watcher only');
+    assert.match(run.stderr, new RegExp(`watch \\(pid ${process.pid}\\) has not been able to write the history since .*wait in its memory and are not listed here`));
+    assert.deepEqual(writer.query({ order: 'asc' }).events.map((e) => [e.seq, e.socket.pid]), [[1, 1], [0, 2]], 'the watcher itself lists both');
+  } finally {
+    other.exec('COMMIT');
+    other.close();
+    writer.close();
+    rmSync(locked, { recursive: true, force: true });
+  }
+  const quiet = spawnSync(process.execPath, [BIN, 'history', '--data-dir', dir], { encoding: 'utf8' });
+  assert.doesNotMatch(quiet.stderr, /not been able to write/, 'no warning when every watcher writes');
 });

@@ -155,8 +155,8 @@ describe('history', () => {
       const issue = h.issues.at(-1);
       assert.equal(issue?.code, 'history-unavailable');
       assert.match(issue?.message ?? '', /disk holding the history .* is full/);
-      assert.match(issue?.hint ?? '', /^\d+ events are waiting in memory/);
       assert.ok(h.pendingCount > 0);
+      assert.equal(issue?.pending, h.pendingCount, 'the count is a field, not in the text');
       assert.ok(h.path?.endsWith(HISTORY_FILE), 'still the file, no switch to a memory store');
       assert.equal(spawnSync('mount', ['-o', 'remount,size=4m', mountPoint]).status, 0);
       assert.equal(h.flush(), true, 'writable again');
@@ -188,23 +188,40 @@ describe('history shared by several writers (issue 15)', () => {
     b.close();
   });
 
-  test('events waiting on a lock are bounded: the oldest beyond the bound are dropped and counted, the rest written in order', () => {
+  test('events waiting on a lock: bounded (the oldest dropped, counted in a field, the text of the warning unchanged), listed by the queries of this writer with seq 0, written in order', () => {
     const dir = tempDir();
     const h = History.open({ dataDir: dir, busyTimeoutMs: 20, maxPending: 3 });
     const other = new DatabaseSync(join(dir, HISTORY_FILE), { timeout: 1000 });
-    other.exec('BEGIN EXCLUSIVE');
     try {
-      for (let i = 1; i <= 5; i++) assert.equal(h.record([event(i, `2026-11-27T10:00:0${i}.000Z`)])[0]!.seq, 0);
+      h.record([event(1, '2026-11-27T10:00:00.000Z')]);
+      other.exec('BEGIN EXCLUSIVE');
+      const text = () => h.issues.map((i) => `${i.message} ${i.hint}`).join('\n');
+      h.record([event(2, '2026-11-27T10:00:01.000Z')]);
+      const first = text();
+      for (let i = 3; i <= 7; i++) assert.equal(h.record([event(i, `2026-11-27T10:00:0${i}.000Z`)])[0]!.seq, 0);
       assert.equal(h.pendingCount, 3);
       assert.equal(h.issues[0]?.code, 'history-busy');
-      assert.match(h.issues[0]?.hint ?? '', /^3 events are waiting in memory to be written \(2 older ones were dropped to bound memory\)/);
+      assert.equal(text(), first, 'the warning reads the same while events pile up (a terminal prints it once)');
+      assert.doesNotMatch(first, /\d+ events?/, 'no count in the text');
+      assert.deepEqual([h.issues[0]?.pending, h.issues[0]?.dropped], [3, 3], 'the counts are fields');
+      // Waiting events are in this writer's own queries, as the newest, with seq 0.
+      const page = h.query({ limit: 3 });
+      assert.equal(page.total, 4, '1 stored + 3 waiting');
+      assert.equal(page.waiting, 3);
+      assert.deepEqual(page.events.map((e) => [e.seq, e.socket.pid]), [[0, 7], [0, 6], [0, 5]]);
+      assert.deepEqual(h.query({ limit: 3, offset: 2 }).events.map((e) => [e.seq, e.socket.pid]), [[0, 5], [1, 1]], 'a page straddling both');
+      assert.deepEqual(h.query({ order: 'asc' }).events.map((e) => e.seq), [1, 0, 0, 0]);
+      assert.deepEqual([...h.iterate()].map((e) => e.socket.pid), [1, 5, 6, 7]);
+      assert.deepEqual(h.query({ process: '6' }).events.map((e) => e.socket.pid), [6], 'filters apply to waiting events too');
+      const bucket = h.timeline({ since: '2026-11-27T10:00:00.000Z', until: '2026-11-27T10:00:10.000Z', buckets: 1 })[0]!;
+      assert.equal(bucket.appeared, 4);
     } finally {
       other.exec('COMMIT');
       other.close();
     }
     assert.equal(h.flush(), true);
-    assert.deepEqual([...h.iterate()].map((e) => e.socket.pid), [3, 4, 5]);
-    assert.match(h.takeLog().join('\n'), /3 waiting events were stored \(2 were dropped while waiting\)/);
+    assert.deepEqual([...h.iterate()].map((e) => [e.seq, e.socket.pid]), [[1, 1], [2, 5], [3, 6], [4, 7]]);
+    assert.match(h.takeLog().join('\n'), /3 waiting events were stored \(3 were dropped while waiting\)/);
     h.close();
   });
 

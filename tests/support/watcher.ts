@@ -17,11 +17,20 @@ export interface EventLine {
   readonly socket: { readonly id: string; readonly pid: number | null; readonly localAddress: string; readonly localPort: number };
 }
 
+/** A health line of `watch --json`. */
+export interface HealthLine {
+  readonly type: 'health';
+  readonly health: string;
+  readonly issues: readonly { readonly code: string; readonly message: string; readonly pending?: number }[];
+}
+
 /** A running watcher. */
 export interface Watcher {
   readonly child: ChildProcess;
   /** Every complete line printed on stdout so far, parsed. */
   events(): EventLine[];
+  /** The health lines printed on stdout so far (`watch --json` prints one per change of what it can see). */
+  health(): HealthLine[];
   /** Everything printed on stderr so far. */
   stderr(): string;
   /** Resolves when the watcher says it is watching. */
@@ -41,13 +50,14 @@ export function startWatcher(args: readonly string[], wrap: readonly string[] = 
   child.stdout!.on('data', (c: Buffer) => (out += String(c)));
   child.stderr!.on('data', (c: Buffer) => (err += String(c)));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const lines = () => out.slice(0, out.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
   const watcher: Watcher = {
     child,
     events() {
-      const complete = out.slice(0, out.lastIndexOf('\n') + 1);
       // Health lines (type "health") are not events.
-      return complete.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventLine).filter((e) => (e.type as string) !== 'health');
+      return lines().filter((e) => e.type !== 'health') as EventLine[];
     },
+    health: () => lines().filter((e) => e.type === 'health') as HealthLine[],
     stderr: () => err,
     async ready() {
       const deadline = Date.now() + 30_000;

@@ -56,6 +56,10 @@ export async function history(options: CliOptions, io: CliIo): Promise<number> {
     const all = store.entries(filter);
     if (!(await emit(options.limit === undefined ? all : newestEvents(all, options.limit)))) return EXIT.clear;
     if (events === 0 && !options.follow && !options.quiet && !options.json) io.err('ghostport: no events recorded for that filter.\n');
+    // Events a running watcher could not write are in its memory, not here: say so.
+    for (const w of options.quiet ? [] : store.stalledWriters(io.now())) {
+      io.err(`ghostport: ${escapeUnsafe(w.label)} (pid ${w.pid}) has not been able to write the history since ${w.silentSince} (its store is locked or full); events it saw since then wait in its memory and are not listed here. They are stored once it can write again.\n`);
+    }
     while (options.follow && !(await sleep(FOLLOW_POLL_MS))) {
       // A store that did not exist yet (or was read before any writer) is opened again.
       if (store.path === null) {

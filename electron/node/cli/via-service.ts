@@ -140,10 +140,12 @@ export async function historyViaService(client: ServiceClient, options: CliOptio
   let lastSeq = 0;
   let lastAt: string | undefined;
   let count = 0;
+  let waiting = 0;
   const emit = (e: PortEvent) => {
     lastSeq = Math.max(lastSeq, e.seq);
     lastAt = e.at;
     count++;
+    if (e.seq === 0) waiting++;
     if (!options.quiet) io.out(formatEntry({ kind: 'event', event: e }, json));
   };
   await asCliError(async () => {
@@ -156,6 +158,9 @@ export async function historyViaService(client: ServiceClient, options: CliOptio
   });
   if (!json && !options.quiet) io.out(viaLine(client));
   if (count === 0 && !options.follow && !options.quiet && !json) io.err('ghostport: no events recorded for that filter.\n');
+  if (waiting > 0 && !options.quiet) {
+    io.err(`ghostport: the last ${waiting === 1 ? 'event' : `${waiting} events`} listed ${waiting === 1 ? 'waits' : 'wait'} in the service's memory to be written (seq 0: its store is locked or full); ${waiting === 1 ? 'it is' : 'they are'} stored once it can write again.\n`);
+  }
   let stopped = false;
   void io.stopped.then(() => (stopped = true));
   while (options.follow && !stopped) {

@@ -78,7 +78,9 @@ export class ServiceClient {
   }
 
   private async newestSeq(filter: Omit<HistoryQuery, 'offset' | 'limit' | 'order' | 'maxSeq'>): Promise<number> {
-    const newest = await this.value('queryHistory', { ...filter, order: 'desc', limit: 1 });
+    // The newest stored event: past the ones waiting in the service's memory (seq 0, listed first).
+    const first = await this.value('queryHistory', { ...filter, order: 'desc', limit: 1 });
+    const newest = first.waiting ? await this.value('queryHistory', { ...filter, order: 'desc', limit: 1, offset: first.waiting }) : first;
     return newest.events[0]?.seq ?? 0;
   }
 

@@ -5,7 +5,7 @@
 import type { HealthIssue } from '#common/model.ts';
 import type { AppState } from '#common/ipc-contract.ts';
 import { isSocketAllowed } from '#common/allowlist.ts';
-import { describePorts } from '#common/display-text.ts';
+import { describePorts, issueHint } from '#common/display-text.ts';
 
 /** The colour and icon of the verdict. */
 export type StatusTone = 'loading' | 'clear' | 'alert' | 'allowed' | 'blind' | 'paused';
@@ -125,5 +125,5 @@ function deriveVerdict(app: AppState | null, now: number): DerivedStatus {
 }
 
 function issueBanner(issue: HealthIssue, severity: 'warning' | 'error'): StatusBanner {
-  return { id: `issue:${issue.code}`, severity, message: issue.message, hint: issue.hint ?? null, action: null };
+  return { id: `issue:${issue.code}`, severity, message: issue.message, hint: issueHint(issue), action: null };
 }

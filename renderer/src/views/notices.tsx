@@ -1,5 +1,6 @@
 /** Problems of the app itself (`AppState.notices`: settings or history recovered, notifications unavailable), dismissible. */
 import type { HealthIssue } from '#common/model.ts';
+import { issueHint } from '#common/display-text.ts';
 import { Icon } from './icons.tsx';
 
 /** Props of `Notices`. */
@@ -20,7 +21,7 @@ export function Notices({ notices, dismissed, onDismiss }: NoticesProps) {
           <Icon name="info" />
           <div className="banner-text">
             <span className="banner-message">{notice.message}</span>
-            {notice.hint ? <span className="banner-hint">{notice.hint}</span> : null}
+            {issueHint(notice) ? <span className="banner-hint">{issueHint(notice)}</span> : null}
           </div>
           <button type="button" className="icon-button" onClick={() => onDismiss(notice.code)} aria-label={`Dismiss: ${notice.message}`}>
             <Icon name="x" />

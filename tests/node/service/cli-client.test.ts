@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { findGroup } from '#node/service/paths.ts';
 import { BIN, useFreshCliBundle } from '../../support/cli-bundle.ts';
 import { killAllHolders, startHolder } from '../../support/port-holder.ts';
@@ -110,6 +111,35 @@ describe('the CLI through the service', { skip }, () => {
     assert.equal(hidden.via, 'local');
     assert.ok(!hidden.sockets.some((s) => s.pid === holder.pid), 'a local scan as nobody cannot name the root-owned owner');
     await holder.kill();
+  });
+
+  test('history while the service cannot write its store (locked): what waits in its memory is listed (seq 0) and said', async () => {
+    const { socketPath } = serviceDirs();
+    const service = startService({ socketPath, ports: [PORT] });
+    await service.ready;
+    const first = await startHolder({ tcpListen: [['127.0.0.1', PORT]] });
+    const pidsOf = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seq: number; socket: { pid: number } });
+    await until('the first listener stored', () => pidsOf(cli(['history', '--json', '--service', socketPath]).stdout).some((e) => e.socket.pid === first.pid && e.seq > 0));
+    const lock = new DatabaseSync(join(service.stateDir, 'history.db'), { timeout: 5000 });
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      const second = await startHolder({ tcpListen: [['127.0.0.2', PORT]] });
+      let history = cli(['history', '--json', '--service', socketPath]);
+      await until('the second listener listed', () => pidsOf((history = cli(['history', '--json', '--service', socketPath])).stdout).some((e) => e.socket.pid === second.pid));
+      const listed = pidsOf(history.stdout);
+      assert.ok(listed.find((e) => e.socket.pid === first.pid)!.seq > 0, 'the stored one, with its seq');
+      assert.equal(listed.at(-1)!.socket.pid, second.pid, 'the waiting one comes last (newest)');
+      assert.equal(listed.at(-1)!.seq, 0);
+      assert.match(history.stderr, /the last event listed waits in the service's memory to be written \(seq 0: its store is locked or full\)/);
+      await second.kill();
+    } finally {
+      lock.exec('COMMIT');
+      lock.close();
+    }
+    await until('written once the lock clears', () => pidsOf(cli(['history', '--json', '--service', socketPath]).stdout).every((e) => e.seq > 0));
+    await first.kill();
+    service.child.kill('SIGTERM');
+    await service.exited;
   });
 
   test('history --follow: the service stopping mid-stream is exit 2', async () => {
