@@ -31,6 +31,15 @@ const MATCHERS: { readonly [K in AllowlistEntry['by']]: Matcher<K> } = {
   name: (e, p) => p.name === e.name,
 };
 
+// Which kinds of entry decide by the evidence captured at detection (hash, package, unit, a
+// deleted executable), not only by what the basic read gives (path, argv, user, name).
+const NEEDS_EVIDENCE: { readonly [K in AllowlistEntry['by']]: boolean } = { hash: true, package: true, path: true, unit: true, user: false, name: false };
+
+/** True when deciding this entry needs the evidence captured (a one-shot scan may skip capturing it otherwise). */
+export function entryNeedsEvidence(entry: AllowlistEntry): boolean {
+  return NEEDS_EVIDENCE[entry.by];
+}
+
 /** True when one entry covers this process on this port. An unknown owner never matches. */
 export function entryMatches(entry: AllowlistEntry, process: ProcessInfo | null, port: number, platform: string): boolean {
   if (!process || (entry.port !== null && entry.port !== port)) return false;

@@ -4,7 +4,6 @@
  * cached by device, inode, size and modification time, so a binary is read once per algorithm
  * however often it shows up; files over the size limit are not read and say so.
  */
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { errorMessage } from '#common/error-message.ts';
 
@@ -67,7 +66,7 @@ export class ExeDigester {
 }
 
 async function hashHandle(handle: Awaited<ReturnType<typeof open>>, size: number, algorithm: DigestAlgorithm): Promise<ExeDigest> {
-  const hash = createHash(algorithm);
+  const hash = process.getBuiltinModule('node:crypto').createHash(algorithm);
   const buffer = Buffer.allocUnsafe(Math.min(Math.max(size, 1), MiB));
   try {
     for (;;) {

@@ -3,7 +3,7 @@
  * netlink helper. Started lazily in its own process group (so a kill reaches whatever it runs),
  * never keeping Node alive for its sake, and started afresh on the next request after a kill.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /** One helper process and the queue of exchanges with it. */
 export class HelperProcess {
@@ -46,7 +46,8 @@ export class HelperProcess {
 
   #running(): ChildProcessWithoutNullStreams {
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return this.#child;
-    const child = spawn(this.#file, [...this.#args], { stdio: 'pipe', detached: true, env: this.#env() });
+    // Loaded on first use: a one-shot scan that reads /proc/net starts no helper.
+    const child = process.getBuiltinModule('node:child_process').spawn(this.#file, [...this.#args], { stdio: 'pipe', detached: true, env: this.#env() });
     child.on('error', () => undefined);
     child.stdin.on('error', () => undefined);
     // The stdio pipes are sockets underneath: unref them too, or they would hold the event loop.

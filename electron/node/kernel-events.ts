@@ -9,8 +9,9 @@
  * (one in use by a live reader cannot be removed: the kernel answers EBUSY, so another live
  * Ghostport's instance is safe), and tracefs is unmounted only if we mounted it.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+// Loaded when kernel events start, not with the engine: a one-shot scan never starts them.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { normalizeAddress } from '#common/socket-parse.ts';
 import type { Family } from '#common/model.ts';
@@ -119,20 +120,22 @@ export interface TracefsOptions {
 export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSource {
   // Our pid names it (a dead Ghostport's leftovers are found by theirs); the suffix keeps two
   // engines in one process (app and service) on separate instances.
-  const name = options.name ?? `ghostport-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Named when started: an engine that never starts them (a one-shot scan) loads no crypto.
+  let named = options.name;
+  const name = () => (named ??= `ghostport-${process.pid}-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`);
   const mounts = options.mounts ?? MOUNTS;
   let root: string | null = null;
   let mountedByUs: string | null = null;
   let reader: ChildProcessWithoutNullStreams | null = null;
   let stopping = false;
-  const instance = () => `${root}/instances/${name}`;
+  const instance = () => `${root}/instances/${name()}`;
 
   const findOrMount = (): string | null => {
     const found = mounts.find((m) => existsSync(`${m}/instances`));
     if (found) return found;
     const target = mounts[0]!;
     const mount = systemTool('mount');
-    if (mount && spawnSync(mount, ['-t', 'tracefs', 'nodev', target], { stdio: 'ignore', timeout: 5000 }).status === 0 && existsSync(`${target}/instances`)) {
+    if (mount && childProcess().spawnSync(mount, ['-t', 'tracefs', 'nodev', target], { stdio: 'ignore', timeout: 5000 }).status === 0 && existsSync(`${target}/instances`)) {
       mountedByUs = target;
       return target;
     }
@@ -142,7 +145,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
   const removeStale = () => {
     for (const entry of readdirSync(`${root}/instances`)) {
       const m = /^ghostport-(\d+)(?:-[0-9a-f]+)?$/.exec(entry);
-      if (!m || entry === name) continue;
+      if (!m || entry === name()) continue;
       // A live Ghostport reads its instance within moments of making it, and the kernel refuses
       // to remove an instance that is read (EBUSY). So an unread one is a leftover when its pid is
       // dead, or when it is older than a start takes: the pid in the name may be from another PID
@@ -164,7 +167,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       // Not created, or already gone.
     }
     const umount = systemTool('umount');
-    if (mountedByUs && umount) spawnSync(umount, [mountedByUs], { stdio: 'ignore', timeout: 5000 });
+    if (mountedByUs && umount) childProcess().spawnSync(umount, [mountedByUs], { stdio: 'ignore', timeout: 5000 });
     mountedByUs = null;
     root = null;
   };
@@ -194,8 +197,8 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         return { active: false, reason: 'cat is not installed', fault: true };
       }
       const setpriv = systemTool('setpriv');
-      const withDeathSignal = setpriv !== null && spawnSync(setpriv, ['--pdeathsig', 'KILL', cat, '/dev/null']).status === 0;
-      const child = withDeathSignal ? spawn(setpriv, ['--pdeathsig', 'KILL', cat, pipe], { stdio: 'pipe' }) : spawn(cat, [pipe], { stdio: 'pipe' });
+      const withDeathSignal = setpriv !== null && childProcess().spawnSync(setpriv, ['--pdeathsig', 'KILL', cat, '/dev/null']).status === 0;
+      const child = withDeathSignal ? childProcess().spawn(setpriv, ['--pdeathsig', 'KILL', cat, pipe], { stdio: 'pipe' }) : childProcess().spawn(cat, [pipe], { stdio: 'pipe' });
       reader = child;
       child.on('error', () => undefined);
       child.stdin.end();

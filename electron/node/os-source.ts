@@ -57,9 +57,10 @@ export interface OwnerOptions {
   readonly platform?: NodeJS.Platform;
   /**
    * How evidence is captured: the one-shot CLI scan waits longer for the hash and the package
-   * than the monitor (which must not delay detection); tests point at fixtures.
+   * than the monitor (which must not delay detection), or captures none (`null`) where nothing
+   * shows or needs it; tests point at fixtures.
    */
-  readonly evidence?: EvidenceOptions;
+  readonly evidence?: EvidenceOptions | null;
 }
 
 /** Options of the system's source; any field of the source itself may be replaced (tests). */
@@ -90,19 +91,19 @@ type PlatformParts = Pick<OsSource, 'name' | 'scanner' | 'kernelEvents'>;
 /** One platform: its sockets and kernel events, and who holds them (apart, so the owners alone start nothing). */
 interface Platform {
   readonly parts: (timeoutMs: number) => PlatformParts;
-  readonly owners: (evidence: EvidenceOptions) => OwnerReader;
+  readonly owners: (evidence: EvidenceOptions | null) => OwnerReader;
 }
 
 const LINUX: Platform = {
   parts: (timeoutMs) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs), kernelEvents: createTracefsEvents() }),
   owners: (options) => {
-    const evidence = new EvidenceCollector(options);
+    const evidence = options === null ? null : new EvidenceCollector(options);
     return {
       readProcessInfo: (pid) => readLinuxProcess(pid, evidence),
       readStartTime: readLinuxStartTime,
       isStillRunning: (ref) => isStillRunning(readLinuxStartTime, linuxStartTimeResolutionMs(), ref),
       readParentChain: (pid) => readParentChain((p) => readLinuxProcess(p, null), pid),
-      warm: () => evidence.warm(),
+      warm: () => evidence?.warm(),
       readNetns: (pid) => netnsOfPid(pid),
       readCommandNow,
     };
@@ -128,7 +129,7 @@ const PLATFORMS: Partial<Record<NodeJS.Platform, Platform>> = { linux: LINUX };
 
 /** Who holds sockets on this machine (or `platform`): the owner part of its OS source alone. */
 export function createOwnerReader(options: OwnerOptions = {}): OwnerReader {
-  return (PLATFORMS[options.platform ?? process.platform] ?? PORTABLE).owners(options.evidence ?? {});
+  return (PLATFORMS[options.platform ?? process.platform] ?? PORTABLE).owners(options.evidence === undefined ? {} : options.evidence);
 }
 
 /** The source for this machine (or `platform`), with any part replaced by `options`. */

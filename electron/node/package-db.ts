@@ -4,7 +4,6 @@
  * point it at a fixture copy), rpm's query and verify elsewhere when rpm is installed. A file
  * from no package is an answer too (`package: null` with the reason), and itself a signal.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -173,7 +172,7 @@ export class RpmDatabase implements PackageDatabase {
 
 function run(command: string, args: readonly string[]): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { timeout: 5000, encoding: 'utf8' }, (error, out) => resolve({ ok: !error, out: out ?? '' }));
+    process.getBuiltinModule('node:child_process').execFile(command, args, { timeout: 5000, encoding: 'utf8' }, (error, out) => resolve({ ok: !error, out: out ?? '' }));
   });
 }
 

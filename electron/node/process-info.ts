@@ -6,7 +6,6 @@
  */
 import { readFile, readlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import type { AncestorInfo, ProcessInfo } from '#common/model.ts';
 import type { ProcessRef } from '#common/ipc-contract.ts';
 import type { EvidenceCollector } from './process-evidence.ts';
@@ -15,7 +14,7 @@ let clockTicks: number | null = null;
 function ticksPerSecond(): number {
   if (clockTicks === null) {
     try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim()) || 100;
+      clockTicks = Number(process.getBuiltinModule('node:child_process').execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim()) || 100;
     } catch {
       clockTicks = 100; // USER_HZ is 100 on every mainstream Linux build.
     }

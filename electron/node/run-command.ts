@@ -6,7 +6,9 @@
  * wrapper script (or anything the tool forks) cannot outlive the bound and pile up scan after
  * scan, and an orphan holding the output pipe open cannot stall the answer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { errorMessage } from '#common/error-message.ts';
 
 /** What running a tool gave. */
@@ -47,6 +49,19 @@ function installExitHook(): void {
   });
 }
 
+/** True when `file` is an executable on PATH (as spawn would find it), without starting anything. */
+export function isInstalled(file: string, path = process.env.PATH ?? ''): boolean {
+  return path.split(delimiter).some((dir) => {
+    try {
+      const candidate = join(dir || '.', file);
+      accessSync(candidate, constants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Runs `file args...` without a shell; never rejects. */
 export function runCommand(
   file: string,
@@ -59,7 +74,8 @@ export function runCommand(
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawn(file, args, {
+      // Loaded on first use: a one-shot scan that finds the port clear starts no process at all.
+      child = process.getBuiltinModule('node:child_process').spawn(file, args, {
         detached: posix,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, LC_ALL: 'C' },

@@ -24,7 +24,7 @@ import {
   type RawSocket,
   type SiConnection,
 } from '#common/socket-parse.ts';
-import { runCommand, COMMAND_TIMEOUT_MS } from './run-command.ts';
+import { isInstalled, runCommand, COMMAND_TIMEOUT_MS } from './run-command.ts';
 import { escapeUnsafe } from '#common/display-text.ts';
 import { isLingering } from '#common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
@@ -224,6 +224,11 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
         // Unchanged: the owners found last time still hold; only the leftovers are refreshed.
         const live = last.scan.sockets.filter((s) => !isLingering(s));
         scan = { ...last.scan, sockets: [...live, ...seen!.filter(isLingering), ...others.filter(isLingering)], reused: true };
+      } else if (key === '' && isInstalled('ss')) {
+        // Nothing live on the watched ports: no owner to look up (ss -p walks every process's
+        // descriptors: most of a one-shot scan's cost). Without ss the lookup below says what is missing.
+        scan = { sockets: [...seen!, ...others], health: 'ok', issues: [], reused: false };
+        last = { key, portsKey, scan, holders: [] };
       } else {
         const ss = await runSs(ports, true, timeoutMs);
         const hostScan = ss === null ? await scanWithoutSs(ports, siConnections) : fromSs(ss);

@@ -7,7 +7,6 @@
  * started afresh on the next call.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import type { CommandResult } from './run-command.ts';
 import { HelperProcess } from './helper-process.ts';
 
@@ -19,7 +18,8 @@ export function shellQuote(arg: string): string {
 /** One shell, many commands. */
 export class ShellCoprocess {
   readonly #shell = new HelperProcess('/bin/sh', [], () => ({ ...process.env, LC_ALL: 'C' }));
-  readonly #marker = `__ghostport_${randomBytes(12).toString('hex')}__`;
+  // Made on first use: the scanner creates this shell at start, most scans never run it.
+  #markerText: string | null = null;
 
   /** The shell's pid, or null while none runs (for the benchmark's CPU accounting). */
   get pid(): number | null {
@@ -36,6 +36,10 @@ export class ShellCoprocess {
   /** Stops the shell. */
   dispose(): void {
     this.#shell.kill();
+  }
+
+  get #marker(): string {
+    return (this.#markerText ??= `__ghostport_${process.getBuiltinModule('node:crypto').randomBytes(12).toString('hex')}__`);
   }
 
   #runNow(child: ChildProcessWithoutNullStreams, file: string, args: readonly string[], timeoutMs: number): Promise<CommandResult> {

@@ -7,6 +7,7 @@ import {
   allowingEntries,
   describeEntry,
   entryMatches,
+  entryNeedsEvidence,
   isAllowed,
   isSocketAllowed,
   removeAllowlistEntry,
@@ -45,6 +46,24 @@ test('each kind of entry matches what it names, and only that', () => {
     [{ by: 'name', name: 'Python3', port: null }, false],
   ];
   for (const [entry, expected] of cases) assert.equal(entryMatches(entry, python, 596, 'linux'), expected, JSON.stringify(entry));
+});
+
+test('an entry needs the evidence exactly when a change to the evidence alone changes its decision', () => {
+  const entries: AllowlistEntry[] = [
+    { by: 'hash', sha256: SHA, port: null },
+    { by: 'package', manager: 'dpkg', name: 'python3.11-minimal', port: null },
+    { by: 'path', path: '/usr/bin/python3.11', argsPrefix: [], port: null },
+    { by: 'unit', unit: 'cron.service', port: null },
+    { by: 'user', user: 'bob', port: null },
+    { by: 'name', name: 'python3', port: null },
+  ];
+  // Changes to the evidence alone (what a one-shot scan without --details or --json does not capture).
+  const variants = [{ ...python, exeDeleted: true }, { ...python, exeSha256: 'cd'.repeat(32) }, { ...python, package: null }, { ...python, unit: null }];
+  for (const entry of entries) {
+    assert.equal(entryMatches(entry, python, 596, 'linux'), true, JSON.stringify(entry));
+    const decidedByEvidence = variants.some((v) => !entryMatches(entry, v, 596, 'linux'));
+    assert.equal(decidedByEvidence, entryNeedsEvidence(entry), JSON.stringify(entry));
+  }
 });
 
 test('allowing python3 from one path and arguments does not silence every Python program', () => {

@@ -5,6 +5,7 @@
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { DEFAULT_SETTINGS } from '#common/settings.ts';
 import { tmpdir } from 'node:os';
@@ -126,6 +127,10 @@ describe('ghostport scan', { skip: realSockets }, () => {
     const allowed = cli(['scan', '--data-dir', dir]);
     assert.equal(allowed.status, 0, 'an allowlisted program is not "something on the port"');
     assert.match(allowed.stdout, new RegExp(`${holder.pid}.*\\(allowlisted\\)`));
+    // An entry by hash is decided with the hash, however long hashing a large binary takes (node: 120 MB).
+    const sha256 = createHash('sha256').update(readFileSync(`/proc/${holder.pid}/exe`)).digest('hex');
+    settings({ allowlist: [{ by: 'hash', sha256, port: 59990 }] });
+    assert.equal(cli(['scan', '--quiet', '--data-dir', dir]).status, 0, 'allowlisted by its executable\'s hash');
     writeFileSync(join(dir, 'settings.json'), '{ not json');
     const bad = cli(['scan', '--quiet', '--data-dir', dir]);
     assert.equal(bad.status, 0, 'an invalid file is ignored (defaults: port 596)');

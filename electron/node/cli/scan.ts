@@ -3,6 +3,7 @@ import { isListening } from '#common/display-text.ts';
 import { mayMissSockets, type PortSocket, type Snapshot } from '#common/model.ts';
 import type { CliOptions } from './args.ts';
 import { loadConfig } from './config.ts';
+import { entryNeedsEvidence } from '#common/allowlist.ts';
 import { EXIT } from './args.ts';
 import type { CliIo } from './io.ts';
 import { formatIssue, formatSnapshot } from './output.ts';
@@ -18,8 +19,10 @@ export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(options, io, false);
   const service = await connectForCli(options, io);
   const [{ Engine }, { createOsSource }] = await Promise.all([import('#node/engine.ts'), import('#node/os-source.ts')]);
-  // A one-shot scan may wait for the executable's hash and package; the monitor does not.
-  const evidence = options.details || options.json ? { slowBudgetMs: 5000 } : {};
+  // A one-shot scan may wait for the executable's hash and package (the monitor does not): for
+  // the details, the JSON, or an allowlist entry that decides by them. The table and the exit
+  // status alone need none of it.
+  const evidence = options.details || options.json || config.allowlist.some(entryNeedsEvidence) ? { slowBudgetMs: 5000 } : null;
   let snapshot: Snapshot;
   if (service) snapshot = await snapshotViaService(service, options.port);
   else {

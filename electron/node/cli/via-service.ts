@@ -8,7 +8,8 @@
 import { toEventJson, toHealthJson, toScanJson } from '#common/cli-json.ts';
 import { describePorts, escapeUnsafe } from '#common/display-text.ts';
 import type { HealthIssue, HealthLevel, PortEvent, Snapshot } from '#common/model.ts';
-import { ServiceClient, ServiceError } from '#node/service/client.ts';
+import { lstatSync } from 'node:fs';
+import type { ServiceClient } from '#node/service/client.ts';
 import { DEFAULT_SOCKET_PATH } from '#node/service/paths.ts';
 import type { CliOptions } from './args.ts';
 import { EXIT } from './args.ts';
@@ -24,6 +25,11 @@ export type Via = 'service' | 'local';
  */
 export async function connectForCli(options: CliOptions, io: CliIo): Promise<ServiceClient | null> {
   if (options.service === false) return null;
+  const path = io.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH;
+  // No socket file, no service (the normal case), known without loading the HTTP client. One
+  // this user may not even look at is tried: the refusal says which group to join.
+  if (typeof options.service !== 'string' && noSocketFile(path)) return null;
+  const { ServiceClient, ServiceError } = await serviceClient();
   if (typeof options.service === 'string') {
     try {
       return await ServiceClient.connect(options.service);
@@ -32,13 +38,25 @@ export async function connectForCli(options: CliOptions, io: CliIo): Promise<Ser
     }
   }
   try {
-    return await ServiceClient.connect(io.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH, 3000);
+    return await ServiceClient.connect(path, 3000);
   } catch (error) {
     // A service this user may not read is worth a word; no service at all is the normal case.
     if (error instanceof ServiceError && error.kind === 'denied') io.err(`ghostport: ${error.message} Using a local engine.\n`);
     return null;
   }
 }
+
+function noSocketFile(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+// Loaded when a service is there to read: a local scan needs none of it.
+const serviceClient = () => import('#node/service/client.ts');
 
 /** The text line that says where the answer came from. */
 export function viaLine(client: ServiceClient): string {
@@ -47,6 +65,7 @@ export function viaLine(client: ServiceClient): string {
 
 /** A service error as the CLI's error (exit 2 with its message). */
 async function asCliError<T>(work: () => Promise<T>): Promise<T> {
+  const { ServiceError } = await serviceClient();
   try {
     return await work();
   } catch (error) {
@@ -57,6 +76,7 @@ async function asCliError<T>(work: () => Promise<T>): Promise<T> {
 
 /** The service's latest snapshot, restricted to the ports asked for (all of which it must watch). */
 export async function snapshotViaService(client: ServiceClient, ports: readonly number[] | undefined): Promise<Snapshot> {
+  const { ServiceError } = await serviceClient();
   const snapshot = await asCliError(async () => {
     for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 100))) {
       const state = await client.value('getState');
@@ -79,6 +99,7 @@ export function scanJson(snapshot: Snapshot, via: Via): string {
 
 /** `watch` through the service: events and health as the service sees them, reconnecting when it goes away. */
 export async function watchViaService(first: ServiceClient, options: CliOptions, io: CliIo): Promise<number> {
+  const { ServiceClient, ServiceError } = await serviceClient();
   const out = options.quiet ? () => undefined : io.out;
   const ports = options.port ?? null;
   const mine = (e: PortEvent) => ports === null || ports.includes(e.socket.watchedPort);
