@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { locateHistory, resolveDataDirs } from '#node/data-dir.ts';
+import { resolveServiceDirs } from '#node/service/paths.ts';
 import { History } from '#node/history.ts';
 import type { PortEvent } from '#common/model.ts';
 import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
@@ -108,5 +109,24 @@ describe('XDG base directories', () => {
     assert.match(err, /Moved the history from .*\.config\/Ghostport\/history\.db to .*\.local\/state\/Ghostport\/history\.db/);
     assert.deepEqual(pids(), [4242]);
     assert.equal(existsSync(join(legacy, 'history.db')), false);
+  });
+
+  test('serve: one folder when chosen, under systemd or as root; as a user, the settings where the CLI reads them and the history where `ghostport history` reads it', () => {
+    assert.deepEqual(resolveServiceDirs('/srv/gp', {}, 1000), { settings: '/srv/gp', history: '/srv/gp', note: null });
+    assert.deepEqual(resolveServiceDirs(null, { STATE_DIRECTORY: '/var/lib/ghostport:/var/lib/other' }, 0), { settings: '/var/lib/ghostport', history: '/var/lib/ghostport', note: null });
+    assert.deepEqual(resolveServiceDirs(null, {}, 0), { settings: '/var/lib/ghostport', history: '/var/lib/ghostport', note: null });
+    const h = home();
+    const env = { HOME: h, XDG_CONFIG_HOME: '', XDG_STATE_HOME: '' };
+    // A history left in the data directory by an older serve moves, as the CLI's writers move it.
+    mkdirSync(join(h, '.config', 'Ghostport'), { recursive: true, mode: 0o700 });
+    recordOne(join(h, '.config', 'Ghostport'), 4343);
+    const dirs = resolveServiceDirs(null, env, 1000);
+    assert.equal(dirs.settings, join(h, '.config', 'Ghostport'));
+    assert.equal(dirs.history, join(h, '.local', 'state', 'Ghostport'));
+    assert.match(dirs.note ?? '', /Moved the history/);
+    const readsFrom = locateHistory(resolveDataDirs(null, env, 'linux'), false).dir;
+    assert.equal(dirs.history, readsFrom, 'the history command reads where serve writes');
+    assert.deepEqual(pidsIn(readsFrom), [4343], 'nothing lost');
+    assert.deepEqual(resolveServiceDirs(null, env, 1000), { ...dirs, note: null }, 'and stays there');
   });
 });

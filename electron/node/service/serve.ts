@@ -23,7 +23,7 @@ import { createApiServer } from './api-server.ts';
 import { createLogger } from './log.ts';
 import type { LogFormat, Logger } from './log.ts';
 import { createMetrics, parseMetricsAddress } from './metrics.ts';
-import { DEFAULT_SOCKET_PATH, findGroup, resolveStateDir } from './paths.ts';
+import { DEFAULT_SOCKET_PATH, findGroup, resolveServiceDirs } from './paths.ts';
 import { ServeError } from './serve-error.ts';
 import { Listeners } from '#common/listeners.ts';
 
@@ -65,9 +65,11 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
   const metricsAddress = options.metricsAddress ? parseMetricsAddress(options.metricsAddress) : null;
   await claimSocketPath(socketPath);
 
-  const stateDir = resolveStateDir(options.dataDir ?? null);
+  const dirs = resolveServiceDirs(options.dataDir ?? null);
+  if (dirs.note) log('info', dirs.note);
+  const stateDir = dirs.history;
   const history = History.open({ dataDir: stateDir, label: 'service' });
-  const settings = await reloadableSettings(stateDir);
+  const settings = await reloadableSettings(dirs.settings);
   const intervalOf = (current: Settings) => options.intervalMs ?? current.intervalMs;
   const os = environment.os ?? createOsSource();
   const engine = new Engine({ os, ports: settings.settings.ports, intervalMs: intervalOf(settings.settings), history });
@@ -102,6 +104,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
     socket: socketPath,
     group: group?.name ?? null,
     stateDir,
+    settings: dirs.settings,
     history: history.path,
     metrics: metricsUrl,
     elevated: os.elevated,
@@ -124,9 +127,9 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
   return 0;
 }
 
-/** Settings from the state directory that SIGHUP can re-read in place. */
-async function reloadableSettings(stateDir: string): Promise<ServiceSettings & { reload(): Promise<Settings> }> {
-  let store = await SettingsStore.open({ dataDir: stateDir });
+/** Settings from the service's settings folder that SIGHUP can re-read in place. */
+async function reloadableSettings(dir: string): Promise<ServiceSettings & { reload(): Promise<Settings> }> {
+  let store = await SettingsStore.open({ dataDir: dir });
   const listeners = new Listeners<[Settings]>('settings listener');
   const forward = () => store.onChange((next) => listeners.emit(next));
   let unforward = forward();
@@ -140,7 +143,7 @@ async function reloadableSettings(stateDir: string): Promise<ServiceSettings & {
     save: (next) => store.save(next),
     onChange: (listener) => listeners.add(listener),
     async reload() {
-      const fresh = await SettingsStore.open({ dataDir: stateDir });
+      const fresh = await SettingsStore.open({ dataDir: dir });
       unforward();
       store = fresh;
       unforward = forward();
