@@ -1,7 +1,7 @@
 /**
  * `npm run build`: bundles the main process (ES module, dependencies left to node_modules) and
  * the preload (CommonJS, self-contained: a sandboxed preload can require nothing but
- * `electron`), compiles the Linux netlink probe helper where a C compiler exists, then builds
+ * `electron`), compiles the Linux helpers (netlink probe, eBPF) where their tools exist, then builds
  * the window with Vite when its config exists. Output in dist/.
  */
 import { build } from 'esbuild';
@@ -9,7 +9,7 @@ import type { BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildNative } from './build-native.ts';
+import { buildBpf, buildNative } from './build-native.ts';
 import { errorMessage } from '#common/error-message.ts';
 
 /** esbuild options for the main process bundle. */
@@ -102,9 +102,10 @@ export async function buildAll(root: string): Promise<boolean> {
     process.stderr.write(`build: bundling failed: ${errorMessage(error)}\n`);
     return false;
   }
-  // The Linux poll's netlink helper; without a C compiler the scanner falls back to ss.
-  const native = buildNative(root);
-  if (!native.ok) {
+  // The Linux poll's netlink helper (without a C compiler the scanner falls back to ss) and the
+  // eBPF helper of UDP events (without clang, bpftool or libbpf the kernel source is tracefs alone).
+  for (const native of [buildNative(root), buildBpf(root)]) {
+    if (native.ok) continue;
     process.stderr.write(`build: ${native.message}\n`);
     if (!native.skipped) return false;
   }

@@ -94,6 +94,8 @@ export class Engine {
   #kernelPrompted = false;
   /** Sockets the kernel saw that were counted into another of the same endpoint (a flapping port). */
   #coalesced = 0;
+  /** Kernel events lost for want of room, as far as health has reported them. */
+  #lostReported = 0;
 
   constructor(options: EngineOptions = {}) {
     this.#ports = normalizePorts(options.ports ?? [DEFAULT_PORT]);
@@ -148,15 +150,17 @@ export class Engine {
     const source = this.#os.kernelEvents;
     if (!source) return;
     const owners = this.#os.owners;
+    this.#lostReported = 0;
     const sightings = new KernelSightings({
       readProcessInfo: (pid) => owners.readProcessInfo(pid),
       netnsOf: (pid) => owners.readNetns?.(pid) ?? null,
       readCommand: (pid) => owners.readCommandNow?.(pid) ?? null,
+      hostNetns: () => owners.readNetns?.(process.pid)?.inode ?? null,
       now: () => this.#os.clock.now(),
     });
     void source
       .start(this.#ports, (batch) => this.#onKernel(batch))
-      .catch((error: unknown) => ({ active: false as const, reason: errorMessage(error), fault: true }))
+      .catch((error: unknown) => ({ active: false as const, reason: errorMessage(error), fault: true, misses: 'sockets that live less than one poll interval', hint: 'Ghostport keeps polling meanwhile.' }))
       .then((status) => {
         this.#kernelStatus = status;
         this.#sightings = status.active && this.#running ? sightings : null;
@@ -452,11 +456,14 @@ export class Engine {
   /** What the monitor sees between polls, and what it can miss. */
   #sight(): Sight {
     const every = `every ${this.#intervalMs} ms`;
-    if (this.#sightings) {
+    const status = this.#kernelStatus;
+    if (this.#sightings && status?.active) {
+      const gaps = (status.gaps ?? []).map((g) => `${g.misses} can be missed (${g.reason})`);
+      const condition = this.#os.kernelEvents?.condition?.();
       return {
         kernelEvents: true,
-        note: `Kernel events report TCP sockets the moment they change, between polls ${every}; UDP sockets that live less than one interval can be missed.`,
-        coalesced: this.#coalesced,
+        note: `Kernel events report ${status.covers} the moment they happen, between polls ${every}${gaps.length > 0 ? `; ${gaps.join('; ')}` : ''}.`,
+        coalesced: this.#coalesced + this.#sightings.coalesced + (condition?.coalesced ?? 0),
       };
     }
     const why = this.#kernelStatus && !this.#kernelStatus.active ? ` (kernel events: ${this.#kernelStatus.reason})` : this.#os.kernelEvents ? '' : ' (no kernel events on this platform)';
@@ -466,12 +473,25 @@ export class Engine {
   #kernelIssues(): HealthIssue[] {
     const issues: HealthIssue[] = [];
     const status = this.#kernelStatus;
-    if (status && !status.active && status.fault) {
+    const faults = status === null ? [] : status.active ? (status.gaps ?? []).filter((g) => g.fault) : status.fault ? [status] : [];
+    for (const gap of faults) {
       issues.push({
         code: 'kernel-events-unavailable',
-        message: `Kernel events are unavailable (${status.reason}): sockets that live less than one poll interval can be missed.`,
-        hint: 'Check that tracefs can be mounted (mount -t tracefs nodev /sys/kernel/tracing); Ghostport keeps polling meanwhile.',
+        message: `Kernel events ${status?.active ? 'are partly' : 'are'} unavailable (${gap.reason}): ${gap.misses} can be missed.`,
+        hint: gap.hint,
       });
+    }
+    const condition = status?.active ? this.#os.kernelEvents?.condition?.() : undefined;
+    if (condition?.failure) {
+      issues.push({ code: 'kernel-events-unavailable', message: `Kernel events stopped: ${condition.failure}.`, hint: 'Restart Ghostport; it keeps polling meanwhile.' });
+    }
+    if (condition && condition.lost > this.#lostReported) {
+      issues.push({
+        code: 'kernel-events-flood',
+        message: `A flood on the watched ports: the kernel had no room for ${condition.lost - this.#lostReported} events, which were counted but not reported.`,
+        hint: 'Something is hammering the port (a scanner?): the sockets still open are listed; check the firewall.',
+      });
+      this.#lostReported = condition.lost;
     }
     const overflow = this.#sightings?.overflow ?? 0;
     if (overflow > 0 && this.#sightings) {
@@ -509,7 +529,7 @@ export class Engine {
   #kernelSocket(k: KernelOnlySocket, portSet: ReadonlySet<number>): PortSocket {
     const t = k.transition;
     const raw: RawSocket = {
-      protocol: 'tcp',
+      protocol: t.protocol ?? 'tcp',
       family: t.family,
       localAddress: t.localAddress,
       localPort: t.localPort,

@@ -14,10 +14,12 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 const childProcess = () => process.getBuiltinModule('node:child_process');
 import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { normalizeAddress } from '#common/socket-parse.ts';
-import type { Family } from '#common/model.ts';
+import type { Family, Protocol } from '#common/model.ts';
 
-/** One TCP state change of a socket on a watched port. */
+/** One state change of a socket on a watched port (TCP from tracefs, UDP from eBPF). */
 export interface KernelTransition {
+  /** Absent: TCP. */
+  readonly protocol?: Protocol;
   readonly family: Family;
   readonly localAddress: string;
   readonly localPort: number;
@@ -31,13 +33,36 @@ export interface KernelTransition {
   readonly comm: string | null;
   /** The kernel's timestamp of the change (seconds, as the trace prints it): the same for every reader. */
   readonly stamp: string;
+  /** eBPF: the kernel's cookie of the socket, so that its close names the socket its connect or bind did. */
+  readonly cookie?: string;
+  /** eBPF: a datagram sent to a watched port, an instant: the socket is reported as it was then. */
+  readonly datagram?: boolean;
+  /** eBPF: the socket's own network namespace inode, as the kernel knows it. */
+  readonly netnsInode?: number;
 }
 
-/** Whether kernel events are flowing, and if not, why. */
+/** A kernel source that is not running, why, and what goes unseen for it. */
+export interface KernelEventGap {
+  readonly reason: string;
+  /** It should have worked here (root, first PID namespace) and did not: health says so. */
+  readonly fault: boolean;
+  /** What can be missed without it ("UDP datagrams sent from unconnected sockets"). */
+  readonly misses: string;
+  /** What to do, for the health issue of a fault. */
+  readonly hint: string;
+}
+
+/** Whether kernel events are flowing (and which parts are not), and if not at all, why. */
 export type KernelEventStatus =
-  | { readonly active: true; readonly covers: string }
-  /** `fault`: it should have worked here (root, first PID namespace) and did not: health says so. */
-  | { readonly active: false; readonly reason: string; readonly fault: boolean };
+  | { readonly active: true; readonly covers: string; readonly gaps?: readonly KernelEventGap[] }
+  | ({ readonly active: false } & KernelEventGap);
+
+/** How a running kernel source is doing. */
+export interface KernelEventCondition {
+  readonly lost: number;
+  readonly coalesced: number;
+  readonly failure: string | null;
+}
 
 /** A source of kernel socket events. */
 export interface KernelEventSource {
@@ -47,6 +72,44 @@ export interface KernelEventSource {
   setPorts(ports: readonly number[]): void;
   /** Stops and removes everything it set up. */
   stop(): Promise<void>;
+  /**
+   * Since start: events the kernel had no room for, repeats it counted instead of reporting, and
+   * why it stopped delivering when it did (a helper that died).
+   */
+  condition?(): KernelEventCondition;
+}
+
+/**
+ * Several kernel sources as one (tracefs for TCP, eBPF for UDP): active when any is, with what
+ * each covers and, for those that are not running, what goes unseen and why.
+ */
+export function combineKernelEvents(sources: readonly KernelEventSource[]): KernelEventSource {
+  let active: KernelEventSource[] = [];
+  return {
+    async start(ports, onBatch) {
+      const statuses = await Promise.all(sources.map((source) => source.start(ports, onBatch).catch((error: unknown) => ({ active: false as const, reason: String(error), fault: true, misses: 'sockets that live less than one interval', hint: 'Ghostport keeps polling meanwhile.' }))));
+      active = sources.filter((_, i) => statuses[i]!.active);
+      const gaps = statuses.filter((s) => !s.active);
+      const on = statuses.filter((s) => s.active);
+      if (on.length === 0) {
+        return { active: false, reason: [...new Set(gaps.map((g) => g.reason))].join('; '), fault: gaps.some((g) => g.fault), misses: gaps.map((g) => g.misses).join('; '), hint: gaps.find((g) => g.fault)?.hint ?? gaps[0]!.hint };
+      }
+      return { active: true, covers: on.map((s) => s.covers).join('; '), gaps };
+    },
+    setPorts(ports) {
+      for (const source of active) source.setPorts(ports);
+    },
+    async stop() {
+      const running = active;
+      active = [];
+      await Promise.all(running.map((source) => source.stop()));
+    },
+    condition() {
+      const all = active.map((source) => source.condition?.() ?? { lost: 0, coalesced: 0, failure: null });
+      const failures = all.flatMap((c) => (c.failure === null ? [] : [c.failure]));
+      return { lost: all.reduce((n, c) => n + c.lost, 0), coalesced: all.reduce((n, c) => n + c.coalesced, 0), failure: failures.length > 0 ? failures.join('; ') : null };
+    },
+  };
 }
 
 const LINE =
@@ -84,7 +147,8 @@ const MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 // Run as root: the tools come from the system's own directories, never from PATH.
 const SYSTEM_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 
-function systemTool(name: string): string | null {
+/** A system tool by absolute path, or null. */
+export function systemTool(name: string): string | null {
   return SYSTEM_DIRS.map((d) => `${d}/${name}`).find((p) => existsSync(p)) ?? null;
 }
 const EVENT = 'events/sock/inet_sock_set_state';
@@ -98,7 +162,8 @@ function alive(pid: number): boolean {
   }
 }
 
-function initPidNamespace(): boolean {
+/** True in the first PID namespace, where the kernel's pids are Ghostport's. */
+export function initPidNamespace(): boolean {
   try {
     // PROC_PID_INIT_INO: the first PID namespace's inode is fixed.
     return readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]';
@@ -106,6 +171,11 @@ function initPidNamespace(): boolean {
     return false;
   }
 }
+
+/** Why kernel events are off inside a container (every kernel source says the same). */
+export const OWN_PID_NAMESPACE = "Ghostport runs in a PID namespace of its own (a container), where the kernel's events cannot be matched to its processes";
+const TCP_MISSES = 'TCP sockets that live less than one poll interval';
+const TCP_HINT = 'Check that tracefs can be mounted (mount -t tracefs nodev /sys/kernel/tracing); Ghostport keeps polling meanwhile.';
 
 /** An unread instance older than this is a leftover, whatever its pid (a start takes milliseconds). */
 const STALE_AFTER_MS = 60_000;
@@ -174,13 +244,14 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
 
   return {
     async start(ports, onBatch) {
-      if (process.getuid?.() !== 0) return { active: false, reason: 'Ghostport is not running as root', fault: false };
+      const gap = (reason: string, fault: boolean) => ({ active: false as const, reason, fault, misses: TCP_MISSES, hint: TCP_HINT });
+      if (process.getuid?.() !== 0) return gap('Ghostport is not running as root', false);
       // The trace names processes by their pid in the first PID namespace and reports every
       // namespace of the machine: inside another PID namespace (a container) neither can be
       // matched to what this Ghostport sees.
-      if (!initPidNamespace()) return { active: false, reason: 'Ghostport runs in a PID namespace of its own (a container), where the kernel\'s events cannot be matched to its processes', fault: false };
+      if (!initPidNamespace()) return gap(OWN_PID_NAMESPACE, false);
       root = findOrMount();
-      if (root === null) return { active: false, reason: 'tracefs is not mounted and could not be mounted', fault: true };
+      if (root === null) return gap('tracefs is not mounted and could not be mounted', true);
       try {
         removeStale();
         if (!existsSync(instance())) mkdirSync(instance());
@@ -188,13 +259,13 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         writeFileSync(`${instance()}/${EVENT}/enable`, '1');
       } catch (error) {
         teardown();
-        return { active: false, reason: `the tracepoint sock/inet_sock_set_state cannot be set up: ${(error as Error).message}`, fault: true };
+        return gap(`the tracepoint sock/inet_sock_set_state cannot be set up: ${(error as Error).message}`, true);
       }
       const pipe = `${instance()}/trace_pipe`;
       const cat = systemTool('cat');
       if (cat === null) {
         teardown();
-        return { active: false, reason: 'cat is not installed', fault: true };
+        return gap('cat is not installed', true);
       }
       const setpriv = systemTool('setpriv');
       const withDeathSignal = setpriv !== null && childProcess().spawnSync(setpriv, ['--pdeathsig', 'KILL', cat, '/dev/null']).status === 0;

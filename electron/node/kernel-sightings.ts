@@ -3,6 +3,8 @@
  * their first state change to their last, each with its owner read the moment it appeared. After
  * every scan the engine reconciles: a tracked socket the scan saw is the poll's (its events come
  * from the poll as usual); one that came and went unseen becomes an appeared/disappeared pair.
+ * A UDP datagram sent to a watched port (eBPF) is an instant: the sending socket is reported as
+ * it was then, with the datagram's destination as its remote end.
  * Bounded: at most MAX_TRACKED sockets at once; beyond that they are counted, not kept.
  */
 import type { NetnsRef, PortSocket, ProcessInfo } from '#common/model.ts';
@@ -17,7 +19,8 @@ const INTENT_MS = 2000;
 
 interface Tracked {
   readonly key: string;
-  readonly first: KernelTransition;
+  /** The first change, with the endpoints the socket's close named where it names them better (eBPF). */
+  first: KernelTransition;
   state: string;
   owner: Promise<ProcessInfo | null> | null;
   pid: number | null;
@@ -36,6 +39,8 @@ export interface SightingsWorld {
   /** The command line now, synchronously (a short-lived process is gone by the next tick). */
   readCommand(pid: number): string | null;
   netnsOf(pid: number): NetnsRef | null;
+  /** Ghostport's own network namespace inode, to tell the host's from others when the process is gone. */
+  hostNetns?(): number | null;
   now(): number;
 }
 
@@ -51,8 +56,21 @@ export interface KernelOnlySocket {
   readonly at: number;
 }
 
-function tupleKey(s: { localAddress: string; localPort: number; remoteAddress: string | null; remotePort: number | null }): string {
-  return `${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
+interface Endpoints {
+  readonly protocol?: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string | null;
+  readonly remotePort: number | null;
+}
+
+function tupleKey(s: Endpoints): string {
+  return `${s.protocol ?? 'tcp'}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
+}
+
+// A UDP connect is reported before the kernel picks its local port: it matches by its remote end.
+function remoteKey(s: Endpoints): string {
+  return `${s.protocol ?? 'tcp'}|?|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
 }
 
 /** The kernel's sightings between scans. */
@@ -62,6 +80,8 @@ export class KernelSightings {
   readonly #intents: { remote: string; pid: number | null; comm: string; at: number; netns: NetnsRef | null; command: string | null; owner: Promise<ProcessInfo | null> | null }[] = [];
   /** Sockets not tracked because MAX_TRACKED were already (since the last reconcile). */
   overflow = 0;
+  /** Datagrams of a flow already waiting to be reported (counted into it), since start. */
+  coalesced = 0;
 
   constructor(world: SightingsWorld) {
     this.#world = world;
@@ -71,6 +91,10 @@ export class KernelSightings {
   take(batch: readonly KernelTransition[]): boolean {
     let news = false;
     for (const t of batch) {
+      if (t.protocol === 'udp') {
+        news = this.#takeUdp(t) || news;
+        continue;
+      }
       if (t.newState === 'SYN_SENT' && t.localPort === 0) {
         if (t.comm !== null) {
           const { pid } = t;
@@ -109,12 +133,8 @@ export class KernelSightings {
         this.overflow++;
         continue;
       }
-      const track: Tracked = { key, first: t, state: t.newState, owner: null, pid: t.pid, comm: t.comm, netns: null, command: null, at: this.#world.now(), closed: false, seen: false };
-      if (t.pid !== null) {
-        track.command = this.#world.readCommand(t.pid);
-        track.netns = this.#world.netnsOf(t.pid);
-        track.owner = this.#world.readProcessInfo(t.pid);
-      } else if (t.oldState === 'SYN_SENT' || t.newState === 'SYN_SENT') {
+      const track = this.#open(key, t, false);
+      if (t.pid === null && (t.oldState === 'SYN_SENT' || t.newState === 'SYN_SENT')) {
         const intent = this.#takeIntent(`${t.remoteAddress}|${t.remotePort}`);
         if (intent) Object.assign(track, { pid: intent.pid, comm: intent.comm, netns: intent.netns, command: intent.command, owner: intent.owner });
       }
@@ -124,17 +144,60 @@ export class KernelSightings {
     return news;
   }
 
+  /** A UDP event (eBPF): a datagram (an instant), a bind or connect (opens), or its close. */
+  #takeUdp(t: KernelTransition): boolean {
+    const key = t.datagram || t.cookie === undefined ? tupleKey(t) : `udp|cookie|${t.cookie}`;
+    const known = this.#tracked.get(key);
+    if (t.newState === 'CLOSE') {
+      if (!known || known.closed) return false;
+      known.closed = true;
+      // The close names the local port a connect had not been given yet.
+      known.first = { ...known.first, localAddress: t.localAddress, localPort: t.localPort };
+      return true;
+    }
+    if (known && (t.datagram || !known.closed)) {
+      if (t.datagram) this.coalesced++;
+      return false;
+    }
+    if (this.#tracked.size >= MAX_TRACKED) {
+      this.overflow++;
+      return false;
+    }
+    this.#tracked.set(key, this.#open(key, t, t.datagram === true));
+    return true;
+  }
+
+  /** A newly tracked socket, with its owner read now (a short-lived process is gone by the next tick). */
+  #open(key: string, t: KernelTransition, closed: boolean): Tracked {
+    const track: Tracked = { key, first: t, state: t.newState, owner: null, pid: t.pid, comm: t.comm, netns: null, command: null, at: this.#world.now(), closed, seen: false };
+    if (t.pid !== null) {
+      track.command = this.#world.readCommand(t.pid);
+      track.owner = this.#world.readProcessInfo(t.pid);
+    }
+    track.netns = this.#netns(t);
+    return track;
+  }
+
+  /** The socket's namespace: its process's, unless the kernel named another (or the process is gone). */
+  #netns(t: KernelTransition): NetnsRef | null {
+    const ref = t.pid === null ? null : this.#world.netnsOf(t.pid);
+    if (t.netnsInode === undefined || ref?.inode === t.netnsInode) return ref;
+    if (t.netnsInode === this.#world.hostNetns?.()) return { inode: t.netnsInode, host: true, label: 'host' };
+    return { inode: t.netnsInode, host: false, label: t.pid === null ? `netns ${t.netnsInode}` : `pid ${t.pid} (${t.comm ?? '?'})` };
+  }
+
   /**
    * After a scan that could see: marks what it saw, and returns (and forgets) the sockets that
    * came and went without a scan seeing them.
    */
   async reconcile(seen: readonly PortSocket[]): Promise<KernelOnlySocket[]> {
     // A socket with the same endpoints in another namespace is another socket.
-    const visible = new Set(seen.flatMap((s) => [tupleKey(s), `${tupleKey(s)}|${s.netns?.inode ?? '?'}`]));
+    const visible = new Set(seen.flatMap((s) => [tupleKey(s), remoteKey(s)].flatMap((k) => [k, `${k}|${s.netns?.inode ?? '?'}`])));
     const now = this.#world.now();
     const missed: KernelOnlySocket[] = [];
     for (const [key, track] of this.#tracked) {
-      if (visible.has(track.netns ? `${key}|${track.netns.inode}` : key)) track.seen = true;
+      const tuple = track.first.localPort === 0 ? remoteKey(track.first) : tupleKey(track.first);
+      if (visible.has(track.netns ? `${tuple}|${track.netns.inode}` : tuple)) track.seen = true;
       if (track.closed) {
         this.#tracked.delete(key);
         if (!track.seen) missed.push({ transition: track.first, state: track.state, pid: track.pid, comm: track.comm, owner: track.owner ? await track.owner : null, command: track.command, netns: track.netns, at: track.at });

@@ -6,7 +6,8 @@
  */
 import type { ProcessRef } from '#common/ipc-contract.ts';
 import type { NetnsRef, ProcessInfo } from '#common/model.ts';
-import { createTracefsEvents, type KernelEventSource } from './kernel-events.ts';
+import { combineKernelEvents, createTracefsEvents, type KernelEventSource } from './kernel-events.ts';
+import { createBpfEvents } from './bpf-events.ts';
 import { netnsOfPid } from './netns.ts';
 import { COMMAND_TIMEOUT_MS } from './run-command.ts';
 import { createLinuxScanner, createPortableScanner, type Scanner } from './scanner.ts';
@@ -95,7 +96,8 @@ interface Platform {
 }
 
 const LINUX: Platform = {
-  parts: (timeoutMs) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs), kernelEvents: createTracefsEvents() }),
+  // TCP from tracefs, UDP from eBPF: each says what goes unseen where it cannot run.
+  parts: (timeoutMs) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs), kernelEvents: combineKernelEvents([createTracefsEvents(), createBpfEvents()]) }),
   owners: (options) => {
     const evidence = options === null ? null : new EvidenceCollector(options);
     return {

@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
 import { createOsSource, type OsSource } from '#node/os-source.ts';
 import type { RawScan, Scanner } from '#node/scanner.ts';
+import { combineKernelEvents, type KernelEventSource, type KernelEventStatus } from '#node/kernel-events.ts';
+import { UDP_MISSES } from '#node/bpf-events.ts';
 import type { PortEvent } from '#common/model.ts';
 import type { RawSocket } from '#common/socket-parse.ts';
 import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
@@ -285,4 +287,41 @@ test('as root, a live socket no process holds makes health degraded and says why
   assert.equal(snapshot.health, 'degraded');
   assert.ok(snapshot.issues.some((i) => i.code === 'ownerless-socket'));
   assert.match(snapshot.sockets[0]!.ownerUnknownReason ?? '', /No process holds this socket/);
+});
+
+describe('kernel sources in health', () => {
+  const source = (status: KernelEventStatus): KernelEventSource => ({ start: async () => status, setPorts: () => undefined, stop: async () => undefined });
+  const tcp = source({ active: true, covers: 'TCP sockets on the watched ports' });
+  const udp = (reason: string, fault: boolean) => source({ active: false, reason, fault, misses: UDP_MISSES, hint: 'Run Ghostport as root.' });
+  async function snapshotWith(kernelEvents: KernelEventSource) {
+    const engine = new Engine({ intervalMs: 60_000, os: createOsSource({ scanner: scripted([okScan()]), elevated: true, kernelEvents }) });
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot, 5000);
+      return await engine.scanNow();
+    } finally {
+      await engine.stop();
+    }
+  }
+
+  test('a source not built here: the sight says what it would have caught, health stays ok', async () => {
+    const snapshot = await snapshotWith(combineKernelEvents([tcp, udp('the eBPF helper is not built here', false)]));
+    assert.equal(snapshot.sight?.kernelEvents, true);
+    assert.match(snapshot.sight?.note ?? '', /^Kernel events report TCP sockets on the watched ports .*; UDP datagrams sent from unconnected sockets.* can be missed \(the eBPF helper is not built here\)\.$/);
+    assert.equal(snapshot.health, 'ok');
+  });
+
+  test('a source that should run and does not: health is degraded and says what can be missed', async () => {
+    const snapshot = await snapshotWith(combineKernelEvents([tcp, udp('cannot load the BPF programs', true)]));
+    assert.equal(snapshot.health, 'degraded');
+    const issue = snapshot.issues.find((i) => i.code === 'kernel-events-unavailable');
+    assert.match(issue?.message ?? '', /partly unavailable \(cannot load the BPF programs\): UDP datagrams sent from unconnected sockets/);
+    assert.equal(issue?.hint, 'Run Ghostport as root.');
+  });
+
+  test('no source runs: polling only, with every reason once', async () => {
+    const snapshot = await snapshotWith(combineKernelEvents([udp('Ghostport is not running as root', false), udp('Ghostport is not running as root', false)]));
+    assert.equal(snapshot.sight?.kernelEvents, false);
+    assert.match(snapshot.sight?.note ?? '', /\(kernel events: Ghostport is not running as root\): sockets that live less than one interval can be missed/);
+  });
 });
