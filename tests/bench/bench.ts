@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
 import { ChildLink, killAllChildren, spawnNodeChild, stopAllChildren } from './child-link.ts';
 import { inOwnNetns, runInOwnNetns } from './own-netns.ts';
-import { buildNative } from '../../electron/build/build-native.ts';
+import { buildBpf, buildNative } from '../../electron/build/build-native.ts';
 import type { ChildMessage } from './child-link.ts';
 import { addRatios, evaluateTargets, formatReport } from './bench-report.ts';
 import type { BenchReport, LatencyResult, MemoryResult, PollResult, RunRow, UnratedRow } from './bench-report.ts';
@@ -424,9 +424,12 @@ if (import.meta.main) {
       void stopAllChildren().finally(() => process.exit(130));
     });
   }
-  // Measure the product as `npm run build` makes it: with the netlink probe helper compiled.
+  // Measure the product as `npm run build` makes it: with the netlink probe helper compiled...
   const native = buildNative(dirname(dirname(here)));
   if (!native.ok) process.stderr.write(`bench: ${native.message}\n`);
+  // ...and the eBPF helper of UDP events (sight).
+  const bpf = buildBpf(dirname(dirname(here)));
+  if (!bpf.ok) process.stderr.write(`bench: ${bpf.message}\n`);
   try {
     const report = await runBench(options);
     mkdirSync(dirname(options.out), { recursive: true });

@@ -3,6 +3,8 @@
  * - capture: connection attempts refused in well under a millisecond, listeners that live 100 ms,
  *   and UDP datagrams sent from unconnected sockets, each caught by an engine polling once a
  *   minute (kernel events are all it has): caught / N;
+ * - what the eBPF hooks cost every other UDP send on the machine: sendto() to an unwatched port
+ *   with the helper attached against without, interleaved (ns per send);
  * - latency from listen() to the `appeared` line of `ghostport watch --json` (p50, p95);
  * - the cost of one scan with 50 network namespaces (held by processes, and named ones with no
  *   process) against one.
@@ -11,6 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Engine } from '#node/engine.ts';
+import { createBpfEvents } from '#node/bpf-events.ts';
 import type { PortEvent } from '#common/model.ts';
 import { median, percentile, round } from './stats.ts';
 
@@ -20,6 +23,10 @@ const PY = '/usr/bin/python3';
 /** The numbers. */
 export interface SightBench {
   readonly kernelEvents: boolean;
+  /** Whether the eBPF source of UDP events ran. */
+  readonly udpEvents: boolean;
+  /** ns per sendto() to an unwatched port, without and with the eBPF hooks attached; null without the helper. */
+  readonly sendNs: { readonly without: number; readonly with: number } | null;
   readonly capture: Record<'refusedConnects' | 'listeners100ms' | 'udpSendto', { readonly caught: number; readonly n: number }>;
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly n: number } | null;
   readonly scanMs: Record<'oneNamespace' | 'fiftyHeld' | 'fiftyNamed', number>;
@@ -35,7 +42,7 @@ function python(program: string): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function capture(n: number): Promise<SightBench['capture'] & { kernelEvents: boolean }> {
+async function capture(n: number): Promise<SightBench['capture'] & { kernelEvents: boolean; udpEvents: boolean }> {
   const engine = new Engine({ ports: [PORT], intervalMs: 60_000 });
   const events: PortEvent[] = [];
   engine.onScan((_, batch) => events.push(...batch));
@@ -44,6 +51,7 @@ async function capture(n: number): Promise<SightBench['capture'] & { kernelEvent
     for (let i = 0; i < 100 && engine.snapshot?.sight === undefined; i++) await sleep(50);
     await sleep(300);
     const kernelEvents = engine.snapshot?.sight?.kernelEvents === true;
+    const udpEvents = kernelEvents && /UDP datagrams sent to the watched ports/.test(engine.snapshot?.sight?.note ?? '');
     const count = (pid: number, test: (e: PortEvent) => boolean) => events.filter((e) => e.type === 'appeared' && e.socket.pid === pid && test(e)).length;
     const connector = await python(`import socket,time
 for i in range(${n}):
@@ -60,6 +68,7 @@ for i in range(${n}):
     await sleep(1500);
     return {
       kernelEvents,
+      udpEvents,
       refusedConnects: { caught: count(connector, (e) => e.socket.remotePort === PORT), n },
       listeners100ms: { caught: count(listener, (e) => e.socket.state === 'LISTEN'), n },
       udpSendto: { caught: count(sender, (e) => e.socket.protocol === 'udp'), n },
@@ -104,6 +113,39 @@ print(repr(time.time()), flush=True); s.listen(); time.sleep(0.3)`], { stdio: ['
   }
 }
 
+/** ns per sendto() of 200,000 datagrams to an unwatched port (the discard port, nothing listens). */
+async function sendCost(): Promise<number> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(PY, ['-c', `import socket,time
+u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d=('127.0.0.1',9)
+t=time.perf_counter_ns()
+for i in range(200000): u.sendto(b'x', d)
+print((time.perf_counter_ns()-t)/200000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += String(c)));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`python exited with ${code}`))));
+  });
+  return Number(out.trim());
+}
+
+/** sendto() cost without and with the hooks, interleaved, medians of 5 each; null without the helper. */
+async function hookCost(): Promise<SightBench['sendNs']> {
+  const without: number[] = [];
+  const withHooks: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    without.push(await sendCost());
+    const source = createBpfEvents();
+    const status = await source.start([PORT], () => undefined);
+    if (!status.active) return null;
+    try {
+      withHooks.push(await sendCost());
+    } finally {
+      await source.stop();
+    }
+  }
+  return { without: round(median(without), 0), with: round(median(withHooks), 0) };
+}
+
 async function scanCost(): Promise<number> {
   const engine = new Engine({ ports: [PORT] });
   await engine.scanNow();
@@ -119,6 +161,7 @@ async function scanCost(): Promise<number> {
 /** Runs every measurement; cleans up every namespace and process it made. */
 export async function measureSight(root: string): Promise<SightBench> {
   const cap = await capture(20);
+  const sendNs = await hookCost();
   const lat = await latency(root, 20);
   const one = await scanCost();
   const held = Array.from({ length: 50 }, () => spawn('unshare', ['-n', 'sleep', '600'], { stdio: 'ignore' }));
@@ -137,10 +180,14 @@ export async function measureSight(root: string): Promise<SightBench> {
   }
   return {
     kernelEvents: cap.kernelEvents,
+    udpEvents: cap.udpEvents,
+    sendNs,
     capture: { refusedConnects: cap.refusedConnects, listeners100ms: cap.listeners100ms, udpSendto: cap.udpSendto },
     latencyMs: lat,
     scanMs: { oneNamespace: one, fiftyHeld, fiftyNamed },
-    note: 'UDP datagrams from unconnected sockets have no tracepoint; the eBPF source that would catch them is not built yet, so only a poll that happens to run while the socket exists sees one.',
+    note: cap.udpEvents
+      ? 'UDP events come from the eBPF helper (cgroup socket hooks), TCP events from tracefs.'
+      : 'The eBPF helper did not run (not built here, or not root in the first PID namespace): UDP datagrams from unconnected sockets are seen only by a poll that happens to run while the socket exists.',
   };
 }
 
@@ -148,9 +195,10 @@ export async function measureSight(root: string): Promise<SightBench> {
 export function formatSightBench(b: SightBench): string {
   const rate = (c: { caught: number; n: number }) => `${c.caught}/${c.n} (${Math.round((100 * c.caught) / c.n)} %)`;
   return [
-    `Sight (issue 12), kernel events ${b.kernelEvents ? 'on' : 'OFF'}, poll once a minute:`,
+    `Sight (issue 12), kernel events ${b.kernelEvents ? 'on' : 'OFF'} (UDP from eBPF ${b.udpEvents ? 'on' : 'OFF'}), poll once a minute:`,
     `  caught: refused connects (<1 ms) ${rate(b.capture.refusedConnects)}, listeners living 100 ms ${rate(b.capture.listeners100ms)}, UDP sendto from unconnected sockets ${rate(b.capture.udpSendto)}`,
     `  listen() -> appeared line of watch --json: ${b.latencyMs ? `p50 ${b.latencyMs.p50} ms, p95 ${b.latencyMs.p95} ms (n=${b.latencyMs.n}; goal p95 <= 50 ms)` : 'no sample'}`,
+    `  sendto() to an unwatched port: ${b.sendNs ? `${b.sendNs.without} ns without the eBPF hooks, ${b.sendNs.with} ns with them (${b.sendNs.with >= b.sendNs.without ? '+' : ''}${b.sendNs.with - b.sendNs.without} ns)` : 'not measured (no eBPF helper)'}`,
     `  one scan: ${b.scanMs.oneNamespace} ms with one namespace, ${b.scanMs.fiftyHeld} ms with 50 more held by processes (${round(b.scanMs.fiftyHeld / b.scanMs.oneNamespace, 1)}x), ${b.scanMs.fiftyNamed} ms with 50 named and empty (${round(b.scanMs.fiftyNamed / b.scanMs.oneNamespace, 1)}x)`,
     `  ${b.note}`,
   ].join('\n');
