@@ -11,6 +11,7 @@ import { diffSockets } from '#common/socket-identity.ts';
 import { FlapTracker } from '#common/flap-control.ts';
 import { parseCliArgs } from '#node/cli/args.ts';
 import type { PortSocket } from '#common/model.ts';
+import { makeSocket } from '../common/desktop-fixtures.ts';
 
 // Pids a hostile name tries to claim, all below the range real owners are drawn from.
 const FORGED = [1, 2, 7, 42, 999];
@@ -155,21 +156,7 @@ describe('systeminformation rows', () => {
 });
 
 describe('snapshot diff', () => {
-  const sock = (id: string): PortSocket => ({
-    id,
-    protocol: 'tcp',
-    family: 4,
-    localAddress: '127.0.0.1',
-    localPort: 596,
-    remoteAddress: null,
-    remotePort: null,
-    state: 'LISTEN',
-    pid: null,
-    process: null,
-    watchedPort: 596,
-    side: 'local',
-    firstSeenAt: '2026-11-27T10:00:00.000Z',
-  });
+  const sock = (id: string): PortSocket => makeSocket({ id, process: null });
   const ids = fc.uniqueArray(fc.string({ maxLength: 6 }), { maxLength: 30 });
 
   test('applying the diff to the old set gives the new set; nothing both appears and disappears', () => {

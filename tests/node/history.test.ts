@@ -12,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { History, HISTORY_FILE } from '#node/history.ts';
 import type { PortEvent, PortSocket } from '#common/model.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
+import { makeProcess, makeSocket } from '../common/desktop-fixtures.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -24,23 +25,8 @@ after(() => {
 });
 
 function socket(n: number, extra: Partial<PortSocket> = {}): PortSocket {
-  return {
-    id: `tcp|4|127.0.0.1|596|*|*|${n}|t|${n}`,
-    protocol: 'tcp',
-    family: 4,
-    localAddress: '127.0.0.1',
-    localPort: 596,
-    remoteAddress: null,
-    remotePort: null,
-    state: 'LISTEN',
-    pid: n,
-    process: { pid: n, name: n % 2 ? 'nc' : 'python3', path: n % 2 ? '/usr/bin/nc' : '/usr/bin/python3', command: `cmd-${n} --flag`, user: 'root', parentPid: 1, startedAt: '2026-11-27T10:00:00.000Z' },
-    watchedPort: 596,
-    side: 'local',
-    inode: n,
-    firstSeenAt: '2026-11-27T10:00:00.000Z',
-    ...extra,
-  };
+  const owner = makeProcess({ pid: n, name: n % 2 ? 'nc' : 'python3', path: n % 2 ? '/usr/bin/nc' : '/usr/bin/python3', command: `cmd-${n} --flag`, user: 'root', parentPid: 1, startedAt: '2026-11-27T10:00:00.000Z' });
+  return makeSocket({ id: `tcp|4|127.0.0.1|596|*|*|${n}|t|${n}`, localAddress: '127.0.0.1', pid: n, process: owner, inode: n, firstSeenAt: '2026-11-27T10:00:00.000Z', ...extra });
 }
 
 function event(n: number, at: string, type: PortEvent['type'] = 'appeared', extra: Partial<PortSocket> = {}): Omit<PortEvent, 'seq'> {
