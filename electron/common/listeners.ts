@@ -1,3 +1,5 @@
+import type { EngineStatus, PortEvent, Snapshot } from './model.ts';
+
 /**
  * A set of subscribers (`onX(listener)` returns the unsubscribe) and the one way to call them:
  * each in turn, a listener that throws is logged with what it listens to and the rest still run.
@@ -36,5 +38,24 @@ export class Listeners<A extends readonly unknown[]> {
   /** Unsubscribes everyone. */
   clear(): void {
     this.#listeners.clear();
+  }
+}
+
+/** Listener of completed scans: the snapshot and that scan's events, already recorded. */
+export type ScanListener = (snapshot: Snapshot, events: readonly PortEvent[]) => void;
+
+/** What every engine (local, the service's, the tray's switch) lets others follow: its scans and its status. */
+export abstract class EngineFeed {
+  protected readonly scans = new Listeners<Parameters<ScanListener>>('scan listener');
+  protected readonly statuses = new Listeners<[EngineStatus]>('status listener');
+
+  /** Subscribes to completed scans; returns the unsubscribe function. */
+  onScan(listener: ScanListener): () => void {
+    return this.scans.add(listener);
+  }
+
+  /** Subscribes to status changes; returns the unsubscribe function. */
+  onStatus(listener: (status: EngineStatus) => void): () => void {
+    return this.statuses.add(listener);
   }
 }

@@ -7,9 +7,8 @@
 import { Notification, app, dialog, session, shell } from 'electron';
 import { locateHistory, resolveDataDir, resolveDataDirs } from '#node/data-dir.ts';
 import { Engine } from '#node/engine.ts';
-import { ServiceClient } from '#node/service/client.ts';
 import { DEFAULT_SOCKET_PATH } from '#node/service/paths.ts';
-import { RemoteEngine } from '#node/service/remote-engine.ts';
+import { EngineSwitch } from '#node/service/engine-switch.ts';
 import { createOsSource } from '#node/os-source.ts';
 import { History } from '#node/history.ts';
 import { SettingsStore } from '#node/settings-store.ts';
@@ -122,12 +121,13 @@ async function onReady(dataDir: string): Promise<void> {
   const located = locateHistory(resolveDataDirs(), true);
   if (located.note) console.info(`ghostport: ${located.note}`);
   const history = History.open({ dataDir: located.dir, label: 'tray' });
-  // The privileged service, when it runs and lets this user read it, sees more than this app can.
-  const remote = await ServiceClient.connect(process.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH, 1000).catch(() => null);
+  // The privileged service, whenever it runs and lets this user read it, sees more than this app can.
   const os = createOsSource();
-  const engine = remote
-    ? new RemoteEngine({ client: remote, history })
-    : new Engine({ os, ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
+  const engine = new EngineSwitch({
+    socketPath: process.env.GHOSTPORT_SOCKET || DEFAULT_SOCKET_PATH,
+    history,
+    createLocal: (sink) => new Engine({ os, ports: store.settings.ports, intervalMs: store.settings.intervalMs, history: sink }),
+  });
   const stopRetention = setupRetention(history, store);
   setupLoginItemRefresh(store);
 
@@ -144,7 +144,7 @@ async function onReady(dataDir: string): Promise<void> {
       setStartAtLogin,
       notificationsSupported: () => Notification.isSupported(),
     },
-    environment: { version: app.getVersion(), owners: os.owners, ...(remote ? { source: 'service' as const, elevated: true } : {}) },
+    environment: { version: app.getVersion(), owners: os.owners },
   });
   const stopIpc = setupIpc(service, win);
   tray = setupTray({ service, window: win, assetsDir: paths.assetsDir, quit: () => app.quit() });

@@ -27,11 +27,11 @@ import { errorMessage } from '#common/error-message.ts';
 import { samePorts } from '#common/ports.ts';
 import { Listeners } from '#common/listeners.ts';
 
-/** What the service needs from the engine. */
+/** What the service needs from the engine; `source` where it may be `ghostport serve`'s (the tray's EngineSwitch). */
 export type ServiceEngine = Pick<
   Engine,
   'snapshot' | 'status' | 'onScan' | 'onStatus' | 'pause' | 'resume' | 'scanNow' | 'setPorts' | 'setIntervalMs'
->;
+> & { readonly source?: EngineSource };
 
 /** What the service needs from the history. */
 export type ServiceHistory = Pick<History, 'query' | 'iterate' | 'timeline' | 'prune' | 'issues'>;
@@ -75,8 +75,6 @@ export interface AppServiceEnvironment {
   readonly version: string;
   readonly platform?: NodeJS.Platform;
   readonly elevated?: boolean;
-  /** 'service' when the engine is `ghostport serve`'s, followed over its socket. */
-  readonly source?: EngineSource;
   /** The engine's own owner reader (its OS source's), so both capture evidence alike. */
   readonly owners?: OwnerReader;
   /** How long `process:end` waits for the process to exit before answering `ended: false`. */
@@ -143,10 +141,11 @@ export function createAppService(deps: AppServiceDeps): AppService {
       settings: store.settings,
       notices: appNotices,
       notificationsSupported: supported,
-      elevated,
+      // The service sees every owner, whoever runs this app.
+      elevated: elevated || engine.source === 'service',
       platform,
       version: environment.version,
-      ...(environment.source ? { source: environment.source } : {}),
+      ...(engine.source ? { source: engine.source } : {}),
     };
   }
 

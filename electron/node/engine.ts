@@ -21,7 +21,7 @@ import { createOsSource, type OsSource } from './os-source.ts';
 import type { KernelEventStatus, KernelTransition } from './kernel-events.ts';
 import { KernelSightings, type KernelOnlySocket } from './kernel-sightings.ts';
 import { errorMessage } from '#common/error-message.ts';
-import { Listeners } from '#common/listeners.ts';
+import { EngineFeed } from '#common/listeners.ts';
 import { normalizePorts, samePorts } from '#common/ports.ts';
 
 /** Where events are persisted before they are announced. */
@@ -56,8 +56,7 @@ interface Moved {
   readonly previous: ProcessInfo | null;
 }
 
-/** Listener of completed scans. */
-export type ScanListener = (snapshot: Snapshot, events: readonly PortEvent[]) => void;
+export type { ScanListener } from '#common/listeners.ts';
 
 const MAX_BACKOFF_MS = 60_000;
 // Every tool the scanner runs is bounded (10 s each, see run-command.ts); this catches the rest,
@@ -66,7 +65,7 @@ const SCAN_TIMEOUT_MS = 45_000;
 const DEFAULT_JITTER = 0.2;
 
 /** The poll loop and its state. */
-export class Engine {
+export class Engine extends EngineFeed {
   #ports: readonly number[];
   #intervalMs: number;
   readonly #os: OsSource;
@@ -75,8 +74,6 @@ export class Engine {
   readonly #maxBackoffMs: number;
   readonly #scanTimeoutMs: number;
   readonly #jitter: number;
-  readonly #scanListeners = new Listeners<Parameters<ScanListener>>('scan listener');
-  readonly #statusListeners = new Listeners<[EngineStatus]>('status listener');
   #snapshot: Snapshot | null = null;
   /** Sockets of the last scan that could see, so a blind spell produces no false events. */
   #known: readonly PortSocket[] = [];
@@ -98,6 +95,7 @@ export class Engine {
   #lostReported = 0;
 
   constructor(options: EngineOptions = {}) {
+    super();
     this.#ports = normalizePorts(options.ports ?? [DEFAULT_PORT]);
     this.#intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.#os = options.os ?? createOsSource();
@@ -125,16 +123,6 @@ export class Engine {
       consecutiveFailures: this.#failures,
       lastError: this.#lastError,
     };
-  }
-
-  /** Subscribes to completed scans; returns the unsubscribe function. */
-  onScan(listener: ScanListener): () => void {
-    return this.#scanListeners.add(listener);
-  }
-
-  /** Subscribes to loop state changes; returns the unsubscribe function. */
-  onStatus(listener: (status: EngineStatus) => void): () => void {
-    return this.#statusListeners.add(listener);
   }
 
   /** Starts polling (the first scan runs at once). */
@@ -339,7 +327,7 @@ export class Engine {
       );
     }
     this.#snapshot = snapshot;
-    this.#scanListeners.emit(snapshot, events);
+    this.scans.emit(snapshot, events);
     return snapshot;
   }
 
@@ -598,7 +586,7 @@ export class Engine {
   }
 
   #emitStatus(): void {
-    this.#statusListeners.emit(this.status);
+    this.statuses.emit(this.status);
   }
 }
 

@@ -97,5 +97,21 @@ test('through the service: an info banner says so, first; the local app says not
     hint: "Every owner and the host's history come from ghostport serve; its own settings choose the ports.",
     action: null,
   });
-  assert.equal(deriveStatus(appState(snapshot([])), SCAN_TIME).banners.some((b) => b.id === 'service'), false);
+  assert.equal(deriveStatus(appState(snapshot([])), SCAN_TIME).banners.some((b) => b.id === 'service' || b.id === 'local'), false);
+  const quiet = deriveStatus(appState(snapshot([]), { source: 'service', status: makeStatus({ lastScanAt: '2026-01-31T09:00:00.000Z' }) }), SCAN_TIME);
+  assert.equal(quiet.stale, false, 'the service streams only changes: a quiet stream is not a stale scan');
+});
+
+test('on its own engine (the service is not there): the banner states the limits', () => {
+  const sight = { kernelEvents: false, note: 'Polling every 2000 ms: sockets that live less than one interval can be missed.' };
+  const limited = deriveStatus(appState(snapshot([], { sight }), { source: 'local', elevated: false }), SCAN_TIME);
+  assert.deepEqual(limited.banners[0], {
+    id: 'local',
+    severity: 'info',
+    message: "Watching with this app's own engine: owners of other users' sockets are hidden. Polling every 2000 ms: sockets that live less than one interval can be missed.",
+    hint: 'For full sight, run the Ghostport service (sudo systemctl enable --now ghostport) and join its group: the app switches to it by itself, and back when it stops.',
+    action: null,
+  });
+  const root = deriveStatus(appState(snapshot([], { sight: { kernelEvents: true, note: 'Kernel events…' } }), { source: 'local', elevated: true }), SCAN_TIME);
+  assert.equal(root.banners[0]?.message, "Watching with this app's own engine.");
 });

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAppService } from '#node/app-service.ts';
 import type { AppService, AppServiceHooks } from '#node/app-service.ts';
-import { Engine } from '#node/engine.ts';
+import { Engine, type EventSink } from '#node/engine.ts';
+import { EngineSwitch, type SwitchedEngine } from '#node/service/engine-switch.ts';
 import { History } from '#node/history.ts';
 import { SettingsStore } from '#node/settings-store.ts';
 import { createOsSource, type OwnerReader } from '#node/os-source.ts';
@@ -36,7 +37,7 @@ export interface RecordedHooks {
 /** A running back end. */
 export interface WindowRig {
   readonly dir: string;
-  readonly engine: Engine;
+  readonly engine: SwitchedEngine;
   /** Who holds the sockets: the engine's and the app service's owner reader. */
   readonly owners: OwnerReader;
   readonly history: History;
@@ -57,6 +58,8 @@ export interface WindowRigOptions {
   readonly evidence?: EvidenceOptions;
   /** How long ending a process waits for it to exit. */
   readonly endWaitMs?: number;
+  /** As the tray app: the `ghostport serve` at this socket whenever it answers, else the local engine (EngineSwitch). */
+  readonly serviceSocket?: string;
 }
 
 /** The version the rig's app service reports. */
@@ -70,7 +73,8 @@ export async function startWindowRig(options: WindowRigOptions = {}): Promise<Wi
   const intervalMs = options.intervalMs ?? 400;
   if (store.settings.intervalMs !== intervalMs) await store.save({ ...DEFAULT_SETTINGS, ...store.settings, intervalMs });
   const os = createOsSource({ evidence: options.evidence ?? {} });
-  const engine = new Engine({ os, ports: store.settings.ports, intervalMs: store.settings.intervalMs, history });
+  const local = (sink: EventSink) => new Engine({ os, ports: store.settings.ports, intervalMs: store.settings.intervalMs, history: sink });
+  const engine = options.serviceSocket ? new EngineSwitch({ socketPath: options.serviceSocket, history, probeMs: 200, createLocal: local }) : local(history);
   const hooks: RecordedHooks = { confirms: [], reveals: [], exports: [], loginItems: [], confirmAnswer: () => true, loginItemError: null, notificationsSupported: true };
   const serviceHooks: AppServiceHooks = {
     async confirmEndProcess(info) {

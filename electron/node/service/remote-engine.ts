@@ -1,66 +1,54 @@
 /**
  * The engine as the tray app sees it when `ghostport serve` runs: the service's snapshot and
- * events over its socket, with the engine's interface (snapshot, status, onScan, onStatus), so
- * the app service, tray, notifier and window work unchanged. Events are recorded in the app's own
- * history as they arrive, as the local engine's are. When the service goes away the view turns
- * blind (never "clear") and reconnects; on return it first replays what the service recorded
- * meanwhile (each event once, by its sequence number), so nothing is lost and nothing false
- * appears or disappears. Read-only: pause, resume, ports and interval belong to the service.
+ * events over one connection to its socket, with the engine's interface (snapshot, status,
+ * onScan, onStatus), so the app service, tray, notifier and window work unchanged. Events are
+ * recorded in the given history before they are announced, as the local engine's are. When the
+ * connection ends the view turns blind (never "clear") and `lost` resolves: what comes next
+ * (a local engine, the service again) is EngineSwitch's decision. Read-only: pause, resume,
+ * ports and interval belong to the service.
  */
 import type { EngineStatus, HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
-import type { EventSink, ScanListener } from '#node/engine.ts';
-import { Listeners } from '#common/listeners.ts';
-import { ServiceClient, ServiceError } from './client.ts';
+import type { EventSink } from '#node/engine.ts';
+import { errorMessage } from '#common/error-message.ts';
+import { EngineFeed } from '#common/listeners.ts';
+import type { ServiceClient } from './client.ts';
+
+/** The status of an engine that has not started. */
+export const NOT_STARTED: EngineStatus = { running: false, paused: false, intervalMs: 0, ports: [], lastScanAt: null, nextScanAt: null, consecutiveFailures: 0, lastError: null };
 
 /** How to follow a service. */
 export interface RemoteEngineOptions {
   readonly client: ServiceClient;
   /** Where arriving events are recorded (the tray app's history), or null. */
   readonly history: EventSink | null;
-  /** Longest wait between reconnection attempts (default 10 s). */
-  readonly maxBackoffMs?: number;
 }
 
-/** The service's engine, followed over its socket. */
-export class RemoteEngine {
-  readonly #socketPath: string;
+/** The service's engine, followed over one connection to its socket. */
+export class RemoteEngine extends EngineFeed {
+  readonly #client: ServiceClient;
   readonly #history: EventSink | null;
-  readonly #maxBackoffMs: number;
-  readonly #scanListeners = new Listeners<Parameters<ScanListener>>('scan listener');
-  readonly #statusListeners = new Listeners<[EngineStatus]>('status listener');
-  #client: ServiceClient | null;
   #snapshot: Snapshot | null = null;
-  #status: EngineStatus = { running: false, paused: false, intervalMs: 0, ports: [], lastScanAt: null, nextScanAt: null, consecutiveFailures: 0, lastError: null };
-  #lastSeq: number | null = null;
-  #lastAt: string | null = null;
-  #stop = new AbortController();
+  #status = NOT_STARTED;
+  readonly #stop = new AbortController();
   #loop: Promise<void> | null = null;
+  #resolveLost: (reason: string) => void = () => undefined;
+  /** Resolves with the reason when the connection ends by itself (not by `stop`). */
+  readonly lost = new Promise<string>((resolve) => (this.#resolveLost = resolve));
 
   constructor(options: RemoteEngineOptions) {
+    super();
     this.#client = options.client;
-    this.#socketPath = options.client.socketPath;
     this.#history = options.history;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 10_000;
   }
 
-  /** The latest snapshot: the service's, kept current by its events; blind while it is away. */
+  /** The latest snapshot: the service's, kept current by its events; blind once it is lost. */
   get snapshot(): Snapshot | null {
     return this.#snapshot;
   }
 
-  /** The service's loop state, with the connection's failures in it. */
+  /** The service's loop state, with the connection's failure in it. */
   get status(): EngineStatus {
     return this.#status;
-  }
-
-  /** Subscribes to changes (each batch of events, each health change); returns the unsubscribe. */
-  onScan(listener: ScanListener): () => void {
-    return this.#scanListeners.add(listener);
-  }
-
-  /** Subscribes to status changes; returns the unsubscribe. */
-  onStatus(listener: (status: EngineStatus) => void): () => void {
-    return this.#statusListeners.add(listener);
   }
 
   /** Starts following the stream. */
@@ -93,75 +81,50 @@ export class RemoteEngine {
   setIntervalMs(_intervalMs: number): void {}
 
   async #follow(): Promise<void> {
-    const signal = this.#stop.signal;
-    for (let delay = 250; !signal.aborted; ) {
-      try {
-        this.#client ??= await ServiceClient.connect(this.#socketPath);
-        for await (const line of this.#client.events(signal)) {
-          if (line.type === 'hello') {
-            delay = 250;
-            await this.#resume(this.#client, line.snapshot, line.status);
-          } else if (line.type === 'event') this.#apply([line.event], this.#snapshot);
-          else if (line.type === 'health' && this.#snapshot) this.#apply([], { ...this.#snapshot, health: line.health, issues: line.issues, scannedAt: new Date().toISOString() });
-        }
-      } catch (error) {
-        if (signal.aborted) break;
-        this.#client = null;
-        this.#lost(error instanceof ServiceError ? error.message : String(error));
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, this.#maxBackoffMs);
+    try {
+      for await (const line of this.#client.events(this.#stop.signal)) {
+        if (line.type === 'hello') {
+          this.#setStatus({ ...line.status, consecutiveFailures: 0, lastError: null });
+          if (line.snapshot) this.#emit(line.snapshot, []);
+        } else if (line.type === 'event') this.#apply(line.event);
+        else if (line.type === 'health' && this.#snapshot) this.#emit({ ...this.#snapshot, health: line.health, issues: line.issues, scannedAt: new Date().toISOString() }, []);
       }
+    } catch (error) {
+      if (!this.#stop.signal.aborted) this.#lose(errorMessage(error));
     }
     this.#setStatus({ ...this.#status, running: false });
   }
 
-  /** (Re)connected: replay what was recorded while away, then take the service's snapshot as it is now. */
-  async #resume(client: ServiceClient, snapshot: Snapshot | null, status: EngineStatus): Promise<void> {
-    const missed: PortEvent[] = [];
-    if (this.#lastAt !== null) for await (const event of client.history({ since: this.#lastAt })) missed.push(event);
-    this.#setStatus({ ...status, consecutiveFailures: 0, lastError: null });
-    this.#apply(missed, snapshot);
-  }
-
-  #lost(reason: string): void {
+  #lose(reason: string): void {
     const issue: HealthIssue = {
       code: 'scan-failed',
       message: `Lost the Ghostport service: ${reason}`,
-      hint: 'Reconnecting automatically; until then nothing on the port is seen. Check it with: systemctl status ghostport',
+      hint: 'Until Ghostport sees again, nothing on the port is seen. Check the service with: systemctl status ghostport',
     };
     const ports = this.#snapshot?.ports ?? this.#status.ports;
-    this.#setStatus({ ...this.#status, consecutiveFailures: this.#status.consecutiveFailures + 1, lastError: issue.message });
+    this.#setStatus({ ...this.#status, consecutiveFailures: 1, lastError: issue.message });
     this.#emit({ scannedAt: new Date().toISOString(), ports, sockets: [], lingering: [], health: 'blind', issues: [issue], durationMs: 0 }, []);
+    this.#resolveLost(reason);
   }
 
-  /**
-   * Applies the service's events (each once, in order) to `base`, records and announces them.
-   * Events no later than `base.scannedAt` are already in it (a hello's snapshot after a replay).
-   */
-  #apply(events: readonly PortEvent[], base: Snapshot | null): void {
-    const fresh = events.filter((e) => this.#lastSeq === null || e.seq > this.#lastSeq);
-    let sockets: readonly PortSocket[] = base?.sockets ?? [];
-    for (const event of fresh) {
-      if (base !== this.#snapshot && base !== null && event.at <= base.scannedAt) continue;
-      sockets = event.type === 'appeared' ? [...sockets.filter((s) => s.id !== event.socket.id), event.socket] : sockets.filter((s) => s.id !== event.socket.id);
-    }
-    const last = fresh.at(-1);
-    if (last) {
-      this.#lastSeq = last.seq;
-      this.#lastAt = last.at;
-    }
-    const recorded = fresh.length > 0 && this.#history ? this.#history.record(fresh.map(({ seq: _seq, ...rest }) => rest)) : fresh;
+  /** Applies one of the service's events to the snapshot, records and announces it. */
+  #apply(event: PortEvent): void {
+    const { seq: _seq, ...rest } = event;
+    const recorded = this.#history ? this.#history.record([rest]) : [event];
+    const base = this.#snapshot;
     if (!base) return;
-    this.#emit({ ...base, sockets }, recorded);
+    const others = base.sockets.filter((s) => s.id !== event.socket.id);
+    // appeared and owner-changed carry the socket as it is now; disappeared removes it.
+    this.#emit({ ...base, sockets: event.type === 'disappeared' ? others : [...others, event.socket] }, recorded);
   }
 
   #emit(snapshot: Snapshot, events: readonly PortEvent[]): void {
     this.#snapshot = snapshot;
-    this.#scanListeners.emit(snapshot, events);
+    this.scans.emit(snapshot, events);
   }
 
   #setStatus(status: EngineStatus): void {
     this.#status = status;
-    this.#statusListeners.emit(status);
+    this.statuses.emit(status);
   }
 }

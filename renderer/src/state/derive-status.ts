@@ -3,7 +3,7 @@
  * why the verdict may be incomplete. Pure; derived from `AppState` on every render.
  */
 import type { HealthIssue } from '#common/model.ts';
-import type { AppState } from '#common/ipc-contract.ts';
+import type { AppState, EngineSource } from '#common/ipc-contract.ts';
 import { isSocketAllowed } from '#common/allowlist.ts';
 import { describePorts, issueHint } from '#common/display-text.ts';
 
@@ -54,15 +54,7 @@ function deriveVerdict(app: AppState | null, now: number): DerivedStatus {
   const { snapshot, status, settings } = app;
   const ports = snapshot?.ports ?? status.ports;
   const banners: StatusBanner[] = [];
-  if (app.source === 'service') {
-    banners.push({
-      id: 'service',
-      severity: 'info',
-      message: 'Watching through the Ghostport service: full sight.',
-      hint: 'Every owner and the host\'s history come from ghostport serve; its own settings choose the ports.',
-      action: null,
-    });
-  }
+  if (app.source) banners.push(SOURCE_BANNERS[app.source](app));
   const paused = status.paused;
   if (paused) {
     banners.push({
@@ -75,7 +67,8 @@ function deriveVerdict(app: AppState | null, now: number): DerivedStatus {
   }
   const lastScan = status.lastScanAt ?? snapshot?.scannedAt ?? null;
   const staleAfter = Math.max(3 * status.intervalMs, 10_000);
-  const stale = !paused && status.running && lastScan !== null && now - Date.parse(lastScan) > staleAfter;
+  // The service scans on its own and streams only changes: an open stream is its sign of life.
+  const stale = !paused && status.running && app.source !== 'service' && lastScan !== null && now - Date.parse(lastScan) > staleAfter;
   if (stale) {
     banners.push({
       id: 'stale',
@@ -123,6 +116,28 @@ function deriveVerdict(app: AppState | null, now: number): DerivedStatus {
   }
   return { tone: 'alert', title: `${plural(socketCount, 'socket')} on the port`, detail, socketCount, allowedCount, paused, stale, banners };
 }
+
+/** Which engine the window follows, and what it can see: the tray app follows the service whenever it can. */
+const SOURCE_BANNERS: Readonly<Record<EngineSource, (app: AppState) => StatusBanner>> = {
+  service: () => ({
+    id: 'service',
+    severity: 'info',
+    message: 'Watching through the Ghostport service: full sight.',
+    hint: 'Every owner and the host\'s history come from ghostport serve; its own settings choose the ports.',
+    action: null,
+  }),
+  local: ({ elevated, snapshot }) => {
+    const hidden = elevated ? '' : ': owners of other users\' sockets are hidden';
+    const missed = snapshot?.sight && !snapshot.sight.kernelEvents ? ` ${snapshot.sight.note}` : '';
+    return {
+      id: 'local',
+      severity: 'info',
+      message: `Watching with this app's own engine${hidden}.${missed}`,
+      hint: 'For full sight, run the Ghostport service (sudo systemctl enable --now ghostport) and join its group: the app switches to it by itself, and back when it stops.',
+      action: null,
+    };
+  },
+};
 
 function issueBanner(issue: HealthIssue, severity: 'warning' | 'error'): StatusBanner {
   return { id: `issue:${issue.code}`, severity, message: issue.message, hint: issueHint(issue), action: null };
