@@ -102,13 +102,14 @@ export function EventList({ pages, now, selectedSeq, onShowRows, onOpen }: Event
     const event = rowAt(pages, index);
     rows.push(
       <EventRow
-        key={event ? `e${event.seq}` : `p${index}`}
+        // Events waiting to be written all have seq 0: keyed by place, like rows still loading.
+        key={event && event.seq > 0 ? `e${event.seq}` : `p${index}`}
         index={index}
         top={top}
         event={event}
         now={now}
         active={index === active}
-        selected={event !== undefined && event.seq === selectedSeq}
+        selected={event !== undefined && event.seq > 0 && event.seq === selectedSeq}
         onOpen={(e) => {
           setActive(index);
           onOpen(e);
