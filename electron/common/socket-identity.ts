@@ -29,6 +29,18 @@ export function socketIdentity(
   ].join('|');
 }
 
+/**
+ * What makes two sightings the same socket for the history, whoever saw them: the kernel's
+ * socket (protocol, endpoints, inode, network namespace) where its inode is known, whatever its
+ * owner looked like to the watcher (a watcher without privileges sees no owner; one started after
+ * an owner change sees the new owner); the full identity otherwise.
+ */
+export function historyKey(s: Pick<PortSocket, 'id' | 'protocol' | 'family' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort' | 'inode' | 'netns'>): string {
+  if (!s.inode || s.id.includes('|kernel:')) return s.id;
+  const where = s.netns && !s.netns.host ? `|netns:${s.netns.inode}` : '';
+  return `${s.protocol}|${s.family}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}|inode:${s.inode}${where}`;
+}
+
 // States a socket is left in after its owner closed it; the kernel finishes them alone.
 const LEFTOVER_STATES = new Set(['TIME_WAIT', 'FIN_WAIT2', 'FIN_WAIT1', 'CLOSING', 'LAST_ACK', 'CLOSE']);
 

@@ -30,6 +30,7 @@ import type { CoverageMark, HistoryEntry, HistoryPage, HistoryQuery, TimelineBuc
 import { checkDataDir, checkStoreFile, createPrivateFile } from './data-dir.ts';
 import { moveAside } from './atomic-file.ts';
 import { errorMessage } from '#common/error-message.ts';
+import { historyKey } from '#common/socket-identity.ts';
 
 /** File name of the history inside the data directory. */
 export const HISTORY_FILE = 'history.db';
@@ -370,14 +371,14 @@ export class History {
     if (this.#reconciled || !this.#first || !this.#db || this.#problem) return [];
     this.#reconciled = true;
     const db = this.#db;
-    const present = new Set(sockets.map((s) => s.id));
+    const present = new Set(sockets.map(historyKey));
     const watched = new Set(ports);
     const lastSeenMs = Number(
       (db.prepare('SELECT MAX(stopped_ms) AS t FROM sessions WHERE stopped_ms IS NOT NULL AND id != ?').get(this.#session ?? 0) as { t: number | null }).t ?? 0,
     );
     const gone = (db.prepare('SELECT seq, event_json FROM open_sockets').all() as { seq: number; event_json: string }[])
       .flatMap((row) => decodeRow(row))
-      .filter((e) => !present.has(e.socket.id) && watched.has(e.socket.watchedPort));
+      .filter((e) => !present.has(historyKey(e.socket)) && watched.has(e.socket.watchedPort));
     if (gone.length === 0) return [];
     const lastSeenAt = new Date(Math.max(lastSeenMs, ...gone.map((e) => Date.parse(e.at)))).toISOString();
     return this.record(gone.map((e) => ({ type: 'disappeared', at, socket: e.socket, flapping: false, unwatched: { lastSeenAt } })));
@@ -386,32 +387,24 @@ export class History {
   #store(events: readonly Omit<PortEvent, 'seq'>[]): PortEvent[] {
     const db = this.#db!;
     const out: PortEvent[] = [];
-    const openSeq = db.prepare('SELECT seq FROM open_sockets WHERE socket_id = ?');
+    const openRow = db.prepare('SELECT seq, event_json FROM open_sockets WHERE socket_id = ?');
     const lastOf = db.prepare('SELECT seq, type, at_ms, event_json FROM events WHERE socket_id = ? ORDER BY seq DESC LIMIT 1');
+    const changesTo = db.prepare("SELECT seq, event_json FROM events WHERE socket_id = ? AND seq > ? AND type = 'owner-changed' AND pid IS ?");
     db.exec('BEGIN IMMEDIATE');
     try {
       for (const e of events) {
-        const id = e.socket.id;
-        const atMs = Date.parse(e.at);
-        const open = openSeq.get(id) as { seq: number } | undefined;
-        const last = open ? undefined : (lastOf.get(id) as { seq: number; type: string; at_ms: number; event_json: string } | undefined);
-        // A duplicate: the socket is already open (appeared), or its last event is already a
-        // disappearance (disappeared twice, or appeared seen late by a slower watcher whose scan
-        // read the table before the close but finished after it). A kernel socket (identity with
-        // an inode) that closed never comes back; without an inode, only an older sighting is late.
-        const late = last?.type === 'disappeared' && (last.at_ms >= atMs || (e.socket.inode ?? 0) > 0);
-        const duplicate = e.type === 'appeared' ? open !== undefined || late : !open && last?.type === 'disappeared';
+        const key = historyKey(e.socket);
+        const open = openRow.get(key) as { seq: number; event_json: string | null } | undefined;
+        const last = open ? undefined : (lastOf.get(key) as { seq: number; type: string; at_ms: number; event_json: string } | undefined);
+        const duplicate = this.#storedAlready(e, key, open, last, changesTo);
         if (duplicate) {
-          const seq = open ? open.seq : last!.seq;
-          const row = open ? (db.prepare('SELECT seq, event_json FROM open_sockets WHERE socket_id = ?').get(id) as { seq: number; event_json: string | null }) : last;
           // Stored by another watcher during this session: follow it (same seq). Before: old news.
-          const stored = row?.event_json ? decodeRow({ seq: row.seq, event_json: row.event_json })[0] : undefined;
-          if (seq > this.#startSeq && stored?.type === e.type) out.push(stored);
+          if (duplicate.seq > this.#startSeq && duplicate.type === e.type) out.push(duplicate);
           continue;
         }
         const seq = insertEvent(this.#insert!, e);
-        if (e.type === 'appeared') db.prepare('INSERT OR REPLACE INTO open_sockets(socket_id, seq, event_json) VALUES (?, ?, ?)').run(id, seq, JSON.stringify(e));
-        else db.prepare('DELETE FROM open_sockets WHERE socket_id = ?').run(id);
+        if (e.type === 'appeared') db.prepare('INSERT OR REPLACE INTO open_sockets(socket_id, seq, event_json) VALUES (?, ?, ?)').run(key, seq, JSON.stringify(e));
+        else if (e.type === 'disappeared') db.prepare('DELETE FROM open_sockets WHERE socket_id = ?').run(key);
         out.push({ ...e, seq });
       }
       db.exec('COMMIT');
@@ -420,6 +413,45 @@ export class History {
       throw error;
     }
     return out;
+  }
+
+  /**
+   * The stored event `e` repeats, or null when `e` is new. A repeat: an appearance of a socket
+   * already open, or seen late by a slower watcher (its scan read the table before the close but
+   * finished after it: a kernel socket, one with an inode, that closed never comes back; without
+   * an inode only an older sighting is late); a disappearance or owner change of a socket already
+   * closed; a change to an owner already recorded since the socket appeared. An appearance stored
+   * without its owner (a watcher without privileges) takes the owner a repeat names.
+   */
+  #storedAlready(
+    e: Omit<PortEvent, 'seq'>,
+    key: string,
+    open: { seq: number; event_json: string | null } | undefined,
+    last: { seq: number; type: string; at_ms: number; event_json: string } | undefined,
+    changesTo: StatementSync,
+  ): PortEvent | null {
+    const stored = (row: { seq: number; event_json: string | null } | undefined) => (row?.event_json ? (decodeRow({ seq: row.seq, event_json: row.event_json })[0] ?? null) : null);
+    if (!open) {
+      const late = last?.type === 'disappeared' && (e.type !== 'appeared' || last.at_ms >= Date.parse(e.at) || (e.socket.inode ?? 0) > 0);
+      return late ? stored(last) : null;
+    }
+    if (e.type === 'disappeared') return null;
+    if (e.type === 'owner-changed') {
+      const changes = (changesTo.all(key, open.seq, e.socket.pid) as { seq: number; event_json: string }[]).flatMap((row) => decodeRow(row));
+      return changes.find((c) => c.socket.process?.startedAt === e.socket.process?.startedAt) ?? null;
+    }
+    const first = stored(open);
+    if (first && first.socket.pid === null && e.socket.pid !== null) return this.#addOwner(first, e.socket, key);
+    return first ?? { ...e, seq: open.seq };
+  }
+
+  /** Gives a stored appearance the owner another watcher saw (the first saw none: no privileges). */
+  #addOwner(first: PortEvent, socket: PortSocket, key: string): PortEvent {
+    const { seq, ...event } = { ...first, socket };
+    const json = JSON.stringify(event);
+    this.#db!.prepare('UPDATE events SET pid = ?, process_name = ?, process_path = ?, search = ?, event_json = ? WHERE seq = ?').run(socket.pid, socket.process?.name ?? null, socket.process?.path ?? null, searchText(socket), json, seq);
+    this.#db!.prepare('UPDATE open_sockets SET event_json = ? WHERE socket_id = ?').run(json, key);
+    return { ...event, seq };
   }
 
   #queue(events: readonly Omit<PortEvent, 'seq'>[]): void {
@@ -765,28 +797,48 @@ function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
   }
 }
 
-/** A store from before the de-duplicating path: index events by socket, and open those whose last event is 'appeared'. */
+/**
+ * A store from before the de-duplicating path: index events by socket, and open those whose last
+ * event is 'appeared'. A store keyed by the full socket identity (owner included): keyed again
+ * by historyKey, the sockets open under two keys (two watchers that saw them differently) kept once.
+ */
 function migrate(db: DatabaseSync): void {
   const columnsOf = (table: string) => (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((c) => c.name);
   const columns = columnsOf('events');
-  if (columns.includes('socket_id') && columnsOf('open_sockets').includes('event_json') && db.prepare("SELECT 1 FROM meta WHERE key = 'open_sockets'").get()) return;
+  const done = (step: string) => db.prepare('SELECT 1 FROM meta WHERE key = ?').get(step) !== undefined;
+  if (columns.includes('socket_id') && columnsOf('open_sockets').includes('event_json') && done('open_sockets') && done('history_key')) return;
   db.exec('BEGIN IMMEDIATE');
   try {
-    if (!columnsOf('open_sockets').includes('event_json')) db.exec('ALTER TABLE open_sockets ADD COLUMN event_json TEXT');
-    if (!columns.includes('socket_id')) {
-      db.exec('ALTER TABLE events ADD COLUMN socket_id TEXT');
-      db.exec("UPDATE events SET socket_id = json_extract(event_json, '$.socket.id')");
+    if (!done('open_sockets')) migrateOpenSockets(db, columns, columnsOf);
+    if (!done('history_key')) {
+      db.function('ghostport_history_key', (json) => historyKey((JSON.parse(String(json)) as PortEvent).socket));
+      db.exec('UPDATE events SET socket_id = ghostport_history_key(event_json) WHERE socket_id IS NOT NULL');
+      // SQLite takes the bare event_json from the row holding MIN(seq): the first appearance.
+      db.exec('CREATE TEMP TABLE rekeyed AS SELECT ghostport_history_key(event_json) AS socket_id, MIN(seq) AS seq, event_json FROM open_sockets WHERE event_json IS NOT NULL GROUP BY 1');
+      db.exec('DELETE FROM open_sockets');
+      db.exec('INSERT INTO open_sockets(socket_id, seq, event_json) SELECT socket_id, seq, event_json FROM temp.rekeyed');
+      db.exec('DROP TABLE temp.rekeyed');
+      db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES ('history_key', '1')");
     }
-    db.exec('CREATE INDEX IF NOT EXISTS events_socket ON events(socket_id, seq)');
-    // SQLite takes the bare `type` from the row holding MAX(seq).
-    db.exec("INSERT OR REPLACE INTO open_sockets(socket_id, seq, event_json) SELECT socket_id, seq, event_json FROM (SELECT socket_id, MAX(seq) AS seq, type, event_json FROM events WHERE socket_id IS NOT NULL GROUP BY socket_id) WHERE type = 'appeared'");
-    db.exec('UPDATE open_sockets SET event_json = (SELECT event_json FROM events WHERE events.seq = open_sockets.seq) WHERE event_json IS NULL');
-    db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES ('open_sockets', '1')");
     db.exec('COMMIT');
   } catch (error) {
     rollback(db);
     throw error;
   }
+}
+
+/** The first migration: a socket column on events, and the open sockets with their 'appeared'. */
+function migrateOpenSockets(db: DatabaseSync, columns: readonly string[], columnsOf: (table: string) => string[]): void {
+  if (!columnsOf('open_sockets').includes('event_json')) db.exec('ALTER TABLE open_sockets ADD COLUMN event_json TEXT');
+  if (!columns.includes('socket_id')) {
+    db.exec('ALTER TABLE events ADD COLUMN socket_id TEXT');
+    db.exec("UPDATE events SET socket_id = json_extract(event_json, '$.socket.id')");
+  }
+  db.exec('CREATE INDEX IF NOT EXISTS events_socket ON events(socket_id, seq)');
+  // SQLite takes the bare `type` from the row holding MAX(seq).
+  db.exec("INSERT OR REPLACE INTO open_sockets(socket_id, seq, event_json) SELECT socket_id, seq, event_json FROM (SELECT socket_id, MAX(seq) AS seq, type, event_json FROM events WHERE socket_id IS NOT NULL GROUP BY socket_id) WHERE type = 'appeared'");
+  db.exec('UPDATE open_sockets SET event_json = (SELECT event_json FROM events WHERE events.seq = open_sockets.seq) WHERE event_json IS NULL');
+  db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES ('open_sockets', '1')");
 }
 
 function rollback(db: DatabaseSync): void {
@@ -804,7 +856,7 @@ function prepareInsert(db: DatabaseSync): StatementSync {
 /** Inserts one event with `insert` (from prepareInsert) and returns its seq. */
 function insertEvent(insert: StatementSync, e: Omit<PortEvent, 'seq'>): number {
   const s = e.socket;
-  const result = insert.run(Date.parse(e.at), e.type, s.watchedPort, s.protocol, s.pid, s.process?.name ?? null, s.process?.path ?? null, e.flapping ? 1 : 0, searchText(s), JSON.stringify(e), s.id);
+  const result = insert.run(Date.parse(e.at), e.type, s.watchedPort, s.protocol, s.pid, s.process?.name ?? null, s.process?.path ?? null, e.flapping ? 1 : 0, searchText(s), JSON.stringify(e), historyKey(s));
   return Number(result.lastInsertRowid);
 }
 

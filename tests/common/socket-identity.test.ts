@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { diffSockets, isLingering, socketIdentity } from '#common/socket-identity.ts';
+import { diffSockets, historyKey, isLingering, socketIdentity } from '#common/socket-identity.ts';
 import { FlapTracker } from '#common/flap-control.ts';
 import type { PortSocket } from '#common/model.ts';
 
@@ -44,4 +44,15 @@ test('flap control: flapping after the threshold, quiet again after the window, 
   assert.equal(t.recordTransition(s, 5000), false, 'quiet for a window resets it');
   for (let port = 1; port <= 10; port++) t.recordTransition({ ...s, localAddress: `10.0.0.${port}` }, 6000);
   assert.equal(t.size, 3);
+});
+
+test('historyKey: the kernel socket where its inode is known, whoever owns it as seen; the full identity otherwise', () => {
+  const base = { protocol: 'tcp', family: 4, localAddress: '127.0.0.1', localPort: 596, remoteAddress: null, remotePort: null } as const;
+  const owned = historyKey({ ...base, id: 'tcp|4|127.0.0.1|596|*|*|42|t|77', inode: 77 });
+  assert.equal(historyKey({ ...base, id: 'tcp|4|127.0.0.1|596|*|*|-|-|77', inode: 77 }), owned, 'the owner hidden');
+  assert.equal(historyKey({ ...base, id: 'tcp|4|127.0.0.1|596|*|*|43|u|77', inode: 77 }), owned, 'another owner (after a change)');
+  assert.notEqual(historyKey({ ...base, id: 'x', inode: 78 }), owned, 'another socket');
+  assert.notEqual(historyKey({ ...base, id: 'x', inode: 77, netns: { inode: 5, host: false, label: 'ns' } }), owned, 'another namespace');
+  assert.equal(historyKey({ ...base, id: 'no-inode', inode: null }), 'no-inode');
+  assert.equal(historyKey({ ...base, id: 'tcp|4|127.0.0.1|596|*|*|-|-|77|kernel:123', inode: 77 }), 'tcp|4|127.0.0.1|596|*|*|-|-|77|kernel:123', 'a kernel-only sighting keeps its own name');
 });

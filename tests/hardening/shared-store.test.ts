@@ -7,7 +7,7 @@
  */
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '#node/engine.ts';
@@ -100,6 +100,82 @@ describe('two watchers and a tray engine on one data dir', { skip: realSockets }
     const seqsA = new Set(a.events().map((e) => e.seq));
     const both = b.events().filter((e) => seqsA.has(e.seq));
     assert.ok(both.length >= 5, `the watchers followed each other's stored events (${both.length} shown by both with one seq)`);
+  });
+});
+
+// A listener whose opener forks on "fork\n" and exits, leaving the fork holding it.
+const FORKER = `import socket,os,sys,time
+l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('127.0.0.31',596)); l.listen()
+print('ready', flush=True)
+sys.stdin.readline()
+if os.fork()==0:
+    print('forked', os.getpid(), flush=True)
+    time.sleep(600)
+    os._exit(0)
+time.sleep(0.2)
+os._exit(0)`;
+
+describe('an owner that changes, seen by two watchers on one data dir', { skip: realSockets }, () => {
+  afterEach(async () => {
+    await killAllWatchers();
+  });
+
+  test('the opener exits and its fork keeps the listener: one owner-changed stored, shown by both with its one seq', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const a = startWatcher(['--interval', '60', '--data-dir', dir]);
+    const b = startWatcher(['--interval', '90', '--data-dir', dir]);
+    await Promise.all([a.ready(), b.ready()]);
+    const opener = spawn('/usr/bin/python3', ['-c', FORKER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    opener.stdout!.on('data', (c: Buffer) => (out += String(c)));
+    let fork = 0;
+    try {
+      await until('the listener', () => out.includes('ready'));
+      const ours = (w: typeof a) => w.events().filter((e) => e.socket.localAddress === '127.0.0.31');
+      await until('both watchers to see it', () => ours(a).length > 0 && ours(b).length > 0, 10_000);
+      opener.stdin!.write('fork\n');
+      await until('the fork', () => /forked (\d+)/.test(out));
+      fork = Number(/forked (\d+)/.exec(out)![1]);
+      const changed = (w: typeof a) => ours(w).filter((e) => e.type === 'owner-changed');
+      await until('both watchers to show the new owner', () => changed(a).length > 0 && changed(b).length > 0, 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const types = stored(dir).filter((e) => e.socket.localAddress === '127.0.0.31').map((e) => e.type);
+      assert.deepEqual(types, ['appeared', 'owner-changed'], 'one appeared and one owner-changed stored');
+      assert.deepEqual(changed(a).map((e) => e.seq), changed(b).map((e) => e.seq), 'both show the one stored owner-changed');
+      assert.equal(changed(a).length, 1);
+      assert.equal(changed(a)[0]!.socket.pid, fork);
+    } finally {
+      opener.kill('SIGKILL');
+      if (fork) process.kill(fork, 'SIGKILL');
+    }
+  });
+});
+
+describe('watchers that see owners differently, on one data dir', { skip: realSockets }, () => {
+  afterEach(async () => {
+    await killAllWatchers();
+    await killAllHolders();
+  });
+
+  test('a watcher with every capability and one with none (root without capabilities: it sees the socket, not the owner): each event stored once, with the owner', { skip: existsSync('/usr/bin/setpriv') ? false : 'needs setpriv (util-linux)', timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const full = startWatcher(['--interval', '60', '--data-dir', dir]);
+    // uid 0 with an empty bounding set: its execve grants no capability, so other users' /proc/PID/fd are closed to it.
+    const blind = startWatcher(['--interval', '90', '--data-dir', dir], ['/usr/bin/setpriv', '--bounding-set=-all', '--inh-caps=-all', '--']);
+    await Promise.all([full.ready(), blind.ready()]);
+    const holder = await startHolder({ tcpListen: [['127.0.0.32', 596]], dropTo: 'nobody' });
+    const ours = (w: typeof full) => w.events().filter((e) => e.socket.localAddress === '127.0.0.32');
+    await until('both watchers to show it', () => ours(full).length > 0 && ours(blind).length > 0, 15_000);
+    await holder.kill();
+    await until('both watchers to show it gone', () => [full, blind].every((w) => ours(w).some((e) => e.type === 'disappeared')), 15_000);
+    assert.match(blind.stderr(), /held by no process/, 'the capability-less watcher did not see the owner');
+    const rows = stored(dir).filter((e) => e.socket.localAddress === '127.0.0.32');
+    assert.deepEqual(rows.map((e) => e.type), ['appeared', 'disappeared'], 'each stored once');
+    assert.equal(rows[0]!.socket.pid, holder.pid, 'the stored appearance names the owner (the watcher that saw it)');
+    for (const type of ['appeared', 'disappeared']) {
+      const seqs = [full, blind].map((w) => ours(w).find((e) => e.type === type)?.seq);
+      assert.equal(seqs[0], seqs[1], `both show the one stored ${type}`);
+    }
   });
 });
 

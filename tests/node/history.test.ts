@@ -174,6 +174,51 @@ describe('history shared by several writers (issue 15)', () => {
     b.close();
   });
 
+  test('one socket seen differently (without its owner, by its new owner after a change) is one socket: stored once, the owner added, one owner-changed, still open', () => {
+    const dir = tempDir();
+    const a = History.open({ dataDir: dir, label: 'a' });
+    const b = History.open({ dataDir: dir, label: 'b' });
+    const owner = socket(7);
+    const hidden = socket(7, { id: 'tcp|4|127.0.0.1|596|*|*|-|-|7', pid: null, process: null });
+    const [first] = b.record([{ type: 'appeared', at: '2026-11-27T10:00:00.000Z', socket: hidden, flapping: false }]);
+    const [again] = a.record([{ type: 'appeared', at: '2026-11-27T10:00:00.050Z', socket: owner, flapping: false }]);
+    assert.equal(again!.seq, first!.seq, 'one appearance');
+    assert.equal(again!.socket.pid, 7, 'with the owner the better-placed watcher saw');
+    assert.equal(b.query().events[0]!.socket.process?.command, 'cmd-7 --flag', 'stored with it');
+    const fork = { ...owner.process!, pid: 8, startedAt: '2026-11-27T10:00:01.000Z' };
+    const change = (s: PortSocket) => ({ type: 'owner-changed' as const, at: '2026-11-27T10:00:02.000Z', socket: { ...s, pid: 8, process: fork }, previous: owner.process, flapping: false });
+    const [changedA] = a.record([change(owner)]);
+    assert.deepEqual(b.record([change(hidden)]).map((e) => e.seq), [changedA!.seq], 'one owner-changed, whoever saw it');
+    a.close();
+    b.close();
+    const c = History.open({ dataDir: dir, label: 'c' });
+    const now = socket(7, { id: 'tcp|4|127.0.0.1|596|*|*|8|t|7', pid: 8, process: fork });
+    assert.deepEqual(c.record([{ type: 'appeared', at: '2026-11-27T10:00:05.000Z', socket: now, flapping: false }]), [], 'named by its new owner after a restart: still the same open socket, not announced again');
+    assert.deepEqual(c.reconcile([now], [596]), [], 'and not closed by the restart');
+    assert.deepEqual([...c.iterate()].map((e) => e.type), ['appeared', 'owner-changed']);
+    c.close();
+  });
+
+  test('a store keyed by the full identity is keyed again by the kernel socket: one socket open under two keys is open once', () => {
+    const dir = tempDir();
+    const h = History.open({ dataDir: dir });
+    h.record([event(9, '2026-11-27T10:00:00.000Z')]);
+    h.close();
+    // As an older version left it: a second watcher without privileges stored the same socket under its own identity.
+    const db = new DatabaseSync(join(dir, HISTORY_FILE));
+    const hidden = { type: 'appeared', at: '2026-11-27T10:00:00.100Z', socket: socket(9, { id: 'tcp|4|127.0.0.1|596|*|*|-|-|9', pid: null, process: null }), flapping: false };
+    db.prepare("INSERT INTO events (at_ms, type, watched_port, protocol, flapping, search, event_json, socket_id) VALUES (0, 'appeared', 596, 'tcp', 0, '', ?, ?)").run(JSON.stringify(hidden), hidden.socket.id);
+    db.prepare('INSERT INTO open_sockets (socket_id, seq, event_json) VALUES (?, 2, ?)').run(hidden.socket.id, JSON.stringify(hidden));
+    db.exec("UPDATE events SET socket_id = json_extract(event_json, '$.socket.id'); UPDATE open_sockets SET socket_id = json_extract(event_json, '$.socket.id'); DELETE FROM meta WHERE key = 'history_key'");
+    db.close();
+    const again = History.open({ dataDir: dir });
+    const gone = again.record([event(9, '2026-11-27T10:00:03.000Z', 'disappeared')]);
+    assert.equal(gone.length, 1);
+    assert.deepEqual(again.record([{ ...hidden, type: 'disappeared', at: '2026-11-27T10:00:03.100Z' } as Omit<PortEvent, 'seq'>]).map((e) => e.seq), [gone[0]!.seq], 'closed once, by either name');
+    assert.deepEqual(again.reconcile([], [596]), [], 'nothing left open');
+    again.close();
+  });
+
   test('events waiting on a lock: bounded (the oldest dropped, counted in a field, the text of the warning unchanged), listed by the queries of this writer with seq 0, written in order', () => {
     const dir = tempDir();
     const h = History.open({ dataDir: dir, busyTimeoutMs: 20, maxPending: 3 });
