@@ -148,6 +148,18 @@ export function formatDuration(ms: number): string {
 const padTwo = (n: number): string => String(n).padStart(2, '0');
 
 /**
+ * A setting or a bound in one unit, the largest that keeps it readable: `250 ms`, `2 s`,
+ * `1.5 min`, `1 h`. Intervals, budgets and timeouts everywhere (the window, the CLI, the engine's
+ * notes and errors); `formatDuration` is for how long something has lasted.
+ */
+export function formatInterval(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(2))} s`;
+  if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))} min`;
+  return `${Number((ms / 3_600_000).toFixed(1))} h`;
+}
+
+/**
  * What to do about a health issue, with its live counts (events waiting to be written, dropped)
  * first: the counts are fields so the issue's own text stays the same while they change.
  */

@@ -12,6 +12,7 @@
  * - Listeners get one call per scan with that scan's events, already persisted.
  */
 import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '#common/model.ts';
+import { formatInterval } from '#common/display-text.ts';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
 import { diffSockets, isLingering, socketIdentity, type SocketDiff } from '#common/socket-identity.ts';
 import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '#common/flap-control.ts';
@@ -336,7 +337,7 @@ export class Engine extends EngineFeed {
     let timer: NodeJS.Timeout | undefined;
     const limit = this.#scanTimeoutMs;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the scan did not finish within ${limit} ms`)), limit);
+      timer = setTimeout(() => reject(new Error(`the scan did not finish within ${formatInterval(limit)}`)), limit);
     });
     const running = work();
     running.catch(() => undefined);
@@ -443,7 +444,7 @@ export class Engine extends EngineFeed {
 
   /** What the monitor sees between polls, and what it can miss. */
   #sight(): Sight {
-    const every = `every ${this.#intervalMs} ms`;
+    const every = `every ${formatInterval(this.#intervalMs)}`;
     const status = this.#kernelStatus;
     if (this.#sightings && status?.active) {
       const gaps = (status.gaps ?? []).map((g) => `${g.misses} can be missed (${g.reason})`);

@@ -7,6 +7,7 @@
  * answer in time kills the helper, and the next call starts a fresh one.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { formatInterval } from '#common/display-text.ts';
 import { HelperProcess } from './helper-process.ts';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -165,7 +166,7 @@ export class NativeProbe {
       const onError = (error: Error) => done(new Error(`ghostport-diag: ${error.message}`));
       const timer = setTimeout(() => {
         this.dispose();
-        done(new Error(`ghostport-diag did not answer within ${timeoutMs} ms`));
+        done(new Error(`ghostport-diag did not answer within ${formatInterval(timeoutMs)}`));
       }, timeoutMs);
       child.stdout.on('data', onData);
       child.once('exit', onExit);

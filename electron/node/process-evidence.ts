@@ -10,6 +10,7 @@
  * after that and are cached (by file identity, by path), so the next capture has them at once.
  */
 import { readFile, readlink, readdir, stat } from 'node:fs/promises';
+import { formatInterval } from '#common/display-text.ts';
 import type { Stats } from 'node:fs';
 import { parseCgroup } from '#common/cgroup.ts';
 import type { AncestorInfo, OtherSockets, ProcessInfo } from '#common/model.ts';
@@ -104,7 +105,7 @@ export class EvidenceCollector {
       this.#ancestry(base.parentPid, readAncestor),
     ]);
     const [digest, answer, otherSockets] = await Promise.all([Promise.race([hash, budget]), Promise.race([pkg, budget]), Promise.race([sockets, budget])]);
-    const late = `still being computed at detection (over ${this.#budget} ms); the live details show it`;
+    const late = `still being computed at detection (over ${formatInterval(this.#budget)}); the live details show it`;
     if (cgroup && !cgroup.unit) reasons.unit = `its cgroup (${cgroup.path ?? 'unknown'}) names no systemd unit`;
     if (cgroup && !cgroup.container) reasons.container = 'not in a container (no runtime named in its cgroup)';
     if (!cgroup) reasons.container = reasons.unit!;

@@ -7,6 +7,7 @@
  * scan, and an orphan holding the output pipe open cannot stall the answer.
  */
 import type { ChildProcess } from 'node:child_process';
+import { formatInterval } from '#common/display-text.ts';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { errorMessage } from '#common/error-message.ts';
@@ -102,7 +103,7 @@ export function runCommand(
     };
     const timer = setTimeout(() => {
       killGroup(child);
-      finish({ kind: 'failed', message: `${file} did not answer within ${timeoutMs} ms` });
+      finish({ kind: 'failed', message: `${file} did not answer within ${formatInterval(timeoutMs)}` });
     }, timeoutMs);
     child.stdout!.on('data', (chunk: Buffer) => {
       size += chunk.length;

@@ -25,7 +25,7 @@ import {
   type SiConnection,
 } from '#common/socket-parse.ts';
 import { isInstalled, runCommand, COMMAND_TIMEOUT_MS } from './run-command.ts';
-import { escapeUnsafe } from '#common/display-text.ts';
+import { escapeUnsafe, formatInterval } from '#common/display-text.ts';
 import { isLingering } from '#common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
@@ -103,7 +103,7 @@ function createSiConnections(timeoutMs: number): (ports: readonly number[]) => P
     const portSet = new Set(ports);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SiUnavailable(`systeminformation did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new SiUnavailable(`systeminformation did not answer within ${formatInterval(timeoutMs)}`)), timeoutMs);
     });
     try {
       const rows = await Promise.race([query, timeout]);

@@ -7,6 +7,7 @@
  * started afresh on the next call.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { formatInterval } from '#common/display-text.ts';
 import type { CommandResult } from './run-command.ts';
 import { HelperProcess } from './helper-process.ts';
 
@@ -68,7 +69,7 @@ export class ShellCoprocess {
       const onExit = () => finish({ kind: 'failed', message: 'the shell running the probe exited' });
       const timer = setTimeout(() => {
         this.dispose();
-        finish({ kind: 'failed', message: `${file} did not answer within ${timeoutMs} ms` });
+        finish({ kind: 'failed', message: `${file} did not answer within ${formatInterval(timeoutMs)}` });
       }, timeoutMs);
       child.stdout.on('data', onData);
       child.once('exit', onExit);

@@ -25,6 +25,10 @@ test('intervals: milliseconds or with a unit; below 250 ms refused', () => {
   assert.equal(options('watch', '--interval', '1.5s').interval, 1500);
   assert.equal(options('watch', '--interval=1m').interval, 60_000);
   for (const bad of ['0.5', '1', '249', '0.2s', '0', '2h', '1e3', '']) assert.equal(parse('watch', '--interval', bad).ok, false, bad);
+  // Bounds in the units every other message uses.
+  const reason = (text: string) => { const r = parse('watch', '--interval', text); return r.ok ? '' : r.reason; };
+  assert.match(reason('2h'), /at most 1 h$/);
+  assert.match(reason('100'), /at least 250 ms, not 100 ms/);
 });
 
 test('--since: ages are relative to now; dates are strict', () => {

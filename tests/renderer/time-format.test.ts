@@ -62,4 +62,6 @@ test('poll intervals read in the unit that fits', () => {
   assert.equal(formatInterval(2000), '2 s');
   assert.equal(formatInterval(1500), '1.5 s');
   assert.equal(formatInterval(90_000), '1.5 min');
+  assert.equal(formatInterval(3_600_000), '1 h');
+  assert.equal(formatInterval(29.7), '30 ms', 'a measured time, rounded');
 });

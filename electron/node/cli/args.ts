@@ -9,7 +9,7 @@ import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, is
 import { errorMessage } from '#common/error-message.ts';
 
 export { MIN_INTERVAL_MS };
-import { displayText } from '#common/display-text.ts';
+import { displayText, formatInterval } from '#common/display-text.ts';
 
 /** What conversions may depend on: the clock (ages such as `--since 1h`) and the polling floor. */
 export interface ParseContext {
@@ -42,7 +42,7 @@ export interface OptionSpec {
 /** Every option of every command. */
 export const OPTIONS = {
   port: { value: 'N', multiple: true, help: `watch port N (1-65535); repeatable; default: the settings' ports, else ${DEFAULT_PORT}`, convert: convertPort },
-  interval: { value: 'MS', help: `time between polls: milliseconds, or with a unit (500ms, 2s, 1m); at least ${MIN_INTERVAL_MS} ms; default: the settings' interval, else ${DEFAULT_INTERVAL_MS} ms`, convert: convertInterval },
+  interval: { value: 'MS', help: `time between polls: milliseconds, or with a unit (500ms, 2s, 1m); at least ${formatInterval(MIN_INTERVAL_MS)}; default: the settings' interval, else ${formatInterval(DEFAULT_INTERVAL_MS)}`, convert: convertInterval },
   state: { value: 'STATE', choices: ['listen', 'connected'], help: 'only sockets that listen (or are bound, for UDP) or only connected ones', convert: convertChoice('state', ['listen', 'connected']) },
   since: { value: 'WHEN', help: 'only events at or after WHEN: a date (2026-11-27, 2026-11-27T09:00, 2026-11-27T09:00:00Z; local time unless a zone is given) or an age (90s, 30m, 1h, 7d)', convert: convertSince },
   limit: { value: 'N', help: 'only the newest N events', convert: convertCount },
@@ -210,8 +210,8 @@ function convertInterval(text: string, { minIntervalMs }: ParseContext): ReturnT
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   if (!m) return { ok: false, reason: `--interval must be a number of milliseconds or a duration such as 500ms, 2s or 1m, not "${clip(text)}"` };
   const ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
-  if (ms < minIntervalMs) return { ok: false, reason: `--interval must be at least ${minIntervalMs} ms, not ${clip(text)}${m[2] ? '' : ' ms'} (polling faster costs a core and sees no more)` };
-  if (ms > MAX_INTERVAL_MS) return { ok: false, reason: `--interval must be at most ${MAX_INTERVAL_MS} ms (one hour)` };
+  if (ms < minIntervalMs) return { ok: false, reason: `--interval must be at least ${formatInterval(minIntervalMs)}, not ${clip(text)}${m[2] ? '' : ' ms'} (polling faster costs a core and sees no more)` };
+  if (ms > MAX_INTERVAL_MS) return { ok: false, reason: `--interval must be at most ${formatInterval(MAX_INTERVAL_MS)}` };
   return { ok: true, value: Math.round(ms) };
 }
 

@@ -4,7 +4,7 @@
  */
 import { toEventJson, toHealthJson } from '#common/cli-json.ts';
 import type { HealthIssue, HealthLevel, Snapshot } from '#common/model.ts';
-import { describePorts, escapeUnsafe } from '#common/display-text.ts';
+import { describePorts, escapeUnsafe, formatInterval } from '#common/display-text.ts';
 import type { CliOptions } from './args.ts';
 import { EXIT } from './args.ts';
 import { loadConfig } from './config.ts';
@@ -44,7 +44,7 @@ export async function watch(options: CliOptions, io: CliIo): Promise<number> {
     }
     for (const e of events) out(options.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
   });
-  io.err(`ghostport: watching ${describePorts(config.ports)} every ${config.intervalMs} ms${history?.path ? `, recording to ${history.path}` : ''}. Ctrl-C stops.\n`);
+  io.err(`ghostport: watching ${describePorts(config.ports)} every ${formatInterval(config.intervalMs)}${history?.path ? `, recording to ${history.path}` : ''}. Ctrl-C stops.\n`);
   engine.start();
   await io.stopped;
   await engine.stop();

@@ -29,8 +29,8 @@ export function formatShortTimestamp(iso: string | null | undefined, now: number
   return formatDate(date) === formatDate(new Date(now)) ? formatTimeOfDay(date) : `${formatDate(date)} ${formatTimeOfDay(date)}`;
 }
 
-/** Durations: one formatter for the window, the CLI and the evidence text. */
-export { formatDuration } from '#common/display-text.ts';
+/** Durations and intervals: one formatter each for the window, the CLI and the evidence text. */
+export { formatDuration, formatInterval } from '#common/display-text.ts';
 
 /** How long ago, in words: `just now`, `12 s ago`, `3 min ago`; absolute beyond a day. */
 export function formatAgo(iso: string | null | undefined, now: number): string {
@@ -76,9 +76,4 @@ export function fromDateTimeLocalValue(value: string): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
-/** A poll interval: `500 ms`, `2 s`, `1.5 min`. */
-export function formatInterval(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(2))} s`;
-  return `${Number((ms / 60_000).toFixed(1))} min`;
-}
+

@@ -6,7 +6,7 @@
 import { useMemo, useRef } from 'react';
 import type { TimelineBucket } from '#common/history-query.ts';
 import { axisTicks, describeTimeline, layoutBars, maxCount } from '../state/timeline-scale.ts';
-import { formatTimestamp } from '../format/time.ts';
+import { formatDuration, formatTimestamp } from '../format/time.ts';
 import { useElementSize } from './use-element-size.ts';
 
 /** Props of `TimelineChart`. */
@@ -73,7 +73,7 @@ export function TimelineChart({ buckets, since, until, rangeLabel, loading, erro
               const unwatchedMs = buckets[bar.index]?.unwatchedMs ?? 0;
               return unwatchedMs > 0 ? (
                 <rect key={`gap-${bar.index}`} className="bar-unwatched" x={bar.x} y={area.top} width={bar.width} height={area.height} data-unwatched-ms={unwatchedMs}>
-                  <title>{`${formatTimestamp(bar.start)} \u2013 ${formatTimestamp(bar.end)}: Ghostport was not watching for ${describeDuration(unwatchedMs)}; sockets may have come and gone unseen.`}</title>
+                  <title>{`${formatTimestamp(bar.start)} \u2013 ${formatTimestamp(bar.end)}: Ghostport was not watching for ${formatDuration(unwatchedMs)}; sockets may have come and gone unseen.`}</title>
                 </rect>
               ) : null;
             })}
@@ -118,9 +118,3 @@ export function TimelineChart({ buckets, since, until, rangeLabel, loading, erro
   );
 }
 
-/** "3 min", "2 h 5 min", "40 s": how long a coverage gap lasted. */
-function describeDuration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))} s`;
-  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
-}
