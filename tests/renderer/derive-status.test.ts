@@ -103,12 +103,12 @@ test('through the service: an info banner says so, first; the local app says not
 });
 
 test('on its own engine (the service is not there): the banner states the limits', () => {
-  const sight = { kernelEvents: false, note: 'Polling every 2000 ms: sockets that live less than one interval can be missed.' };
+  const sight = { kernelEvents: false, note: 'Polling every 2 s: sockets that live less than one interval can be missed.' };
   const limited = deriveStatus(appState(snapshot([], { sight }), { source: 'local', elevated: false }), SCAN_TIME);
   assert.deepEqual(limited.banners[0], {
     id: 'local',
     severity: 'info',
-    message: "Watching with this app's own engine: owners of other users' sockets are hidden. Polling every 2000 ms: sockets that live less than one interval can be missed.",
+    message: "Watching with this app's own engine: owners of other users' sockets are hidden. Polling every 2 s: sockets that live less than one interval can be missed.",
     hint: 'For full sight, run the Ghostport service (sudo systemctl enable --now ghostport) and join its group: the app switches to it by itself, and back when it stops.',
     action: null,
   });
