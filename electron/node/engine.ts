@@ -154,6 +154,8 @@ export class Engine extends EngineFeed {
         this.#kernelStatus = status;
         this.#sightings = status.active && this.#running ? sightings : null;
         if (status.active && !this.#running) void source.stop();
+        // A scan now, so the snapshot says at once what the kernel covers (not a poll interval later).
+        else if (status.active && !this.#paused) void this.scanNow().catch(() => undefined);
       });
   }
 

@@ -173,6 +173,30 @@ b=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1',${PORT})
     }
   });
 
+  test('UDP sockets that stay (bound to 596, connected to 596) are the poll\'s once: no kernel-only pair', { timeout: 60_000 }, async () => {
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000 });
+    const events = collect(engine);
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 10_000);
+      const child = spawn(PY, ['-c', `import socket,time
+b=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); b.bind(('::',${PORT}))
+c=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect(('127.0.0.1',${PORT}))
+time.sleep(1.5); b.close(); c.close(); time.sleep(0.5)`], { stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(child);
+      await new Promise((r) => child.once('exit', r));
+      const ours = () => events.filter((e) => e.socket.pid === child.pid && e.socket.protocol === 'udp');
+      await waitFor(() => ours().filter((e) => e.type === 'disappeared').length >= 2, 5000).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      const seen = ours().map((e) => `${e.type} ${e.socket.localPort} ${e.socket.remotePort ?? '*'} ${typeof e.socket.inode}`).sort();
+      const port = ours().find((e) => e.socket.remotePort === PORT)?.socket.localPort;
+      assert.deepEqual(seen, [`appeared ${PORT} * number`, `appeared ${port} ${PORT} number`, `disappeared ${PORT} * number`, `disappeared ${port} ${PORT} number`].sort(), 'each seen by the scan its event prompted (with its inode), once');
+      assert.ok(ours().every((e) => e.source === 'kernel'));
+    } finally {
+      await engine.stop();
+    }
+  });
+
   test('the kernel filter follows the ports; a flood from one socket is coalesced and counted', { timeout: 60_000 }, async () => {
     const source = createBpfEvents();
     const seen: KernelTransition[] = [];
