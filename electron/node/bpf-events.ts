@@ -133,14 +133,19 @@ export function createBpfEvents(options: BpfEventsOptions = {}): KernelEventSour
         carry = end < 0 ? (text.length > 4096 ? '' : text) : text.slice(end + 1);
         if (end < 0) return;
         const batch: KernelTransition[] = [];
+        let lostMore = false;
         for (const line of text.slice(0, end).split('\n')) {
           const parsed = parseBpfLine(line);
           if (parsed?.type === 'event') batch.push(parsed.transition);
-          else if (parsed?.type === 'stat') totals = { lost: parsed.lost, coalesced: parsed.coalesced };
+          else if (parsed?.type === 'stat') {
+            // Events lost for want of room are news for health even when nothing else arrives.
+            if (parsed.lost > totals.lost) lostMore = true;
+            totals = { lost: parsed.lost, coalesced: parsed.coalesced };
+          }
           else if (parsed?.type === 'ready') settle?.(null);
           else if (parsed?.type === 'error') settle?.(parsed.message);
         }
-        if (batch.length > 0) onBatch(batch);
+        if (batch.length > 0 || lostMore) onBatch(batch);
       });
       const refused = await ready;
       settle = null;

@@ -160,7 +160,9 @@ export class Engine extends EngineFeed {
   }
 
   #onKernel(batch: readonly KernelTransition[]): void {
-    if (!this.#sightings?.take(batch) || this.#kick || !this.#running || this.#paused) return;
+    const news = this.#sightings?.take(batch) ?? false;
+    const lost = (this.#os.kernelEvents?.condition?.().lost ?? 0) > this.#lostReported;
+    if (!(news || lost) || this.#kick || !this.#running || this.#paused) return;
     // One scan for a burst of events; more events meanwhile are taken by it or prompt the next.
     this.#kick = setTimeout(() => {
       this.#kick = null;

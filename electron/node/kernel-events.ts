@@ -66,7 +66,10 @@ export interface KernelEventCondition {
 
 /** A source of kernel socket events. */
 export interface KernelEventSource {
-  /** Starts delivering batches of transitions on the watched ports; resolves with whether it could. */
+  /**
+   * Starts delivering batches of transitions on the watched ports (an empty batch: its condition
+   * changed, e.g. events were lost); resolves with whether it could.
+   */
   start(ports: readonly number[], onBatch: (batch: readonly KernelTransition[]) => void): Promise<KernelEventStatus>;
   /** Follows the watched ports (the kernel filter is rewritten in place). */
   setPorts(ports: readonly number[]): void;

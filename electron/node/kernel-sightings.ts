@@ -16,6 +16,8 @@ export const MAX_TRACKED = 4096;
 const STALE_MS = 30_000;
 // A connect() is announced with local port 0 (not bound yet); its next change names the port.
 const INTENT_MS = 2000;
+// An owner read at an event stands for the same process's events this long after.
+const OWNER_REUSE_MS = 1000;
 
 interface Tracked {
   readonly key: string;
@@ -82,6 +84,7 @@ export class KernelSightings {
   overflow = 0;
   /** Datagrams of a flow already waiting to be reported (counted into it), since start. */
   coalesced = 0;
+  readonly #owners = new Map<number, { at: number; command: string | null; owner: Promise<ProcessInfo | null> }>();
 
   constructor(world: SightingsWorld) {
     this.#world = world;
@@ -144,9 +147,13 @@ export class KernelSightings {
     return news;
   }
 
-  /** A UDP event (eBPF): a datagram (an instant), a bind or connect (opens), or its close. */
+  /**
+   * A UDP event (eBPF): a datagram (an instant), a bind or connect (opens), or its close.
+   * Datagrams of one process to one destination until the next scan are one sighting, whatever
+   * socket sent them (a flood from fresh sockets is counted, not tracked socket by socket).
+   */
   #takeUdp(t: KernelTransition): boolean {
-    const key = t.datagram || t.cookie === undefined ? tupleKey(t) : `udp|cookie|${t.cookie}`;
+    const key = t.datagram ? `udp|datagram|${t.pid ?? t.comm}|${t.netnsInode ?? '?'}|${t.remoteAddress}|${t.remotePort}` : t.cookie === undefined ? tupleKey(t) : `udp|cookie|${t.cookie}`;
     const known = this.#tracked.get(key);
     if (t.newState === 'CLOSE') {
       if (!known || known.closed) return false;
@@ -169,10 +176,17 @@ export class KernelSightings {
 
   /** A newly tracked socket, with its owner read now (a short-lived process is gone by the next tick). */
   #open(key: string, t: KernelTransition, closed: boolean): Tracked {
-    const track: Tracked = { key, first: t, state: t.newState, owner: null, pid: t.pid, comm: t.comm, netns: null, command: null, at: this.#world.now(), closed, seen: false };
+    const now = this.#world.now();
+    const track: Tracked = { key, first: t, state: t.newState, owner: null, pid: t.pid, comm: t.comm, netns: null, command: null, at: now, closed, seen: false };
     if (t.pid !== null) {
-      track.command = this.#world.readCommand(t.pid);
-      track.owner = this.#world.readProcessInfo(t.pid);
+      // One read per process and second: a process opening sockets in a loop is read once.
+      let read = this.#owners.get(t.pid);
+      if (!read || now - read.at > OWNER_REUSE_MS) {
+        read = { at: now, command: this.#world.readCommand(t.pid), owner: this.#world.readProcessInfo(t.pid) };
+        this.#owners.set(t.pid, read);
+      }
+      track.command = read.command;
+      track.owner = read.owner;
     }
     track.netns = this.#netns(t);
     return track;
@@ -206,6 +220,7 @@ export class KernelSightings {
       }
     }
     while (this.#intents.length > 0 && now - this.#intents[0]!.at > INTENT_MS) this.#intents.shift();
+    for (const [pid, read] of this.#owners) if (now - read.at > OWNER_REUSE_MS) this.#owners.delete(pid);
     return missed;
   }
 
