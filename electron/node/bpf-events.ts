@@ -15,6 +15,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { normalizeAddress } from '#common/socket-parse.ts';
+import { killAndWait, unrefChild } from './helper-process.ts';
 import { initPidNamespace, OWN_PID_NAMESPACE, type KernelEventSource, type KernelTransition } from './kernel-events.ts';
 
 /** What goes unseen without this source. */
@@ -159,8 +160,7 @@ export function createBpfEvents(options: BpfEventsOptions = {}): KernelEventSour
         if (child === helper) failure = `the eBPF helper exited (${code ?? signal}): ${UDP_MISSES} can be missed until Ghostport restarts`;
       });
       // The helper must not keep Node alive on its own.
-      helper.unref();
-      for (const stream of [helper.stdin, helper.stdout, helper.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+      unrefChild(helper);
       return { active: true, covers: 'UDP datagrams sent to the watched ports, UDP sockets bound or connected to them' };
     },
     setPorts(ports) {
@@ -169,12 +169,7 @@ export function createBpfEvents(options: BpfEventsOptions = {}): KernelEventSour
     async stop() {
       const running = child;
       child = null;
-      if (running && running.exitCode === null && running.signalCode === null) {
-        running.ref();
-        const exited = new Promise((resolve) => running.once('exit', resolve));
-        running.kill('SIGKILL');
-        await exited;
-      }
+      await killAndWait(running);
     },
     condition: () => ({ ...totals, failure }),
   };

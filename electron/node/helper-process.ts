@@ -5,6 +5,21 @@
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 
+/** Lets a child and its stdio pipes (sockets underneath) stop holding Node's event loop. */
+export function unrefChild(child: ChildProcessWithoutNullStreams): void {
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+}
+
+/** Kills a child that still runs with SIGKILL and resolves once it is gone (held until then). */
+export async function killAndWait(child: ChildProcessWithoutNullStreams | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.ref();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 /** One helper process and the queue of exchanges with it. */
 export class HelperProcess {
   readonly #file: string;
@@ -50,9 +65,7 @@ export class HelperProcess {
     const child = process.getBuiltinModule('node:child_process').spawn(this.#file, [...this.#args], { stdio: 'pipe', detached: true, env: this.#env() });
     child.on('error', () => undefined);
     child.stdin.on('error', () => undefined);
-    // The stdio pipes are sockets underneath: unref them too, or they would hold the event loop.
-    child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+    unrefChild(child);
     child.stderr.resume();
     this.#child = child;
     return child;

@@ -14,6 +14,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 const childProcess = () => process.getBuiltinModule('node:child_process');
 import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { normalizeAddress } from '#common/socket-parse.ts';
+import { killAndWait, unrefChild } from './helper-process.ts';
 import type { Family, Protocol } from '#common/model.ts';
 
 /** One state change of a socket on a watched port (TCP from tracefs, UDP from eBPF). */
@@ -295,8 +296,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         if (!stopping) teardown();
       });
       // The reader must not keep Node alive on its own.
-      child.unref();
-      for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+      unrefChild(child);
       return { active: true, covers: 'TCP sockets on the watched ports that appear and go between two polls' };
     },
     setPorts(ports) {
@@ -311,13 +311,8 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       stopping = true;
       const child = reader;
       reader = null;
-      if (child && child.exitCode === null && child.signalCode === null) {
-        // Held until it is gone: the instance cannot be removed while it is read.
-        child.ref();
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
+      // Waited for: the instance cannot be removed while it is read.
+      await killAndWait(child);
       teardown();
       stopping = false;
     },

@@ -18,35 +18,15 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
+#include "ghostport-bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_UDP_ 17
-#define MAX_PORTS 64
 /* Repeats of one datagram flow (socket, destination) within this are counted, not reported. */
 #define REPEAT_NS 1000000000ULL
-
-enum kind { KIND_SEND = 1, KIND_CONNECT = 2, KIND_BIND = 3, KIND_CLOSE = 4 };
-enum counter { COUNTER_LOST = 0, COUNTER_COALESCED = 1, COUNTERS = 2 };
-
-/* One event; ghostport-bpf.c has the same layout. Addresses and ports in network byte order. */
-struct event {
-	__u64 ns;
-	__u64 netns_cookie;
-	__u64 sock_cookie;
-	__u32 pid;
-	__u32 netns_inode;
-	__u32 local[4];
-	__u32 remote[4];
-	__u16 local_port;
-	__u16 remote_port;
-	__u8 kind;
-	__u8 family;
-	__u8 pad[2];
-	char comm[16];
-};
 
 struct flow {
 	__u64 sock_cookie;

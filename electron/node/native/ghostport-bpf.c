@@ -39,27 +39,11 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/types.h>
+#include "ghostport-bpf.h"
 #include "ghostport-bpf.skel.h"
 
-#define MAX_PORTS 64
-
-struct event {
-	__u64 ns;
-	__u64 netns_cookie;
-	__u64 sock_cookie;
-	__u32 pid;
-	__u32 netns_inode;
-	__u32 local[4];
-	__u32 remote[4];
-	__u16 local_port;
-	__u16 remote_port;
-	__u8 kind;
-	__u8 family;
-	__u8 pad[2];
-	char comm[16];
-};
-
-static const char *const KINDS[] = { "?", "send", "connect", "bind", "close" };
+static const char *const KINDS[] = { [KIND_SEND] = "send", [KIND_CONNECT] = "connect", [KIND_BIND] = "bind", [KIND_CLOSE] = "close" };
 
 static void fail(const char *format, ...)
 {
@@ -93,7 +77,7 @@ static int on_event(void *context, void *data, size_t size)
 {
 	(void)context;
 	const struct event *e = data;
-	if (size < sizeof(*e) || e->kind < 1 || e->kind > 4)
+	if (size < sizeof(*e) || e->kind < KIND_SEND || e->kind > KIND_CLOSE)
 		return 0;
 	int family = e->family == AF_INET6 ? 6 : 4;
 	static const __u32 none[4];
@@ -197,18 +181,18 @@ static void print_stats(int map, __u64 *lost_before, __u64 *coalesced_before)
 	int cpus = libbpf_num_possible_cpus();
 	if (cpus <= 0 || cpus > 4096)
 		return;
-	__u64 values[4096], totals[2] = { 0, 0 };
-	for (__u32 key = 0; key < 2; key++) {
+	__u64 values[4096], totals[COUNTERS] = { 0 };
+	for (__u32 key = 0; key < COUNTERS; key++) {
 		if (bpf_map_lookup_elem(map, &key, values) != 0)
 			return;
 		for (int cpu = 0; cpu < cpus; cpu++)
 			totals[key] += values[cpu];
 	}
-	if (totals[0] == *lost_before && totals[1] == *coalesced_before)
+	if (totals[COUNTER_LOST] == *lost_before && totals[COUNTER_COALESCED] == *coalesced_before)
 		return;
-	*lost_before = totals[0];
-	*coalesced_before = totals[1];
-	printf("stat %llu %llu\n", (unsigned long long)totals[0], (unsigned long long)totals[1]);
+	*lost_before = totals[COUNTER_LOST];
+	*coalesced_before = totals[COUNTER_COALESCED];
+	printf("stat %llu %llu\n", (unsigned long long)*lost_before, (unsigned long long)*coalesced_before);
 }
 
 int main(int argc, char **argv)
