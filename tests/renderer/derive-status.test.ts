@@ -114,4 +114,6 @@ test('on its own engine (the service is not there): the banner states the limits
   });
   const root = deriveStatus(appState(snapshot([], { sight: { kernelEvents: true, note: 'Kernel events…' } }), { source: 'local', elevated: true }), SCAN_TIME);
   assert.equal(root.banners[0]?.message, "Watching with this app's own engine.");
+  const mac = deriveStatus(appState(snapshot([]), { source: 'local', platform: 'darwin' }), SCAN_TIME);
+  assert.match(mac.banners[0]?.hint ?? '', /\(sudo ghostport serve\)/, 'systemd is Linux only');
 });

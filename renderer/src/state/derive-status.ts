@@ -126,14 +126,14 @@ const SOURCE_BANNERS: Readonly<Record<EngineSource, (app: AppState) => StatusBan
     hint: 'Every owner and the host\'s history come from ghostport serve; its own settings choose the ports.',
     action: null,
   }),
-  local: ({ elevated, snapshot }) => {
+  local: ({ elevated, snapshot, platform }) => {
     const hidden = elevated ? '' : ': owners of other users\' sockets are hidden';
     const missed = snapshot?.sight && !snapshot.sight.kernelEvents ? ` ${snapshot.sight.note}` : '';
     return {
       id: 'local',
       severity: 'info',
       message: `Watching with this app's own engine${hidden}.${missed}`,
-      hint: 'For full sight, run the Ghostport service (sudo systemctl enable --now ghostport) and join its group: the app switches to it by itself, and back when it stops.',
+      hint: `For full sight, run the Ghostport service (${platform === 'linux' ? 'sudo systemctl enable --now ghostport' : 'sudo ghostport serve'}) and join its group: the app switches to it by itself, and back when it stops.`,
       action: null,
     };
   },
