@@ -64,6 +64,10 @@ const MAX_BACKOFF_MS = 60_000;
 // e.g. a /proc read stuck on a process in uninterruptible sleep.
 const SCAN_TIMEOUT_MS = 45_000;
 const DEFAULT_JITTER = 0.2;
+/** Sockets of one endpoint reported one by one between two scans; more are counted (a flapping port). */
+const MAX_PER_ENDPOINT = 4;
+/** Listeners read from their kernel event between two scans, at most (the rest wait for the scan). */
+const MAX_EARLY_READS = 32;
 
 /** The poll loop and its state. */
 export class Engine extends EngineFeed {
@@ -94,6 +98,24 @@ export class Engine extends EngineFeed {
   #coalesced = 0;
   /** Kernel events lost for want of room, as far as health has reported them. */
   #lostReported = 0;
+  /** What the last scan that could see built (the snapshot may also hold sockets announced since). */
+  #built: readonly PortSocket[] = [];
+  /** Scans started so far: orders early announcements against scans. */
+  #scansStarted = 0;
+  /**
+   * Listeners announced from their kernel event before any scan saw them, each with the number of
+   * scans started when it was read: a scan started after that is the judge of whether it is still
+   * there; an earlier one may have looked before it existed, so it stays announced past it.
+   */
+  #early = new Map<string, { readonly socket: PortSocket; readonly after: number }>();
+  /** Sockets reported one by one per endpoint since the last scan (announced early): the flood bound. */
+  #perEndpoint = new Map<string, number>();
+  /** Sockets read for kernel events since the last scan (each read walks a socket table): bounded. */
+  #earlyReads = 0;
+  /** Rows read for early announcements that no reconcile of the kernel's sightings has had yet. */
+  #earlyRows: RawSocket[] = [];
+  /** Early announcements being captured: a scan waits for them before it judges. */
+  readonly #earlyCaptures = new Set<Promise<void>>();
 
   constructor(options: EngineOptions = {}) {
     super();
@@ -130,6 +152,7 @@ export class Engine extends EngineFeed {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#os.owners.warm?.();
     this.#schedule(0);
     this.#emitStatus();
     this.#startKernelEvents();
@@ -160,15 +183,61 @@ export class Engine extends EngineFeed {
   }
 
   #onKernel(batch: readonly KernelTransition[]): void {
+    if (this.#sightings && this.#running && !this.#paused) for (const t of batch) this.#announceEarly(t);
     const news = this.#sightings?.take(batch) ?? false;
     const lost = (this.#os.kernelEvents?.condition?.().lost ?? 0) > this.#lostReported;
     if (!(news || lost) || this.#kick || !this.#running || this.#paused) return;
     // One scan for a burst of events; more events meanwhile are taken by it or prompt the next.
+    // A listener being announced early goes first: the scan's own work would only slow it down.
     this.#kick = setTimeout(() => {
-      this.#kick = null;
-      this.#kernelPrompted = true;
-      void this.scanNow().catch(() => undefined);
+      void Promise.all(this.#earlyCaptures).then(() => {
+        this.#kick = null;
+        if (!this.#running) return;
+        this.#kernelPrompted = true;
+        return this.scanNow();
+      }).catch(() => undefined);
     }, 1);
+  }
+
+  /**
+   * A new listener, announced from its kernel event without waiting for a scan: the socket is read
+   * at once from its process's namespace and descriptors (as a scan would report it, so the scans
+   * that follow find the same identity), its owner captured, the `appeared` recorded and told.
+   * The scan the event prompts still runs and judges what follows; anything this cannot pin down
+   * (no process context, gone already, another holder) is left to it.
+   */
+  #announceEarly(t: KernelTransition): void {
+    const last = this.#snapshot;
+    const socketOf = this.#os.scanner.socketOf;
+    if (t.newState !== 'LISTEN' || t.pid === null || !socketOf || !last || last.health === 'blind' || !this.#ports.includes(t.localPort)) return;
+    if (this.#earlyReads >= MAX_EARLY_READS) return;
+    this.#earlyReads++;
+    const row = socketOf.call(this.#os.scanner, { pid: t.pid, family: t.family, localAddress: t.localAddress, localPort: t.localPort, state: 'LISTEN' });
+    if (row === null) return;
+    const key = endpointKey(row);
+    const count = this.#perEndpoint.get(key) ?? 0;
+    if (count >= MAX_PER_ENDPOINT) return;
+    this.#perEndpoint.set(key, count + 1);
+    // Announced here, so never a kernel-only pair too (the kernel's sightings know it by the event's address).
+    this.#earlyRows.push(row, { ...row, localAddress: t.localAddress });
+    const after = this.#scansStarted;
+    const capture: Promise<void> = this.#capture({ sockets: [row], health: 'ok', issues: [], reused: false }, this.#ports, [...this.#known, ...this.#earlySockets()])
+      .then(({ sockets }) => {
+        const socket = sockets[0];
+        // A scan that finished meanwhile may have found it (it waits for captures that began before it judged).
+        if (!socket || !this.#running || this.#early.has(socket.id) || this.#known.some((k) => k.id === socket.id)) return;
+        this.#early.set(socket.id, { socket, after });
+        const snapshot: Snapshot = { ...this.#snapshot!, sockets: [...this.#snapshot!.sockets, socket].sort(compareSockets) };
+        this.#snapshot = snapshot;
+        this.scans.emit(snapshot, this.#record({ appeared: [socket], disappeared: [] }, socket.firstSeenAt, 'kernel'));
+      })
+      .catch((error: unknown) => console.error('ghostport: announcing a listener from its kernel event failed', error))
+      .finally(() => this.#earlyCaptures.delete(capture));
+    this.#earlyCaptures.add(capture);
+  }
+
+  #earlySockets(): PortSocket[] {
+    return [...this.#early.values()].map((e) => e.socket);
   }
 
   /** Stops polling and waits for a scan in flight to finish. */
@@ -261,6 +330,7 @@ export class Engine extends EngineFeed {
 
   async #scanOnce(): Promise<Snapshot> {
     const started = performance.now();
+    const scanNumber = ++this.#scansStarted;
     const ports = this.#ports;
     const source: EventSource = this.#kernelPrompted ? 'kernel' : 'poll';
     this.#kernelPrompted = false;
@@ -274,7 +344,8 @@ export class Engine extends EngineFeed {
         const reusable = raw.reused && previous !== null && samePorts(previous.ports, ports);
         // Unchanged live sockets keep the owners captured when they were first seen; the
         // ownerless leftovers (TIME_WAIT) are refreshed from the probe, with nothing to look up.
-        const built = reusable ? { sockets: previous.sockets, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), this.#isoNow()), moved: [] } : await this.#capture(raw, ports);
+        // Sockets announced early are known by identity and inode like the rest.
+        const built = reusable ? { sockets: this.#built, lingering: this.#leftovers(uniqueRows(raw.sockets), new Set(ports), this.#isoNow()), moved: [] } : await this.#capture(raw, ports, [...this.#known, ...this.#earlySockets()]);
         return { raw, built };
       });
       const { raw, built } = seen;
@@ -297,15 +368,27 @@ export class Engine extends EngineFeed {
             hint: 'Ghostport looks again every poll and reports the new holder; `ss -xp` lists Unix sockets with queued data.',
           });
         }
-        const missed = this.#sightings ? await this.#sightings.reconcile([...built.sockets, ...built.lingering]) : [];
-        const diff = diffSockets(this.#known, built.sockets);
+        // Listeners being announced from their kernel event are told first, then judged here.
+        await Promise.all(this.#earlyCaptures);
+        const early = [...this.#early.values()];
+        const claimed = this.#earlyRows.splice(0);
+        const missed = this.#sightings ? await this.#sightings.reconcile([...built.sockets, ...built.lingering, ...claimed]) : [];
+        // Announced before this scan started: it judges them like the known ones. Announced while
+        // it ran: it may have looked before they existed, so they stay (the next scan judges them).
+        const judged = early.filter((e) => e.after < scanNumber).map((e) => e.socket);
+        const pending = early.filter((e) => e.after >= scanNumber).map((e) => e.socket);
+        const announced = new Set(pending.map((p) => p.id));
+        const full = diffSockets([...this.#known, ...judged], built.sockets);
+        const diff = { appeared: full.appeared.filter((s) => !announced.has(s.id)), disappeared: full.disappeared };
         const between = this.#between(missed, diff, new Set(ports));
         issues.push(...this.#kernelIssues());
         const health: HealthLevel = raw.health === 'degraded' || issues.length > 0 ? 'degraded' : 'ok';
+        const seen = new Set(built.sockets.map((b) => b.id));
+        const stillPending = pending.filter((p) => !seen.has(p.id));
         snapshot = {
           scannedAt: this.#isoNow(),
           ports,
-          sockets: built.sockets,
+          sockets: [...built.sockets, ...stillPending].sort(compareSockets),
           lingering: built.lingering,
           health,
           issues,
@@ -318,7 +401,11 @@ export class Engine extends EngineFeed {
           { type: 'appeared' as const, at: socket.firstSeenAt, socket },
           { type: 'disappeared' as const, at: snapshot.scannedAt, socket },
         ]), changed)];
-        this.#known = built.sockets;
+        this.#built = built.sockets;
+        this.#known = [...built.sockets, ...stillPending];
+        this.#early.clear();
+        this.#perEndpoint.clear();
+        this.#earlyReads = 0;
       }
       this.#failures = 0;
       this.#lastError = null;
@@ -384,11 +471,11 @@ export class Engine extends EngineFeed {
     return [...this.#history.record(pending)];
   }
 
-  async #capture(raw: RawScan, ports: readonly number[]): Promise<{ sockets: PortSocket[]; lingering: PortSocket[]; moved: Moved[] }> {
+  async #capture(raw: RawScan, ports: readonly number[], known: readonly PortSocket[]): Promise<{ sockets: PortSocket[]; lingering: PortSocket[]; moved: Moved[] }> {
     const portSet = new Set(ports);
-    const previous = new Map(this.#known.map((s) => [s.id, s]));
+    const previous = new Map(known.map((s) => [s.id, s]));
     // The kernel's inode names a socket whoever holds it: a new holder is the same socket.
-    const byInode = new Map(this.#known.filter((s) => (s.inode ?? 0) > 0).map((s) => [`${s.protocol}|${s.inode}`, s]));
+    const byInode = new Map(known.filter((s) => (s.inode ?? 0) > 0).map((s) => [`${s.protocol}|${s.inode}`, s]));
     const moved: Moved[] = [];
     const startTimes = new Map<number, Promise<string | null>>();
     const infos = new Map<number, Promise<ProcessInfo | null>>();
@@ -408,7 +495,10 @@ export class Engine extends EngineFeed {
             startedAt = await startTimes.get(r.pid)!;
           }
           const id = socketIdentity(r, startedAt);
-          const known = previous.get(id);
+          const before = r.inode ? byInode.get(`${r.protocol}|${r.inode}`) : undefined;
+          // Known by identity, or by its inode while its holder still holds it (shared with a
+          // fork, a source may name another holder first): the same socket, the same owner.
+          const known = previous.get(id) ?? (before && before.pid !== null && r.pids.includes(before.pid) ? before : undefined);
           if (known) {
             sockets.push({ ...known, state: r.state });
             return;
@@ -419,7 +509,6 @@ export class Engine extends EngineFeed {
             info = await infos.get(r.pid)!;
           }
           const socket = this.#toSocket(r, info, id, side, watchedPort, now, this.#unknownReason(r, info));
-          const before = r.inode ? byInode.get(`${r.protocol}|${r.inode}`) : undefined;
           if (!before) {
             sockets.push(socket);
             return;
@@ -499,20 +588,23 @@ export class Engine extends EngineFeed {
   }
 
   /**
-   * The sockets only the kernel saw, coalesced: per endpoint and scan at most one (and none where
-   * the poll has an event for that endpoint already); the rest are counted as a flood.
+   * The sockets only the kernel saw, coalesced: per endpoint and scan at most MAX_PER_ENDPOINT,
+   * counting the scan's own events and the listeners announced early; the rest are counted as a flood.
    */
   #between(missed: readonly KernelOnlySocket[], diff: SocketDiff, portSet: ReadonlySet<number>): PortSocket[] {
-    const taken = new Set([...diff.appeared, ...diff.disappeared].map((s) => endpointKey(s)));
+    const taken = new Map<string, number>();
+    const count = (key: string) => taken.set(key, (taken.get(key) ?? 0) + 1);
+    for (const s of new Map([...diff.appeared, ...diff.disappeared].map((d) => [d.id, d])).values()) count(endpointKey(s));
+    for (const [key, n] of this.#perEndpoint) taken.set(key, Math.max(taken.get(key) ?? 0, n));
     const kept: PortSocket[] = [];
     for (const k of missed) {
       const socket = this.#kernelSocket(k, portSet);
       const key = endpointKey(socket);
-      if (taken.has(key)) {
+      if ((taken.get(key) ?? 0) >= MAX_PER_ENDPOINT) {
         this.#coalesced++;
         continue;
       }
-      taken.add(key);
+      count(key);
       kept.push(socket);
     }
     return kept;

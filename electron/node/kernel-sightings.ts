@@ -119,6 +119,10 @@ export class KernelSightings {
       if (t.newState === 'CLOSE') {
         if (known && !known.closed) {
           known.closed = true;
+          // Out of the endpoint's slot: a socket opened on the same endpoint before the next
+          // reconcile is another socket, and this one must still be reconciled.
+          this.#tracked.delete(key);
+          this.#tracked.set(`${key}#${t.stamp}`, known);
           news = true;
         } else if (!known && t.oldState === 'SYN_SENT' && this.#tracked.size < MAX_TRACKED) {
           // A connect() refused or timed out: it never left SYN_SENT, its port was never seen open.
@@ -204,7 +208,7 @@ export class KernelSightings {
    * After a scan that could see: marks what it saw, and returns (and forgets) the sockets that
    * came and went without a scan seeing them.
    */
-  async reconcile(seen: readonly PortSocket[]): Promise<KernelOnlySocket[]> {
+  async reconcile(seen: readonly Pick<PortSocket, 'protocol' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort' | 'netns'>[]): Promise<KernelOnlySocket[]> {
     // A socket with the same endpoints in another namespace is another socket.
     const visible = new Set(seen.flatMap((s) => [tupleKey(s), remoteKey(s)].flatMap((k) => [k, `${k}|${s.netns?.inode ?? '?'}`])));
     const now = this.#world.now();

@@ -17,14 +17,15 @@ const buffer = Buffer.allocUnsafe(256 * 1024);
 
 /**
  * The sockets in /proc/net whose local or remote port is watched. Throws when no table can be
- * read. `dir` is /proc/PID/net for another network namespace: the tables of that process's one.
+ * read. `dir` is /proc/PID/net for another network namespace: the tables of that process's one;
+ * `files` narrows the read to some tables (each one read costs a walk of the kernel's table).
  */
-export function readProcNet(ports: readonly number[], dir = '/proc/net'): RawSocket[] {
+export function readProcNet(ports: readonly number[], dir = '/proc/net', files: readonly ProcNetFile[] = PROC_NET_FILES): RawSocket[] {
   const needles = ports.map((p) => `:${p.toString(16).toUpperCase().padStart(4, '0')} `);
   const rows: RawSocket[] = [];
   const seen = new Set<string>();
   let readable = 0;
-  for (const file of PROC_NET_FILES) {
+  for (const file of files) {
     let fd: number;
     try {
       fd = openSync(`${dir}/${file}`, 'r');

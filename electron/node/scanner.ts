@@ -15,7 +15,7 @@
  *   long-lived small shell rather than a fork of the engine per poll;
  * - the owner lookup, only when the probe's set changes: the kernel-filtered `ss -p`.
  */
-import type { HealthIssue, HealthLevel } from '#common/model.ts';
+import type { Family, HealthIssue, HealthLevel } from '#common/model.ts';
 import {
   endpointKey,
   fromSiConnection,
@@ -30,7 +30,7 @@ import { isLingering } from '#common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
-import { socketFds, listNetns, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
+import { socketFds, listNetns, netnsOfPid, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { readdirSync } from 'node:fs';
 
@@ -43,9 +43,24 @@ export interface RawScan {
   readonly reused: boolean;
 }
 
+/** The TCP socket a kernel event names: the process it ran in, and the endpoint. */
+export interface KernelNamed {
+  readonly pid: number;
+  readonly family: Family;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly state: string;
+}
+
 /** A source of sockets on the watched ports. */
 export interface Scanner {
   scan(ports: readonly number[]): Promise<RawScan>;
+  /**
+   * The one socket a kernel event names, read at once as a scan would report it (inode, holder,
+   * namespace), from that process's namespace and descriptors only; null when it cannot be
+   * pinned down (gone already, held by another process): the scan the event prompts decides.
+   */
+  socketOf?(named: KernelNamed): RawSocket | null;
   /** Stops the helper processes it started, if any. */
   dispose?(): void;
 }
@@ -191,10 +206,14 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
     if (parsed.skipped > 0) throw new Error(`ss printed ${parsed.skipped} line(s) Ghostport cannot read`);
     return parsed.sockets;
   };
+  // The namespaces' labels as the last scan named them, so a socket read for a kernel event is
+  // labelled as the scan will label it (a named namespace by its name).
+  let labels = new Map<number, string>();
   return {
     async scan(ports) {
       const portsKey = ports.join(',');
       const spaces = listNetns(roots);
+      labels = new Map([spaces.host, ...spaces.others].map((ns) => [ns.inode, ns.label]));
       const host = { inode: spaces.host.inode, host: true, label: spaces.host.label };
       const issues: HealthIssue[] = [];
       if (spaces.hidden > 0) {
@@ -241,6 +260,25 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
       }
       if (issues.length === 0) return scan;
       return { ...scan, health: scan.health === 'blind' ? 'blind' : 'degraded', issues: [...scan.issues, ...issues] };
+    },
+    socketOf(named) {
+      const proc = roots?.proc ?? '/proc';
+      const netns = netnsOfPid(named.pid, proc);
+      if (netns === null) return null;
+      let rows: RawSocket[];
+      try {
+        rows = readProcNet([named.localPort], `${proc}/${named.pid}/net`, [named.family === 6 ? 'tcp6' : 'tcp']);
+      } catch {
+        return null;
+      }
+      // Held by the process the event ran in (a scan names the same holder), else the scan decides.
+      const held = socketFds(named.pid, proc);
+      const candidates = rows.filter((r) => r.protocol === 'tcp' && r.localPort === named.localPort && r.state === named.state && r.inode && held.has(r.inode));
+      // The event's address is the socket's source address, which the kernel may leave 0.0.0.0
+      // for a bound one (a loopback address while lo is down): the table's is the truth.
+      const row = candidates.find((r) => r.localAddress === named.localAddress) ?? (candidates.length === 1 ? candidates[0] : undefined);
+      if (!row) return null;
+      return { ...row, pid: named.pid, pids: [named.pid], netns: { ...netns, label: labels.get(netns.inode) ?? netns.label } };
     },
     dispose() {
       native?.dispose();

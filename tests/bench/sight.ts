@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Engine } from '#node/engine.ts';
 import { createBpfEvents } from '#node/bpf-events.ts';
+import { buildCli } from '../../electron/build/build.ts';
 import type { PortEvent } from '#common/model.ts';
 import { median, percentile, round } from './stats.ts';
 
@@ -80,6 +81,8 @@ for i in range(${n}):
 
 /** listen() → the `appeared` line of `ghostport watch --json`, through a pipe, n times. */
 async function latency(root: string, n: number): Promise<SightBench['latencyMs']> {
+  // The bin runs the bundle: built from the sources being measured, never a stale one.
+  await buildCli(root);
   const watch = spawn(process.execPath, [join(root, 'electron/node/cli/ghostport.mjs'), 'watch', '--json', '--no-history', '--interval', '60000'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const lines: { at: number; text: string }[] = [];
   let carry = '';

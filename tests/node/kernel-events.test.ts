@@ -11,6 +11,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, utimesSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
 import { createTracefsEvents, parseTraceLine } from '#node/kernel-events.ts';
+import { createOsSource } from '#node/os-source.ts';
+import { createLinuxScanner, type Scanner } from '#node/scanner.ts';
 import type { PortEvent } from '#common/model.ts';
 import { toEventJson } from '#common/cli-json.ts';
 import { waitFor } from '../support/port-holder.ts';
@@ -141,6 +143,131 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
       child.kill('SIGKILL');
       await waitFor(() => events.find((e) => e.type === 'disappeared' && e.socket.id === appeared.socket.id), 5000);
       assert.equal(events.filter((e) => e.socket.pid === child.pid).length, 2, 'one appeared, one disappeared');
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  /** The real Linux scanner, every scan held back `delayMs` first: kernel events and the early reads are untouched. */
+  function slowScanner(delayMs: number): Scanner & { started: number; finished: number } {
+    const inner = createLinuxScanner(10_000);
+    const slow = {
+      started: 0,
+      finished: 0,
+      async scan(ports: readonly number[]) {
+        slow.started++;
+        await new Promise((r) => setTimeout(r, delayMs));
+        const raw = await inner.scan(ports);
+        slow.finished++;
+        return raw;
+      },
+      socketOf: inner.socketOf,
+      dispose: () => inner.dispose?.(),
+    };
+    return slow;
+  }
+
+  test('a new listener is announced from its kernel event, before any scan sees it, as the scans then find it (host and another namespace)', { timeout: 60_000 }, async () => {
+    const scanner = slowScanner(1500);
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000, os: createOsSource({ scanner, kernelEvents: createTracefsEvents() }) });
+    const events = collect(engine);
+    const finishedAt = new Map<string, number>();
+    engine.onScan((_, batch) => {
+      for (const e of batch) if (e.type === 'appeared') finishedAt.set(e.socket.id, scanner.finished);
+    });
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 15_000);
+      for (const [where, argv] of [
+        ['host', [PY]],
+        ['another network namespace', ['unshare', '-n', PY]],
+      ] as const) {
+        // No scan in flight: any scan that finishes from here on started after listen().
+        await waitFor(() => scanner.started === scanner.finished, 15_000);
+        const before = scanner.finished;
+        const child = spawn(argv[0], [...argv.slice(1), '-c', `import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',${PORT})); s.listen(); time.sleep(60)`], { stdio: 'ignore' });
+        children.push(child);
+        // unshare execs python: the same pid.
+        const appeared = await waitFor(() => events.find((e) => e.type === 'appeared' && e.socket.pid === child.pid), 10_000);
+        assert.equal(finishedAt.get(appeared.socket.id), before, `${where}: told before any scan finished since listen()`);
+        assert.equal(appeared.source, 'kernel');
+        assert.equal(appeared.socket.state, 'LISTEN');
+        assert.equal(typeof appeared.socket.inode, 'number', `${where}: the socket as a scan reports it, with its inode`);
+        assert.match(appeared.socket.process?.command ?? '', /python3 -c/);
+        assert.equal(appeared.socket.netns?.host, where === 'host');
+        assert.ok(engine.snapshot?.sockets.some((s) => s.id === appeared.socket.id), 'the snapshot lists it at once');
+        // Two full scans later the same socket is still the one announced: no second appeared, no disappeared.
+        const after = scanner.finished;
+        void engine.scanNow();
+        await waitFor(() => scanner.finished >= after + 2, 15_000);
+        assert.deepEqual(events.filter((e) => e.socket.pid === child.pid).map((e) => e.type), ['appeared'], `${where}: ${JSON.stringify(events.filter((e) => e.socket.pid === child.pid).map((e) => [e.type, e.socket.id]))}`);
+        assert.ok(engine.snapshot?.sockets.some((s) => s.id === appeared.socket.id));
+        child.kill('SIGKILL');
+        const gone = await waitFor(() => events.find((e) => e.type === 'disappeared' && e.socket.pid === child.pid), 15_000);
+        assert.equal(gone.socket.id, appeared.socket.id);
+      }
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  test('a socket shared with its parent before listen(): announced with the process that listened, then no owner-changed and no second appeared', { timeout: 60_000 }, async () => {
+    const scanner = slowScanner(300);
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000, os: createOsSource({ scanner, kernelEvents: createTracefsEvents() }) });
+    const events = collect(engine);
+    // The parent (lower pid, which ss names first) makes the socket and keeps it; its fork
+    // listens. Its own process group, so the fork goes with it.
+    let parent: ChildProcess | null = null;
+    const killGroup = () => {
+      try {
+        if (parent?.pid) process.kill(-parent.pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    };
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 15_000);
+      parent = spawn(PY, ['-c', `import os,socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',${PORT}))
+if os.fork() == 0:
+    s.listen(); time.sleep(60)
+time.sleep(60)`], { stdio: 'ignore', detached: true });
+      const parentPid = parent.pid;
+      const appeared = await waitFor(() => events.find((e) => e.type === 'appeared' && e.socket.localPort === PORT && e.socket.state === 'LISTEN' && e.socket.process?.parentPid === parentPid), 10_000);
+      const done = scanner.finished;
+      void engine.scanNow();
+      await waitFor(() => scanner.finished >= done + 2, 15_000);
+      const about = events.filter((e) => e.socket.inode === appeared.socket.inode);
+      assert.deepEqual(about.map((e) => e.type), ['appeared'], JSON.stringify(about.map((e) => [e.type, e.socket.pid, e.socket.id])));
+      assert.equal(engine.snapshot?.sockets.find((s) => s.inode === appeared.socket.inode)?.id, appeared.socket.id);
+    } finally {
+      killGroup();
+      await engine.stop();
+    }
+  });
+
+  test('listeners that live 100 ms, one after another on one endpoint while scans are slow: each appears and disappears once', { timeout: 60_000 }, async () => {
+    const scanner = slowScanner(700);
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000, os: createOsSource({ scanner, kernelEvents: createTracefsEvents() }) });
+    const events = collect(engine);
+    engine.start();
+    try {
+      await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 15_000);
+      const n = 6;
+      const pid = await run(`import socket,time
+for i in range(${n}):
+    s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',${PORT})); s.listen(); time.sleep(0.1); s.close(); time.sleep(0.15)
+time.sleep(0.3)`);
+      const mine = () => events.filter((e) => e.socket.pid === pid);
+      await waitFor(() => mine().filter((e) => e.type === 'disappeared').length >= n, 15_000).catch(() => undefined);
+      const byId = new Map<string, string[]>();
+      for (const e of mine()) byId.set(e.socket.id, [...(byId.get(e.socket.id) ?? []), e.type]);
+      assert.equal(byId.size, n, `one socket per listener: ${JSON.stringify([...byId])}`);
+      for (const [id, types] of byId) assert.deepEqual(types, ['appeared', 'disappeared'], id);
+      assert.ok(mine().every((e) => e.source === 'kernel'));
+      assert.equal(engine.snapshot?.sight?.coalesced ?? 0, 0, 'none counted instead of reported');
     } finally {
       await engine.stop();
     }
