@@ -209,7 +209,7 @@ export class Engine extends EngineFeed {
   #announceEarly(t: KernelTransition): void {
     const last = this.#snapshot;
     const socketOf = this.#os.scanner.socketOf;
-    if (t.newState !== 'LISTEN' || t.pid === null || !socketOf || !last || last.health === 'blind' || !this.#ports.includes(t.localPort)) return;
+    if (t.newState !== 'LISTEN' || t.protocol === 'udp' || t.pid === null || !socketOf || !last || last.health === 'blind' || !this.#ports.includes(t.localPort)) return;
     if (this.#earlyReads >= MAX_EARLY_READS) return;
     this.#earlyReads++;
     const row = socketOf.call(this.#os.scanner, { pid: t.pid, family: t.family, localAddress: t.localAddress, localPort: t.localPort, state: 'LISTEN' });
