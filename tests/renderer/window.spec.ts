@@ -7,6 +7,8 @@ import { test, expect } from '@playwright/test';
 import type { Locator, Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
 import type { PortEvent } from '#common/model.ts';
 import type { HistoryQuery } from '#common/history-query.ts';
@@ -246,6 +248,36 @@ test('app notices (e.g. history recovered) are shown until dismissed', async ({ 
   await notice.getByRole('button', { name: /^Dismiss/ }).click();
   await expect(notice).toHaveCount(0);
   rig.service.setNotice('history-recovered', null);
+});
+
+test('a locked history: events wait in memory, the window lists them and counts them live, and they are stored when the lock clears', async ({ browser }) => {
+  win = await openWindow(browser, rig);
+  const { page } = win;
+  const lock = new DatabaseSync(join(rig.dir, 'history.db'), { timeout: 5000 });
+  lock.exec('BEGIN EXCLUSIVE');
+  let locked = true;
+  try {
+    const holder = await startHolder({ tcpListen: [[loopback(), PORT]], extraArgs: ['ghostport-e2e-waiting'] });
+    const notice = page.locator('[data-notice="history-busy"]');
+    await expect(notice).toContainText('locked by another process', { timeout: 15_000 });
+    await expect(notice).toContainText(/1 event waiting to be written/);
+    await showTab(page, 'History');
+    const rows = page.locator(`.event-row[data-pid="${holder.pid}"]`);
+    await expect(rows).toHaveCount(1, { timeout: 15_000 });
+    await expect(rows.first()).toHaveAttribute('data-seq', '0');
+    await holder.kill();
+    await expect(notice).toContainText(/2 events waiting to be written/, { timeout: 15_000 });
+    await expect(rows).toHaveCount(2, { timeout: 15_000 });
+    lock.exec('COMMIT');
+    locked = false;
+    await expect(notice).toHaveCount(0, { timeout: 15_000 });
+    const stored = rig.history.query({ process: String(holder.pid) }).events;
+    expect(stored.map((e) => e.type).sort()).toEqual(['appeared', 'disappeared']);
+    expect(stored.every((e) => e.seq > 0)).toBe(true);
+  } finally {
+    if (locked) lock.exec('COMMIT');
+    lock.close();
+  }
 });
 
 test('a notification click (open-target push) opens that process', async ({ browser }) => {
