@@ -155,6 +155,7 @@ export type HealthIssueCode =
   | 'kernel-events-flood'
   | 'ownerless-socket'
   | 'scan-failed'
+  | 'service-refused'
   | 'history-unavailable'
   | 'history-busy'
   | 'history-recovered'
@@ -175,6 +176,7 @@ const HIDES_SOCKETS: Readonly<Record<HealthIssueCode, boolean>> = {
   'kernel-events-unavailable': false,
   'kernel-events-flood': false,
   'ownerless-socket': false,
+  'service-refused': false,
   'history-unavailable': false,
   'history-busy': false,
   'history-recovered': false,

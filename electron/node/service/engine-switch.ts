@@ -12,10 +12,10 @@
  * that came and went during the switch) is taken from its history, each event once.
  */
 import type { EngineSource } from '#common/ipc-contract.ts';
-import type { EngineStatus, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
+import type { EngineStatus, HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
 import { EngineFeed } from '#common/listeners.ts';
 import type { Engine, EventSink } from '#node/engine.ts';
-import { ServiceClient } from './client.ts';
+import { ServiceClient, ServiceError } from './client.ts';
 import { NOT_STARTED, RemoteEngine } from './remote-engine.ts';
 
 /** What the switch needs of an engine (the local one, or RemoteEngine). */
@@ -82,6 +82,8 @@ export class EngineSwitch extends EngineFeed {
   /** Identities of the side in charge -> the identities its sockets were announced with. */
   #aliases = new Map<string, string>();
   #paused = false;
+  /** Set while the service runs but this user may not read its socket: the local view says so. */
+  #refused: HealthIssue | null = null;
   readonly #stop = new AbortController();
   #loop: Promise<void> | null = null;
 
@@ -163,7 +165,21 @@ export class EngineSwitch extends EngineFeed {
   }
 
   #connect(): Promise<ServiceClient | null> {
-    return ServiceClient.connect(this.#options.socketPath, this.#options.connectTimeoutMs ?? 1000).catch(() => null);
+    const path = this.#options.socketPath;
+    return ServiceClient.connect(path, this.#options.connectTimeoutMs ?? 1000).then(
+      (client) => ((this.#refused = null), client),
+      (error: unknown) => {
+        this.#refused =
+          error instanceof ServiceError && error.kind === 'denied'
+            ? {
+                code: 'service-refused',
+                message: `The Ghostport service runs, but this user may not read its socket ${path}: this app watches on its own, with its limits.`,
+                hint: `Join the socket's group (ls -l ${path} names it; sudo usermod -aG GROUP $USER) and log in again: the app then follows the service by itself.`,
+              }
+            : null;
+        return null;
+      },
+    );
   }
 
   /** A new local engine in charge: at start, announced as it is; after the service, once it sees, compared with what was announced. */
@@ -293,7 +309,8 @@ export class EngineSwitch extends EngineFeed {
   }
 
   #announce(snapshot: Snapshot, events: readonly PortEvent[]): void {
-    const view = this.#view(snapshot);
+    const seen = this.#view(snapshot);
+    const view = this.#refused && this.#side?.source === 'local' ? { ...seen, issues: [...seen.issues, this.#refused] } : seen;
     this.#snapshot = view;
     if (view.health !== 'blind') {
       this.#known = view.sockets;

@@ -9,10 +9,12 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { PortEvent, PortSocket, Snapshot } from '#common/model.ts';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
 import { Engine } from '#node/engine.ts';
 import { createOsSource } from '#node/os-source.ts';
 import type { Scanner } from '#node/scanner.ts';
@@ -21,8 +23,10 @@ import { ServiceClient } from '#node/service/client.ts';
 import { EngineSwitch } from '#node/service/engine-switch.ts';
 import { killAllHolders, startHolder, waitFor, type Holder } from '../../support/port-holder.ts';
 import { serviceDirs, startService, stopAllServices } from '../../support/serve-process.ts';
+import { realTool } from '../../support/tools.ts';
 
 const PORT = 596;
+const SETPRIV = realTool('setpriv');
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (binds port 596)' : false;
 
 after(async () => {
@@ -74,7 +78,12 @@ describe('EngineSwitch', { skip }, () => {
       await c.kill();
       const b = await startHolder({ tcpListen: [['127.0.0.3', PORT]] });
       await a.kill();
-      await waitFor(async () => (await serviceSaw(client, c)).includes('disappeared') && (await serviceSaw(client, a)).includes('disappeared') && (await serviceSaw(client, b)).includes('appeared'));
+      let saw: string[][] = [];
+      const settled = async () => {
+        saw = await Promise.all([a, b, c].map((holder) => serviceSaw(client, holder)));
+        return saw[0]!.includes('disappeared') && saw[1]!.includes('appeared') && saw[2]!.includes('disappeared');
+      };
+      await waitFor(settled, 30_000).catch(() => assert.fail(`the service saw a, b, c: ${JSON.stringify(saw)}; its log: ${first.log()}`));
       assert.equal(engine.source, 'local');
       assert.deepEqual(typesOf(b), [], 'the local engine has not looked since');
 
@@ -115,6 +124,32 @@ describe('EngineSwitch', { skip }, () => {
       await engine.stop();
       history.close();
     }
+  });
+
+  test('a user outside the socket\'s group watches on its own, and the view says why and what to do', { skip: SETPRIV ? false : 'needs setpriv (util-linux)', timeout: 60_000 }, async () => {
+    const { socketPath, stateDir } = serviceDirs();
+    const service = startService({ socketPath, dataDir: stateDir, ports: [PORT] });
+    await service.ready;
+    const source = (file: string) => JSON.stringify(pathToFileURL(resolve('electron/node', file)).href);
+    const script = `
+      const { EngineSwitch } = await import(${source('service/engine-switch.ts')});
+      const { Engine } = await import(${source('engine.ts')});
+      const { History } = await import(${source('history.ts')});
+      const history = History.open({ dataDir: null });
+      const engine = new EngineSwitch({ socketPath: ${JSON.stringify(socketPath)}, history, probeMs: 100, createLocal: (sink) => new Engine({ ports: [${PORT}], intervalMs: 200, history: sink }) });
+      engine.start();
+      await new Promise((r) => setTimeout(r, 1500));
+      process.stdout.write(JSON.stringify({ source: engine.source, issues: engine.snapshot?.issues ?? [] }));
+      await engine.stop();
+      history.close();`;
+    const nobody = spawnSync(SETPRIV!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+    assert.equal(nobody.status, 0, nobody.stderr);
+    const seen = JSON.parse(nobody.stdout) as { source: string; issues: HealthIssue[] };
+    assert.equal(seen.source, 'local', 'the socket (0660, root) refuses nobody');
+    const refused = seen.issues.find((i) => i.code === 'service-refused');
+    assert.ok(refused, `the view says why: ${JSON.stringify(seen.issues)}`);
+    assert.match(refused.message, new RegExp(`may not read its socket ${socketPath.replaceAll('.', '\\.')}`));
+    assert.match(refused.hint ?? '', /usermod -aG/);
   });
 
   test('an owner the local engine could not see is no disappearance: the socket keeps the identity it was announced with', { timeout: 60_000 }, async () => {
