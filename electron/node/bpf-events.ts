@@ -11,7 +11,7 @@
  * counts repeats of one datagram flow within a second and events its ring buffer has no room
  * for (a reader that falls behind slows only the helper, never Node's loop); both are reported.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { normalizeAddress } from '#common/socket-parse.ts';
@@ -115,7 +115,8 @@ export function createBpfEvents(options: BpfEventsOptions = {}): KernelEventSour
         return gap('the eBPF helper is not built here (npm run build needs clang, bpftool, libbpf-dev and libelf-dev)', false);
       }
       if (ports.length === 0) return gap('no ports are watched', false);
-      const helper = spawn(path, ports.map(String), { stdio: 'pipe', env: { LC_ALL: 'C' } });
+      // Loaded when the helper starts: a one-shot scan never starts kernel events.
+      const helper = process.getBuiltinModule('node:child_process').spawn(path, ports.map(String), { stdio: 'pipe', env: { LC_ALL: 'C' } });
       child = helper;
       totals = { lost: 0, coalesced: 0 };
       failure = null;
