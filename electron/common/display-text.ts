@@ -100,11 +100,18 @@ export function describeEndpoint(s: PortSocket): string {
   // One vocabulary: TCP and UDP; the address shows the family ([::] is IPv6).
   const proto = s.protocol.toUpperCase();
   const local = formatEndpoint(s.localAddress, s.localPort);
-  // Where it lives, when that is not the host: a container or namespace is where listeners hide.
-  const where = s.netns && !s.netns.host ? ` in ${displayText(s.netns.label, 64)}` : '';
+  const where = describeWhere(s);
   if (isListening(s)) return `${proto} ${local} ${s.protocol === 'udp' ? 'bound' : 'listening'}${where}`;
   const arrow = s.side === 'remote' ? '→' : '←';
   return `${proto} ${local} ${arrow} ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state}${where}`;
+}
+
+/**
+ * " in ip netns blue", " in docker container 3f2a…": where the socket lives when that is not the
+ * host's network namespace (a container or namespace is where listeners hide); "" on the host.
+ */
+export function describeWhere(s: Pick<PortSocket, 'netns'>): string {
+  return s.netns && !s.netns.host ? ` in ${displayText(s.netns.label, 64)}` : '';
 }
 
 /** "nc (pid 4711, user bob)", or why the owner is unknown; escaped for display. */

@@ -14,7 +14,7 @@
  *    and announced in one summary when the window allows (`retryAt` says when to ask again).
  */
 import { isSocketAllowed } from './allowlist.ts';
-import { describeEndpoint, describeOwner, describeOwnerShort, describePorts, displayText, isListening, whyItMatters } from './display-text.ts';
+import { describeEndpoint, describeOwner, describeOwnerShort, describePorts, describeWhere, displayText, isListening, whyItMatters } from './display-text.ts';
 import { evidenceHeadline } from './evidence-text.ts';
 import { flapKey } from './flap-control.ts';
 import type { OpenTarget } from './ipc-contract.ts';
@@ -248,7 +248,7 @@ function mergeNotifications(
 }
 
 function nameOwners(events: readonly PortEvent[], limits: NotificationLimits): string {
-  const names = [...new Set(events.map((e) => describeOwnerShort(e.socket)))];
+  const names = [...new Set(events.map((e) => `${describeOwnerShort(e.socket)}${describeWhere(e.socket)}`))];
   const named = names.slice(0, limits.maxNamed);
   const rest = names.length - named.length;
   return rest > 0 ? `${named.join(', ')} and ${rest} more` : joinAnd(named);

@@ -4,7 +4,7 @@
  * turns this model into a Tray and a Menu (and can skip the work when the model is unchanged).
  */
 import { isSocketAllowed } from './allowlist.ts';
-import { displayText, describeEndpoint, describeOwnerShort, describePorts } from './display-text.ts';
+import { displayText, describeEndpoint, describeOwnerShort, describePorts, describeWhere } from './display-text.ts';
 import type { AppState, OpenTarget } from './ipc-contract.ts';
 import type { PortSocket } from './model.ts';
 import { openTargetForSocket } from './open-target.ts';
@@ -127,7 +127,7 @@ function describeState(app: AppState, state: TrayState, options: TrayModelOption
       return `Scanning ${where} fails: ${displayText(app.status.lastError ?? 'unknown error', 80)}`;
     case 'alert': {
       const sockets = alertingSockets(app, options);
-      const owners = [...new Set(sockets.map(describeOwnerShort))];
+      const owners = [...new Set(sockets.map((s) => `${describeOwnerShort(s)}${describeWhere(s)}`))];
       const noun = sockets.length === 1 ? 'socket' : 'sockets';
       return `${sockets.length} ${noun} on ${where}: ${owners.join(', ')}`;
     }

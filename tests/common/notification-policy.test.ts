@@ -97,6 +97,15 @@ test('ten new sockets at once give one notification that says so', () => {
   assert.equal(note?.target?.kind, 'event', 'several owners: opens the newest event');
 });
 
+test('a socket outside the host\'s network namespace: the notification says where it lives, alone or among others', () => {
+  const where = { inode: 4026532318, host: false, label: 'docker container 3f2a9c1b7d4e' } as const;
+  const [single] = planNotifications(INITIAL_NOTIFIER_STATE, [makeEvent({ socket: makeSocket({ netns: where }) })], context(T0)).notifications;
+  assert.match(single?.body ?? '', /\nTCP 0\.0\.0\.0:596 listening in docker container 3f2a9c1b7d4e\. /);
+  const events = [makeEvent({ socket: { ...socketOf(100, 'p0'), netns: where } }), makeEvent({ socket: socketOf(101, 'p1') })];
+  const [both] = planNotifications(INITIAL_NOTIFIER_STATE, events, context(T0)).notifications;
+  assert.match(both?.body ?? '', /^p0 \(pid 100\) in docker container 3f2a9c1b7d4e and p1 \(pid 101\)\. /);
+});
+
 test('a flapping socket gives one "keeps coming and going" notification, then silence for the cooldown', () => {
   const flap = (type: 'appeared' | 'disappeared') => makeEvent({ type, flapping: true });
   const first = planNotifications(INITIAL_NOTIFIER_STATE, [flap('appeared'), flap('disappeared'), flap('appeared')], context(T0));

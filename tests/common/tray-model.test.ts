@@ -28,6 +28,15 @@ test('sockets on the port alert and are named with their pids', () => {
   assert.equal(model.tooltip, '2 sockets on port 596: nc (pid 4711), python3 (pid 12)');
 });
 
+test('a socket outside the host\'s network namespace says where it lives, in the tooltip and the menu', () => {
+  const inNetns = makeSocket({ id: 'ns', process: makeProcess({ pid: 77, name: 'sshd' }), netns: { inode: 4026532318, host: false, label: 'ip netns blue' } });
+  const onHost = makeSocket({ netns: { inode: 4026531840, host: true, label: 'host' } });
+  const model = buildTrayModel(makeAppState({ snapshot: makeSnapshot({ sockets: [onHost, inNetns] }) }));
+  assert.equal(model.tooltip, '2 sockets on port 596: nc (pid 4711), sshd (pid 77) in ip netns blue');
+  assert.ok(labels(model.menu).includes('sshd (pid 77) · TCP 0.0.0.0:596 listening in ip netns blue'), labels(model.menu).join(' | '));
+  assert.ok(labels(model.menu).includes('nc (pid 4711) · TCP 0.0.0.0:596 listening'));
+});
+
 test('allowlisted sockets do not alert but are still listed in the menu', () => {
   const app = makeAppState({ snapshot: makeSnapshot({ sockets: [nc] }), settings: { allowlist: [{ by: 'path', path: '/usr/bin/nc', argsPrefix: [], port: null }] } });
   const model = buildTrayModel(app);

@@ -11,7 +11,7 @@ import { describeState, orderForDisplay } from '../format/socket.ts';
 import { elapsedSince, formatDuration, formatShortTimestamp, formatTimestamp } from '../format/time.ts';
 import { SafeText } from './safe-text.tsx';
 import { Icon } from './icons.tsx';
-import { formatEndpoint } from '#common/display-text.ts';
+import { describeWhere, escapeUnsafe, formatEndpoint } from '#common/display-text.ts';
 
 /** Props of `NowView`. */
 export interface NowViewProps {
@@ -91,7 +91,7 @@ function SocketTable({ sockets, settings, platform, now, selectedSocketId, onSel
               key={socket.id}
               className={socket.id === selectedSocketId ? 'is-selected' : undefined}
               tabIndex={0}
-              aria-label={`${socket.protocol.toUpperCase()} socket on port ${socket.watchedPort}, owned by ${socket.process ? `pid ${socket.process.pid}` : 'an unknown process'}. Press Enter for details.`}
+              aria-label={`${socket.protocol.toUpperCase()} socket on port ${socket.watchedPort}${describeWhere(socket)}, owned by ${socket.process ? `pid ${socket.process.pid}` : 'an unknown process'}. Press Enter for details.`}
               aria-selected={socket.id === selectedSocketId}
               onClick={() => onSelect(socket)}
               onKeyDown={onKeyDown(socket)}
@@ -104,6 +104,12 @@ function SocketTable({ sockets, settings, platform, now, selectedSocketId, onSel
               </td>
               <td data-label="Local" className="mono">
                 <SafeText value={formatEndpoint(socket.localAddress, socket.localPort)} withTitle />
+                {socket.netns && !socket.netns.host ? (
+                  // Where it lives: a container or namespace is where listeners hide.
+                  <span className="netns" title={`In ${escapeUnsafe(socket.netns.label)}: network namespace net:[${socket.netns.inode}]`} data-testid="socket-netns">
+                    in <SafeText value={socket.netns.label} />
+                  </span>
+                ) : null}
               </td>
               <td data-label="Remote" className="mono">
                 <SafeText value={socket.remoteAddress === null ? null : formatEndpoint(socket.remoteAddress, socket.remotePort)} withTitle />

@@ -119,6 +119,11 @@ export function ProcessDetailsPanel(props: ProcessDetailsPanelProps) {
             <Field label="State">
               {describeState(socket.state)} <span className="muted">({socket.state})</span>
             </Field>
+            {socket.netns ? (
+              <Field label="Lives in">
+                {socket.netns.host ? "the host's network namespace" : <SafeText value={socket.netns.label} />} <span className="muted">(net:[{socket.netns.inode}])</span>
+              </Field>
+            ) : null}
             <Field label="First seen">{formatTimestamp(socket.firstSeenAt)}</Field>
           </Section>
         ) : null}
