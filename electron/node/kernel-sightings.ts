@@ -18,6 +18,8 @@ const STALE_MS = 30_000;
 const INTENT_MS = 2000;
 // An owner read at an event stands for the same process's events this long after.
 const OWNER_REUSE_MS = 1000;
+// Sending sockets of one datagram flow sighted one by one between two scans; the rest are counted.
+const FLOW_SOCKETS = 8;
 
 interface Tracked {
   readonly key: string;
@@ -84,6 +86,8 @@ export class KernelSightings {
   overflow = 0;
   /** Datagrams of a flow already waiting to be reported (counted into it), since start. */
   coalesced = 0;
+  /** Sockets sighted per datagram flow (process, namespace, destination) since the last scan. */
+  readonly #flows = new Map<string, number>();
   readonly #owners = new Map<number, { at: number; command: string | null; owner: Promise<ProcessInfo | null> }>();
 
   constructor(world: SightingsWorld) {
@@ -153,11 +157,21 @@ export class KernelSightings {
 
   /**
    * A UDP event (eBPF): a datagram (an instant), a bind or connect (opens), or its close.
-   * Datagrams of one process to one destination until the next scan are one sighting, whatever
-   * socket sent them (a flood from fresh sockets is counted, not tracked socket by socket).
+   * Datagrams of one process to one destination: each sending socket is a sighting, up to
+   * FLOW_SOCKETS between two scans; beyond that (a flood from fresh sockets) they are counted.
    */
   #takeUdp(t: KernelTransition): boolean {
-    const key = t.datagram ? `udp|datagram|${t.pid ?? t.comm}|${t.netnsInode ?? '?'}|${t.remoteAddress}|${t.remotePort}` : t.cookie === undefined ? tupleKey(t) : `udp|cookie|${t.cookie}`;
+    // By the kernel's socket cookie: a closed socket's port may be given to the next one at once.
+    const key = t.cookie === undefined ? tupleKey(t) : `udp|cookie|${t.cookie}${t.datagram ? `|${t.remoteAddress}|${t.remotePort}` : ''}`;
+    if (t.datagram && !this.#tracked.has(key)) {
+      const flow = `${t.pid ?? t.comm}|${t.netnsInode ?? '?'}|${t.remoteAddress}|${t.remotePort}`;
+      const sockets = this.#flows.get(flow) ?? 0;
+      if (sockets >= FLOW_SOCKETS) {
+        this.coalesced++;
+        return false;
+      }
+      this.#flows.set(flow, sockets + 1);
+    }
     const known = this.#tracked.get(key);
     if (t.newState === 'CLOSE') {
       if (!known || known.closed) return false;
@@ -225,6 +239,7 @@ export class KernelSightings {
     }
     while (this.#intents.length > 0 && now - this.#intents[0]!.at > INTENT_MS) this.#intents.shift();
     for (const [pid, read] of this.#owners) if (now - read.at > OWNER_REUSE_MS) this.#owners.delete(pid);
+    this.#flows.clear();
     return missed;
   }
 
