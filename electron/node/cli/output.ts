@@ -60,6 +60,19 @@ export function formatIssue(issue: HealthIssue): string {
   return `ghostport: ${escapeUnsafe(issue.message)}${issue.hint ? ` ${escapeUnsafe(issue.hint)}` : ''}\n`;
 }
 
+/**
+ * Prints each health issue once while it lasts, and again only after it went away: another issue
+ * coming or going (a namespace that cannot be read, say) does not repeat the ones still there.
+ */
+export function issuePrinter(err: (text: string) => void): (issues: readonly HealthIssue[]) => void {
+  let shown = new Set<string>();
+  return (issues) => {
+    const now = new Set(issues.map((issue) => `${issue.code}:${issue.message}`));
+    for (const issue of issues) if (!shown.has(`${issue.code}:${issue.message}`)) err(formatIssue(issue));
+    shown = now;
+  };
+}
+
 /** One human-readable line for an event. */
 export function formatEvent(e: PortEvent): string {
   const verb = e.type === 'appeared' ? '+ appeared   ' : e.type === 'owner-changed' ? '~ owner      ' : '- disappeared';

@@ -14,7 +14,7 @@ import { DEFAULT_SOCKET_PATH } from '#node/service/paths.ts';
 import type { CliOptions } from './args.ts';
 import { EXIT } from './args.ts';
 import { CliError, type CliIo } from './io.ts';
-import { formatEntry, formatEvent, formatIssue } from './output.ts';
+import { formatEntry, formatEvent, issuePrinter } from './output.ts';
 
 /** How the JSON output says where the answer came from. */
 export type Via = 'service' | 'local';
@@ -109,6 +109,7 @@ export async function watchViaService(first: ServiceClient, options: CliOptions,
   let lastSeq: number | null = null;
   let lastAt: string | null = null;
   let lastHealth = '';
+  let printIssues = issuePrinter(io.err);
   let connected = false;
   const print = (e: PortEvent) => {
     if (lastSeq !== null && e.seq <= lastSeq) return;
@@ -121,7 +122,7 @@ export async function watchViaService(first: ServiceClient, options: CliOptions,
     if (key === lastHealth) return;
     lastHealth = key;
     if (options.json) out(`${JSON.stringify({ ...toHealthJson(level, issues, at), via: 'service' })}\n`);
-    for (const issue of issues) io.err(formatIssue(issue));
+    printIssues(issues);
   };
   io.err(`ghostport: watching through the Ghostport service at ${escapeUnsafe(first.socketPath)} (it records the history). Ctrl-C stops.\n`);
   if (!options.json && !options.quiet) out(viaLine(first));
@@ -145,6 +146,7 @@ export async function watchViaService(first: ServiceClient, options: CliOptions,
       if (connected) io.err(`ghostport: ${error.message} Not watching until it is back; reconnecting.\n`);
       connected = false;
       lastHealth = '';
+      printIssues = issuePrinter(io.err);
       client = null;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 10_000);

@@ -9,7 +9,7 @@ import type { CliOptions } from './args.ts';
 import { EXIT } from './args.ts';
 import { loadConfig } from './config.ts';
 import type { CliIo } from './io.ts';
-import { formatEvent, formatIssue } from './output.ts';
+import { formatEvent, issuePrinter } from './output.ts';
 import { connectForCli, watchViaService } from './via-service.ts';
 
 /** Watches until SIGINT/SIGTERM (or the reader of stdout goes away); resolves with 0. */
@@ -25,6 +25,7 @@ export async function watch(options: CliOptions, io: CliIo): Promise<number> {
   const out = options.quiet ? () => undefined : io.out;
   const engine = new Engine({ ports: config.ports, intervalMs: config.intervalMs, history });
   let last = '';
+  const printIssues = issuePrinter(io.err);
   // What the store has to say (recovered, locked, writable again), the moment it happens.
   const showStoreLog = () => {
     for (const line of history?.takeLog() ?? []) io.err(`ghostport: ${escapeUnsafe(line)}\n`);
@@ -39,7 +40,7 @@ export async function watch(options: CliOptions, io: CliIo): Promise<number> {
       const before = last;
       last = key;
       if (options.json) out(`${JSON.stringify({ ...toHealthJson(health, issues, snapshot.scannedAt), via: 'local' })}\n`);
-      for (const issue of issues) io.err(formatIssue(issue));
+      printIssues(issues);
       if (health === 'ok' && before !== '') io.err(`ghostport: ${describePorts(config.ports)}: seeing everything again.\n`);
     }
     for (const e of events) out(options.json ? `${JSON.stringify(toEventJson(e))}\n` : formatEvent(e));
