@@ -6,20 +6,40 @@
  */
 import { readFile, readlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import type { AncestorInfo, ProcessInfo } from '#common/model.ts';
 import type { ProcessRef } from '#common/ipc-contract.ts';
 import type { EvidenceCollector } from './process-evidence.ts';
 
 let clockTicks: number | null = null;
 function ticksPerSecond(): number {
-  if (clockTicks === null) {
-    try {
-      clockTicks = Number(process.getBuiltinModule('node:child_process').execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim()) || 100;
-    } catch {
-      clockTicks = 100; // USER_HZ is 100 on every mainstream Linux build.
-    }
+  return (clockTicks ??= readClockTicks());
+}
+
+/**
+ * USER_HZ, the unit of /proc/PID/stat's times, from the kernel's auxiliary vector (AT_CLKTCK,
+ * what `getconf CLK_TCK` reads) without starting a process; 100, every mainstream Linux build's
+ * value, when it cannot be read.
+ */
+export function readClockTicks(auxv: Buffer | null = readAuxv(), word = process.arch.endsWith('64') ? 8 : 4, littleEndian = endianness() === 'LE'): number {
+  const AT_CLKTCK = 17;
+  if (auxv === null) return 100;
+  const read = (at: number) => Number(word === 8 ? (littleEndian ? auxv.readBigUInt64LE(at) : auxv.readBigUInt64BE(at)) : littleEndian ? auxv.readUInt32LE(at) : auxv.readUInt32BE(at));
+  // Pairs of native words (type, value), ended by type 0.
+  for (let at = 0; at + 2 * word <= auxv.length; at += 2 * word) {
+    const type = read(at);
+    if (type === 0) break;
+    if (type === AT_CLKTCK) return read(at + word) || 100;
   }
-  return clockTicks;
+  return 100;
+}
+
+function readAuxv(): Buffer | null {
+  try {
+    return readFileSync('/proc/self/auxv');
+  } catch {
+    return null;
+  }
 }
 
 let bootTimeMs: number | null = null;
