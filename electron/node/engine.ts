@@ -14,7 +14,7 @@
 import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '#common/model.ts';
 import { formatInterval } from '#common/display-text.ts';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
-import { diffSockets, isLingering, socketIdentity, type SocketDiff } from '#common/socket-identity.ts';
+import { diffSockets, isLingering, socketIdentity } from '#common/socket-identity.ts';
 import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '#common/flap-control.ts';
 import { endpointKey, type RawSocket } from '#common/socket-parse.ts';
 import type { RawScan } from './scanner.ts';
@@ -64,8 +64,12 @@ const MAX_BACKOFF_MS = 60_000;
 // e.g. a /proc read stuck on a process in uninterruptible sleep.
 const SCAN_TIMEOUT_MS = 45_000;
 const DEFAULT_JITTER = 0.2;
-/** Sockets of one endpoint reported one by one between two scans; more are counted (a flapping port). */
-const MAX_PER_ENDPOINT = 4;
+/**
+ * Short-lived sockets of one endpoint reported one by one per second, at most; more are counted
+ * (a flapping or hammered port). Per second, not per scan: what is caught must not depend on how
+ * long scans take on a busy machine.
+ */
+const MAX_PER_ENDPOINT_PER_SECOND = 5;
 /** Listeners read from their kernel event between two scans, at most (the rest wait for the scan). */
 const MAX_EARLY_READS = 32;
 
@@ -108,8 +112,8 @@ export class Engine extends EngineFeed {
    * there; an earlier one may have looked before it existed, so it stays announced past it.
    */
   #early = new Map<string, { readonly socket: PortSocket; readonly after: number }>();
-  /** Sockets reported one by one per endpoint since the last scan (announced early): the flood bound. */
-  #perEndpoint = new Map<string, number>();
+  /** When each endpoint's short-lived sockets were last reported one by one (the last second's): the flood bound. */
+  readonly #reportedAt = new Map<string, number[]>();
   /** Sockets read for kernel events since the last scan (each read walks a socket table): bounded. */
   #earlyReads = 0;
   /** Rows read for early announcements that no reconcile of the kernel's sightings has had yet. */
@@ -214,10 +218,7 @@ export class Engine extends EngineFeed {
     this.#earlyReads++;
     const row = socketOf.call(this.#os.scanner, { pid: t.pid, family: t.family, localAddress: t.localAddress, localPort: t.localPort, state: 'LISTEN' });
     if (row === null) return;
-    const key = endpointKey(row);
-    const count = this.#perEndpoint.get(key) ?? 0;
-    if (count >= MAX_PER_ENDPOINT) return;
-    this.#perEndpoint.set(key, count + 1);
+    if (!this.#mayReport(endpointKey(row))) return;
     // Announced here, so never a kernel-only pair too (the kernel's sightings know it by the event's address).
     this.#earlyRows.push(row, { ...row, localAddress: t.localAddress });
     const after = this.#scansStarted;
@@ -340,6 +341,8 @@ export class Engine extends EngineFeed {
       const seen = await this.#withinScanTimeout(async () => {
         const raw = await this.#os.scanner.scan(ports);
         if (raw.health === 'blind') return { raw, built: null };
+        // Listeners being announced from their kernel event are known before this scan names owners.
+        await Promise.all(this.#earlyCaptures);
         const previous = this.#snapshot && this.#snapshot.health !== 'blind' ? this.#snapshot : null;
         const reusable = raw.reused && previous !== null && samePorts(previous.ports, ports);
         // Unchanged live sockets keep the owners captured when they were first seen; the
@@ -380,7 +383,7 @@ export class Engine extends EngineFeed {
         const announced = new Set(pending.map((p) => p.id));
         const full = diffSockets([...this.#known, ...judged], built.sockets);
         const diff = { appeared: full.appeared.filter((s) => !announced.has(s.id)), disappeared: full.disappeared };
-        const between = this.#between(missed, diff, new Set(ports));
+        const between = this.#between(missed, new Set(ports));
         issues.push(...this.#kernelIssues());
         const health: HealthLevel = raw.health === 'degraded' || issues.length > 0 ? 'degraded' : 'ok';
         const seen = new Set(built.sockets.map((b) => b.id));
@@ -404,7 +407,8 @@ export class Engine extends EngineFeed {
         this.#built = built.sockets;
         this.#known = [...built.sockets, ...stillPending];
         this.#early.clear();
-        this.#perEndpoint.clear();
+        const recent = this.#os.clock.now() - 1000;
+        for (const [key, times] of this.#reportedAt) if (times.every((t) => t < recent)) this.#reportedAt.delete(key);
         this.#earlyReads = 0;
       }
       this.#failures = 0;
@@ -587,27 +591,24 @@ export class Engine extends EngineFeed {
     return issues;
   }
 
-  /**
-   * The sockets only the kernel saw, coalesced: per endpoint and scan at most MAX_PER_ENDPOINT,
-   * counting the scan's own events and the listeners announced early; the rest are counted as a flood.
-   */
-  #between(missed: readonly KernelOnlySocket[], diff: SocketDiff, portSet: ReadonlySet<number>): PortSocket[] {
-    const taken = new Map<string, number>();
-    const count = (key: string) => taken.set(key, (taken.get(key) ?? 0) + 1);
-    for (const s of new Map([...diff.appeared, ...diff.disappeared].map((d) => [d.id, d])).values()) count(endpointKey(s));
-    for (const [key, n] of this.#perEndpoint) taken.set(key, Math.max(taken.get(key) ?? 0, n));
+  /** The sockets only the kernel saw, coalesced: per endpoint at most MAX_PER_ENDPOINT_PER_SECOND; the rest are counted as a flood. */
+  #between(missed: readonly KernelOnlySocket[], portSet: ReadonlySet<number>): PortSocket[] {
     const kept: PortSocket[] = [];
     for (const k of missed) {
       const socket = this.#kernelSocket(k, portSet);
-      const key = endpointKey(socket);
-      if ((taken.get(key) ?? 0) >= MAX_PER_ENDPOINT) {
-        this.#coalesced++;
-        continue;
-      }
-      count(key);
-      kept.push(socket);
+      if (this.#mayReport(endpointKey(socket))) kept.push(socket);
+      else this.#coalesced++;
     }
     return kept;
+  }
+
+  /** Whether one more short-lived socket of this endpoint may be reported one by one now (and counts it if so). */
+  #mayReport(key: string): boolean {
+    const now = this.#os.clock.now();
+    const times = (this.#reportedAt.get(key) ?? []).filter((t) => t > now - 1000);
+    if (times.length >= MAX_PER_ENDPOINT_PER_SECOND) return false;
+    this.#reportedAt.set(key, [...times, now]);
+    return true;
   }
 
   /** A socket only the kernel saw, with the owner read at its event (or what the event named). */

@@ -12,7 +12,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
+import { ownersOfInodes } from '#node/netns.ts';
 import { createBpfEvents } from '#node/bpf-events.ts';
 import { buildCli } from '../../electron/build/build.ts';
 import type { PortEvent } from '#common/model.ts';
@@ -31,6 +33,8 @@ export interface SightBench {
   readonly capture: Record<'refusedConnects' | 'listeners100ms' | 'udpSendto', { readonly caught: number; readonly n: number }>;
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly n: number } | null;
   readonly scanMs: Record<'oneNamespace' | 'fiftyHeld' | 'fiftyNamed', number>;
+  /** What a scan pays when a socket was born during its owner lookup: one walk of every process's descriptors (scanner.ts withLateOwners). */
+  readonly lateOwnerWalk: { readonly ms: number; readonly processes: number };
   readonly note: string;
 }
 
@@ -161,12 +165,27 @@ async function scanCost(): Promise<number> {
   return round(median(times), 2);
 }
 
+/** One walk of every process's descriptors for an inode no one holds (the late-owner pass's worst case), median of 10. */
+function walkCost(): SightBench['lateOwnerWalk'] {
+  const times: number[] = [];
+  let processes = 0;
+  for (let i = 0; i < 10; i++) {
+    const t = performance.now();
+    const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+    ownersOfInodes(new Set([0]), pids);
+    times.push(performance.now() - t);
+    processes = pids.length;
+  }
+  return { ms: round(median(times), 2), processes };
+}
+
 /** Runs every measurement; cleans up every namespace and process it made. */
 export async function measureSight(root: string): Promise<SightBench> {
   const cap = await capture(20);
   const sendNs = await hookCost();
   const lat = await latency(root, 20);
   const one = await scanCost();
+  const lateOwnerWalk = walkCost();
   const held = Array.from({ length: 50 }, () => spawn('unshare', ['-n', 'sleep', '600'], { stdio: 'ignore' }));
   const names = Array.from({ length: 50 }, (_, i) => `gp-${process.pid}-bench-${i}`);
   let fiftyHeld = Number.NaN;
@@ -188,6 +207,7 @@ export async function measureSight(root: string): Promise<SightBench> {
     capture: { refusedConnects: cap.refusedConnects, listeners100ms: cap.listeners100ms, udpSendto: cap.udpSendto },
     latencyMs: lat,
     scanMs: { oneNamespace: one, fiftyHeld, fiftyNamed },
+    lateOwnerWalk,
     note: cap.udpEvents
       ? 'UDP events come from the eBPF helper (cgroup socket hooks), TCP events from tracefs.'
       : 'The eBPF helper did not run (not built here, or not root in the first PID namespace): UDP datagrams from unconnected sockets are seen only by a poll that happens to run while the socket exists.',
@@ -203,6 +223,7 @@ export function formatSightBench(b: SightBench): string {
     `  listen() -> appeared line of watch --json: ${b.latencyMs ? `p50 ${b.latencyMs.p50} ms, p95 ${b.latencyMs.p95} ms (n=${b.latencyMs.n}; goal p95 <= 50 ms)` : 'no sample'}`,
     `  sendto() to an unwatched port: ${b.sendNs ? `${b.sendNs.without} ns without the eBPF hooks, ${b.sendNs.with} ns with them (${b.sendNs.with >= b.sendNs.without ? '+' : ''}${b.sendNs.with - b.sendNs.without} ns)` : 'not measured (no eBPF helper)'}`,
     `  one scan: ${b.scanMs.oneNamespace} ms with one namespace, ${b.scanMs.fiftyHeld} ms with 50 more held by processes (${round(b.scanMs.fiftyHeld / b.scanMs.oneNamespace, 1)}x), ${b.scanMs.fiftyNamed} ms with 50 named and empty (${round(b.scanMs.fiftyNamed / b.scanMs.oneNamespace, 1)}x)`,
+    `  a scan whose owner lookup missed a socket born meanwhile walks every process once more: ${b.lateOwnerWalk.ms} ms for ${b.lateOwnerWalk.processes} processes (${round(b.lateOwnerWalk.ms / b.scanMs.oneNamespace, 1)}x a whole scan)`,
     `  ${b.note}`,
   ].join('\n');
 }
