@@ -260,6 +260,26 @@ u.close()`);
     }
   });
 
+  test('where no cgroup2 hierarchy is mounted, the helper mounts one only while it opens its root', { timeout: 30_000 }, async () => {
+    const helper = fileURLToPath(new URL('../../dist/native/ghostport-bpf', import.meta.url));
+    // A mount namespace of its own without any cgroup2 mount (as on a cgroup v1 system).
+    const script = `for m in $(awk '$9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do umount -l "$m"; done
+grep -c ' - cgroup2 ' /proc/self/mountinfo
+exec "$0" ${PORT}`;
+    const child = spawn('unshare', ['--mount', 'sh', '-c', script, helper], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += String(c)));
+    await waitFor(() => out.includes('ready'), 10_000).catch(() => assert.fail(`the helper said: ${out}`));
+    assert.match(out, /^0\n/, 'no cgroup2 mount in its namespace');
+    const sender = await run(`import os\nprint(os.getpid(), flush=True)\n${UNCONNECTED_SEND('127.0.0.1', 'AF_INET')}`);
+    await waitFor(() => out.split('\n').some((l) => l.startsWith('event send ') && l.split(' ')[8] === String(sender)), 5000);
+    assert.equal(readFileSync(`/proc/${child.pid}/mountinfo`, 'utf8').includes(' - cgroup2 '), false, 'the mount is gone again');
+    assert.deepEqual(readdirSync('/run').filter((n) => n.startsWith('ghostport-bpf-')), [], 'and its directory');
+    child.stdin!.end();
+    await new Promise((r) => child.once('exit', r));
+  });
+
   test('nothing is left in the kernel: not after a stop, not after the helper or its parent is killed', { timeout: 60_000 }, async () => {
     const source = createBpfEvents();
     await source.start([PORT], () => undefined);
