@@ -125,16 +125,19 @@ describe('eBPF UDP events on real sockets', { skip }, () => {
     try {
       await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 10_000);
       assert.match(engine.snapshot!.sight!.note, /UDP datagrams sent to the watched ports/);
-      const mine = (pid: number, check: (e: PortEvent) => boolean) => () => events.find((e) => e.type === 'appeared' && e.socket.pid === pid && e.socket.protocol === 'udp' && check(e));
+      // On a timeout, say what did arrive.
+      const waitOr = <T>(check: () => T | undefined, what: string) =>
+        waitFor(check, 5000).catch((error: unknown) => {
+          throw new Error(`${String(error)}: ${what}; events: ${JSON.stringify(events.map((e) => [e.type, e.source, e.socket.protocol, e.socket.pid, e.socket.localPort, e.socket.remotePort, e.socket.id]))}`);
+        });
+      const mine = (pid: number, check: (e: PortEvent) => boolean, what: string) => waitOr(() => events.find((e) => e.type === 'appeared' && e.socket.pid === pid && e.socket.protocol === 'udp' && check(e)), `${what} (pid ${pid})`);
       const pairOf = async (appeared: PortEvent) => {
-        const gone = await waitFor(() => events.find((e) => e.type === 'disappeared' && e.socket.id === appeared.socket.id), 5000);
+        const gone = await waitOr(() => events.find((e) => e.type === 'disappeared' && e.socket.id === appeared.socket.id), `the disappeared of ${appeared.socket.id}`);
         assert.equal(gone.source, 'kernel');
       };
 
       const four = await run(UNCONNECTED_SEND('127.0.0.1', 'AF_INET'));
-      const v4 = await waitFor(mine(four, (e) => e.socket.remotePort === PORT), 5000).catch((error: unknown) => {
-        throw new Error(`${String(error)}; pid ${four}; events: ${JSON.stringify(events.map((e) => [e.type, e.source, e.socket.protocol, e.socket.pid, e.socket.remotePort]))}`);
-      });
+      const v4 = await mine(four, (e) => e.socket.remotePort === PORT, 'the IPv4 datagram');
       assert.equal(v4.source, 'kernel');
       assert.equal((toEventJson(v4) as { source?: string }).source, 'kernel');
       assert.equal(v4.socket.family, 4);
@@ -148,14 +151,14 @@ describe('eBPF UDP events on real sockets', { skip }, () => {
       await pairOf(v4);
 
       const six = await run(UNCONNECTED_SEND('::1', 'AF_INET6'));
-      const v6 = await waitFor(mine(six, (e) => e.socket.remotePort === PORT), 5000);
+      const v6 = await mine(six, (e) => e.socket.remotePort === PORT, 'the IPv6 datagram');
       assert.equal(v6.socket.family, 6);
       assert.equal(v6.socket.remoteAddress, '::1');
       await pairOf(v6);
 
       const binder = await run(`import socket,time
 b=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1',${PORT})); time.sleep(0.05); b.close()`);
-      const bound = await waitFor(mine(binder, (e) => e.socket.localPort === PORT), 5000);
+      const bound = await mine(binder, (e) => e.socket.localPort === PORT, 'the 50 ms bind');
       assert.equal(bound.source, 'kernel');
       assert.equal(bound.socket.localAddress, '127.0.0.1');
       assert.equal(bound.socket.remoteAddress, null);
@@ -164,7 +167,7 @@ b=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1',${PORT})
 
       // Another network namespace: the pid is printed by the program, inside unshare.
       const elsewhere = await run(`import os\nprint(os.getpid(), flush=True)\n${UNCONNECTED_SEND('127.0.0.1', 'AF_INET')}`, ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"']);
-      const away = await waitFor(mine(elsewhere, (e) => e.socket.remotePort === PORT), 5000);
+      const away = await mine(elsewhere, (e) => e.socket.remotePort === PORT, 'the datagram from another namespace');
       assert.equal(away.socket.netns?.host, false, 'not the host namespace');
       assert.notEqual(away.socket.netns?.inode, v4.socket.netns?.inode);
       await pairOf(away);
