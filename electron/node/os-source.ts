@@ -31,6 +31,8 @@ export interface OwnerReader {
   readNetns?(pid: number): NetnsRef | null;
   /** The command line, read synchronously (a process seen by a kernel event may be gone next tick). */
   readCommandNow?(pid: number): string | null;
+  /** Stops the helper process its evidence capture started, if any. */
+  dispose?(): void;
 }
 
 /** Wall-clock time in epoch milliseconds. */
@@ -106,6 +108,7 @@ const LINUX: Platform = {
       isStillRunning: (ref) => isStillRunning(readLinuxStartTime, linuxStartTimeResolutionMs(), ref),
       readParentChain: (pid) => readParentChain((p) => readLinuxProcess(p, null), pid),
       warm: () => evidence?.warm(),
+      dispose: () => evidence?.dispose(),
       readNetns: (pid) => netnsOfPid(pid),
       readCommandNow,
     };
@@ -140,13 +143,18 @@ export function createOsSource(options: OsSourceOptions = {}): OsSource {
   const chosen = PLATFORMS[platform] ?? PORTABLE;
   const base = { ...chosen.parts(timeoutMs), owners: overrides.owners ?? chosen.owners(evidence) };
   const scanner = overrides.scanner ?? base.scanner;
+  // Only what this source made is stopped with it; injected parts belong to their maker.
+  const owners = overrides.owners ? null : base.owners;
   return {
     ...base,
     // Kernel events complement the platform's own scanner: a replaced scanner (tests) goes without.
     kernelEvents: overrides.scanner ? null : base.kernelEvents,
     elevated: isElevated(platform),
     clock: systemClock,
-    dispose: () => scanner.dispose?.(),
+    dispose: () => {
+      scanner.dispose?.();
+      owners?.dispose?.();
+    },
     ...overrides,
   };
 }

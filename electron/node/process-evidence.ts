@@ -64,6 +64,7 @@ export class EvidenceCollector {
   readonly #budget: number;
   readonly #depth: number;
   #describer: SocketDescriber | null | undefined;
+  #ownHelper: NativeProbe | null = null;
   readonly #known = new Map<string, { readonly hash: Promise<ExeDigest>; readonly pkg: Promise<PackageAnswer>; readonly at: number }>();
 
   constructor(options: EvidenceOptions = {}) {
@@ -156,8 +157,13 @@ export class EvidenceCollector {
     return entry;
   }
 
+  /** Stops the netlink helper this collector started, if it did (the next capture starts it again). */
+  dispose(): void {
+    this.#ownHelper?.dispose();
+  }
+
   #socketDescriber(): SocketDescriber | null {
-    if (this.#describer === undefined) this.#describer = NativeProbe.find();
+    if (this.#describer === undefined) this.#describer = this.#ownHelper = NativeProbe.find();
     return this.#describer;
   }
 

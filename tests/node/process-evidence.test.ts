@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { Engine } from '#node/engine.ts';
 import { History } from '#node/history.ts';
 import { EvidenceCollector, readOtherSockets } from '#node/process-evidence.ts';
 import { NativeProbe } from '#node/native-probe.ts';
+import { createOsSource } from '#node/os-source.ts';
 import { readLinuxProcess } from '#node/process-info.ts';
 import { usrMergeAliases } from '#node/package-db.ts';
 
@@ -185,6 +186,23 @@ print('ready', flush=True); time.sleep(600)`;
       assert.deepEqual(copies, fromProc);
       assert.deepEqual(dump, fromProc);
       if (pid === busy.pid) {
+        // The monitor's default: the collector starts the helper itself, and its OS source stops it.
+        const os = createOsSource();
+        const stat = (p: string) => {
+          try {
+            return readFileSync(`/proc/${p}/stat`, 'utf8');
+          } catch {
+            return ''; // exited meanwhile
+          }
+        };
+        // Our children named ghostport-diag (field 4 of stat is the parent pid).
+        const helpers = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && /\(ghostport-diag\) \S (\d+)/.exec(stat(p))?.[1] === String(process.pid));
+        const before = helpers().length;
+        assert.deepEqual((await os.owners.readProcessInfo(pid))?.otherSockets, fromProc);
+        assert.equal(helpers().length, before + 1, 'its helper runs');
+        os.dispose();
+        for (let i = 0; i < 50 && helpers().length > before; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(helpers().length, before, 'and is stopped with the source');
         assert.equal(fromProc.total, 4, 'the listener, both ends of the connection, the UDP socket; not the unix one');
         assert.equal(fromProc.listening.length, 2);
         assert.ok(fromProc.listening.some((l) => /^UDP \[::1\]:\d+$/.test(l)), fromProc.listening.join(' / '));
