@@ -7,7 +7,6 @@
  */
 import { test, expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
-import { AxeBuilder } from '@axe-core/playwright';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -15,6 +14,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
+import { expectNoSeriousViolations } from '../support/axe.ts';
 import { startWindowRig } from '../support/window-rig.ts';
 import type { WindowRig } from '../support/window-rig.ts';
 import { openWindow } from '../support/window-page.ts';
@@ -78,15 +78,6 @@ async function openDetails(page: Page, pid: number) {
   const panel = page.getByTestId('details-panel');
   await expect(panel).toBeVisible();
   return panel;
-}
-
-async function expectNoSeriousViolations(page: Page, where: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(
-    serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    `${where}: ${result.passes.length} rules passed`,
-  ).toEqual([]);
 }
 
 test('a deleted executable: warnings first, the four groups, the hash with copy, the ancestry captured at detection', async ({ browser }) => {

@@ -5,11 +5,10 @@
  * socket shows none. Real processes, the real engine.
  */
 import { test, expect } from '@playwright/test';
-import type { Page } from '@playwright/test';
-import { AxeBuilder } from '@axe-core/playwright';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { killAllHolders, startHolder, waitFor } from '../support/port-holder.ts';
+import { expectNoSeriousViolations } from '../support/axe.ts';
 import { startWindowRig } from '../support/window-rig.ts';
 import type { WindowRig } from '../support/window-rig.ts';
 import { openWindow } from '../support/window-page.ts';
@@ -52,15 +51,6 @@ s=socket.socket(); s.bind(('0.0.0.0',${PORT})); s.listen(); print('ready', flush
   });
   const inode = Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${child.pid}/ns/net`))?.[1]);
   return { pid: child.pid!, inode };
-}
-
-async function expectNoSeriousViolations(page: Page, where: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(
-    serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    `${where}: ${result.passes.length} rules passed`,
-  ).toEqual([]);
 }
 
 for (const colorScheme of ['light', 'dark'] as const) {

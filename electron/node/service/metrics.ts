@@ -115,8 +115,11 @@ export function createMetrics(deps: MetricsDeps) {
   });
   new Gauge({ name: 'ghostport_build_info', help: 'The running Ghostport version.', labelNames: ['version'], registers: [registry] }).set({ version: deps.version }, 1);
 
+  // A listener announced from its kernel event comes with the last scan's snapshot: one scan, one sample.
+  let observed: string | null = null;
   const unsubscribe = engine.onScan((snapshot, scanEvents) => {
-    duration.observe(snapshot.durationMs / 1000);
+    if (snapshot.scannedAt !== observed) duration.observe(snapshot.durationMs / 1000);
+    observed = snapshot.scannedAt;
     for (const event of scanEvents) events.inc({ type: event.type, source: sourceOf(event) });
   });
   for (const type of ['appeared', 'disappeared']) events.inc({ type, source: 'poll' }, 0);
