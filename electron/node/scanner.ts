@@ -316,9 +316,11 @@ function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
 }
 
 /**
- * Owners the lookup missed because the socket was born while it ran (ss reads /proc before the
- * socket table; the namespaces' process lists are from before the scan): one fresh walk of every
- * process, for just those sockets, so a new socket is not announced ownerless and then "changed".
+ * Owners the lookups above did not find: a socket born while ss read /proc (ss reads the
+ * processes before the socket table), one whose namespace's process list is from before the
+ * scan, and a descriptor passed out of its namespace. One walk of every process listed now, after
+ * the tables were read, for just those sockets: a new socket is not announced ownerless and then
+ * "changed", and a passed descriptor costs one pass, not two.
  */
 function withLateOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
   const missing = new Set(rows.filter((r) => r.pid === null && !isLingering(r) && r.inode).map((r) => r.inode!));
@@ -336,15 +338,13 @@ function withLateOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
   });
 }
 
-/** Rows of other namespaces with their owners: the processes inside first, then every process (a passed descriptor). */
+/** Rows of other namespaces with the owners among the processes inside (a passed descriptor is withLateOwners'). */
 function withOwners(rows: readonly RawSocket[], spaces: NetnsList): RawSocket[] {
   const live = rows.filter((r) => !isLingering(r) && r.inode !== null && r.inode !== 0);
   if (live.length === 0) return [...rows];
   const wanted = new Set(live.map((r) => r.inode!));
   const inside = [...new Set(spaces.others.flatMap((ns) => ns.pids))];
   const owners = ownersOfInodes(wanted, inside);
-  const missing = new Set([...wanted].filter((i) => !owners.has(i)));
-  if (missing.size > 0) for (const [inode, pids] of ownersOfInodes(missing, spaces.host.pids)) owners.set(inode, pids);
   return rows.map((r) => {
     const pids = r.inode ? (owners.get(r.inode) ?? []) : [];
     return pids.length > 0 ? { ...r, pid: pids[0]!, pids } : r;
