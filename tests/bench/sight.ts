@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
+import { createTracefsEvents } from '#node/kernel-events.ts';
 import { ownersOfInodes } from '#node/netns.ts';
 import { createBpfEvents } from '#node/bpf-events.ts';
 import { buildCli } from '../../electron/build/build.ts';
@@ -33,6 +34,8 @@ export interface SightBench {
   readonly capture: Record<'refusedConnects' | 'listeners100ms' | 'udpSendto', { readonly caught: number; readonly n: number }>;
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly n: number } | null;
   readonly scanMs: Record<'oneNamespace' | 'fiftyHeld' | 'fiftyNamed', number>;
+  /** CPU of the connecting process per TCP connection to an unwatched port (connect, accept, close), without and with the tracefs source watching 596, in µs. */
+  readonly connectUs: { readonly without: number; readonly with: number } | null;
   /** What a scan pays when a socket was born during its owner lookup: one walk of every process's descriptors (scanner.ts withLateOwners). */
   readonly lateOwnerWalk: { readonly ms: number; readonly processes: number };
   readonly note: string;
@@ -153,6 +156,40 @@ async function hookCost(): Promise<SightBench['sendNs']> {
   return { without: round(median(without), 0), with: round(median(withHooks), 0) };
 }
 
+/** CPU time (user + system, in µs) of one process per TCP connection on 127.0.0.1:597: connect, accept, reset. */
+async function connectCpu(): Promise<number> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(PY, ['-c', `import socket,struct,time
+l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('127.0.0.1',597)); l.listen(128)
+n=3000; t=time.process_time_ns()
+for i in range(n):
+    c=socket.socket(); c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii',1,0)); c.connect(('127.0.0.1',597))
+    s,_=l.accept(); c.close(); s.close()
+print((time.process_time_ns()-t)/n/1000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += String(c)));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`python exited with ${code}`))));
+  });
+  return Number(out.trim());
+}
+
+/** Connections to an unwatched port without and with the tracefs source's kernel filter, interleaved, medians of 5; null without tracefs. */
+async function filterCost(): Promise<SightBench['connectUs']> {
+  const without: number[] = [];
+  const withFilter: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    without.push(await connectCpu());
+    const source = createTracefsEvents();
+    if (!(await source.start([PORT], () => undefined)).active) return null;
+    try {
+      withFilter.push(await connectCpu());
+    } finally {
+      await source.stop();
+    }
+  }
+  return { without: round(median(without), 2), with: round(median(withFilter), 2) };
+}
+
 async function scanCost(): Promise<number> {
   const engine = new Engine({ ports: [PORT] });
   await engine.scanNow();
@@ -183,6 +220,7 @@ function walkCost(): SightBench['lateOwnerWalk'] {
 export async function measureSight(root: string): Promise<SightBench> {
   const cap = await capture(20);
   const sendNs = await hookCost();
+  const connectUs = await filterCost();
   const lat = await latency(root, 20);
   const one = await scanCost();
   const lateOwnerWalk = walkCost();
@@ -204,6 +242,7 @@ export async function measureSight(root: string): Promise<SightBench> {
     kernelEvents: cap.kernelEvents,
     udpEvents: cap.udpEvents,
     sendNs,
+    connectUs,
     capture: { refusedConnects: cap.refusedConnects, listeners100ms: cap.listeners100ms, udpSendto: cap.udpSendto },
     latencyMs: lat,
     scanMs: { oneNamespace: one, fiftyHeld, fiftyNamed },
@@ -223,6 +262,7 @@ export function formatSightBench(b: SightBench): string {
     `  listen() -> appeared line of watch --json: ${b.latencyMs ? `p50 ${b.latencyMs.p50} ms, p95 ${b.latencyMs.p95} ms (n=${b.latencyMs.n}; goal p95 <= 50 ms)` : 'no sample'}`,
     `  sendto() to an unwatched port: ${b.sendNs ? `${b.sendNs.without} ns without the eBPF hooks, ${b.sendNs.with} ns with them (${b.sendNs.with >= b.sendNs.without ? '+' : ''}${b.sendNs.with - b.sendNs.without} ns)` : 'not measured (no eBPF helper)'}`,
     `  one scan: ${b.scanMs.oneNamespace} ms with one namespace, ${b.scanMs.fiftyHeld} ms with 50 more held by processes (${round(b.scanMs.fiftyHeld / b.scanMs.oneNamespace, 1)}x), ${b.scanMs.fiftyNamed} ms with 50 named and empty (${round(b.scanMs.fiftyNamed / b.scanMs.oneNamespace, 1)}x)`,
+    `  TCP connections to an unwatched port, CPU of the connecting process: ${b.connectUs ? `${b.connectUs.without} µs without the tracefs filter, ${b.connectUs.with} µs with it (${b.connectUs.with >= b.connectUs.without ? '+' : ''}${round(b.connectUs.with - b.connectUs.without, 2)} µs a connection)` : 'not measured (no tracefs)'}`,
     `  a scan whose owner lookup missed a socket born meanwhile walks every process once more: ${b.lateOwnerWalk.ms} ms for ${b.lateOwnerWalk.processes} processes (${round(b.lateOwnerWalk.ms / b.scanMs.oneNamespace, 1)}x a whole scan)`,
     `  ${b.note}`,
   ].join('\n');
