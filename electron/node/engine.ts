@@ -9,7 +9,9 @@
  *   (status.lastError, a blind snapshot with the reason) and retried with exponential backoff up
  *   to 60 s; the loop never stops on its own.
  * - A blind scan (no socket source, failure) produces no events: "cannot see" is not "gone".
- * - Listeners get one call per scan with that scan's events, already persisted.
+ * - Listeners get one call per scan with that scan's events, already persisted, and one for each
+ *   listener announced from its kernel event between scans (the last scan's snapshot with that
+ *   socket added, and its `appeared`); the scans after it judge it like any socket they know.
  */
 import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '#common/model.ts';
 import { formatInterval } from '#common/display-text.ts';
