@@ -16,6 +16,8 @@ export interface RawSocket extends SocketEndpoints {
   readonly uid: number | null;
   /** The network namespace, where the source reports it. */
   readonly netns?: NetnsRef;
+  /** No holder found, but some processes' descriptors could not be read: one of them may hold it. */
+  readonly ownerHidden?: boolean;
 }
 
 // ss(8) state names → netstat's, which the JSON contract uses.

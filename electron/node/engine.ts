@@ -357,16 +357,20 @@ export class Engine extends EngineFeed {
       if (built === null) {
         snapshot = this.#blindSnapshot(ports, raw.issues, started);
       } else {
-        const hidden = built.sockets.some((s) => s.pid === null);
+        const ownerless = uniqueRows(raw.sockets).filter((r) => r.pid === null && !isLingering(r));
         const issues: HealthIssue[] = [...raw.issues];
-        if (hidden && !this.#os.elevated) {
+        if (ownerless.some((r) => this.#ownerHidden(r))) {
           issues.push({
             code: 'not-elevated',
-            message: 'Some owners are hidden: Ghostport is not running as root, and these sockets belong to other users.',
-            hint: 'Run Ghostport as root (sudo) or Administrator to see which process owns them.',
+            message: this.#os.elevated
+              ? 'Some owners are hidden: Ghostport runs as root without the capabilities to read every process\'s descriptors (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH), and these sockets belong to processes it may not read.'
+              : 'Some owners are hidden: Ghostport is not running as root, and these sockets belong to other users.',
+            hint: this.#os.elevated
+              ? 'Run Ghostport as root with its capabilities (plain sudo; the shipped systemd unit keeps the ones it needs).'
+              : 'Run Ghostport as root (sudo) or Administrator to see which process owns them.',
           });
         }
-        if (this.#os.elevated && built.sockets.some((s) => s.pid === null && (s.inode ?? 0) > 0)) {
+        if (ownerless.some((r) => !this.#ownerHidden(r) && (r.inode ?? 0) > 0)) {
           issues.push({
             code: 'ownerless-socket',
             message: 'A socket on the watched ports is held by no process: its descriptor is in flight or parked in a Unix socket\'s queue (passed with SCM_RIGHTS), so whoever takes it next is not known yet.',
@@ -645,10 +649,19 @@ export class Engine extends EngineFeed {
     return this.#toSocket(raw, k.owner ?? named, id, side, watchedPort, new Date(k.at).toISOString(), reason);
   }
 
+  /** True when no holder was found but one may exist among processes whose descriptors Ghostport cannot read. */
+  #ownerHidden(r: RawSocket): boolean {
+    return r.pid === null && (!this.#os.elevated || r.ownerHidden === true);
+  }
+
   #unknownReason(r: RawSocket, info: ProcessInfo | null): string | undefined {
     if (info) return undefined;
     if (r.pid !== null) return `Process ${r.pid} exited before its details could be read.`;
-    if (!this.#os.elevated) return 'Owner hidden: the socket belongs to another user. Run Ghostport as root (sudo) to see it.';
+    if (this.#ownerHidden(r)) {
+      return this.#os.elevated
+        ? 'Owner hidden: the socket belongs to a process whose descriptors Ghostport may not read (it runs as root without CAP_SYS_PTRACE). Run Ghostport as root with its capabilities to see it.'
+        : 'Owner hidden: the socket belongs to another user. Run Ghostport as root (sudo) to see it.';
+    }
     return 'No process holds this socket: its descriptor is in flight or parked in a Unix socket\'s queue (passed with SCM_RIGHTS), or its owner just exited.';
   }
 

@@ -149,22 +149,35 @@ function labelOf(pid: number, proc: string): string {
   return `pid ${pid} (${comm})`;
 }
 
+/** Who holds which socket, and how many processes' descriptors could not be read (one of them may hold a socket not found). */
+export interface OwnersFound {
+  readonly owners: Map<number, number[]>;
+  readonly unreadable: number;
+}
+
 /** Which processes hold each of these socket inodes: a walk of /proc/PID/fd of the given pids only. */
-export function ownersOfInodes(inodes: ReadonlySet<number>, pids: readonly number[], proc = ROOTS.proc): Map<number, number[]> {
+export function ownersOfInodes(inodes: ReadonlySet<number>, pids: readonly number[], proc = ROOTS.proc): OwnersFound {
   const owners = new Map<number, number[]>();
-  if (inodes.size === 0) return owners;
+  let unreadable = 0;
+  if (inodes.size === 0) return { owners, unreadable };
   for (const pid of pids) {
     let fds: string[];
     try {
       fds = readdirSync(`${proc}/${pid}/fd`);
-    } catch {
+    } catch (error) {
+      // ENOENT: it exited. EACCES: another user's process (the directory's owner decides).
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') unreadable++;
       continue;
     }
+    let denied = false;
     for (const fd of fds) {
       let target: string;
       try {
         target = readlinkSync(`${proc}/${pid}/fd/${fd}`);
-      } catch {
+      } catch (error) {
+        // ENOENT: closed meanwhile. EACCES: listed but not readable (ptrace's check: a process
+        // with capabilities we lack, or one that is not dumpable).
+        denied ||= (error as NodeJS.ErrnoException).code !== 'ENOENT';
         continue;
       }
       if (!target.startsWith('socket:[')) continue;
@@ -174,8 +187,9 @@ export function ownersOfInodes(inodes: ReadonlySet<number>, pids: readonly numbe
       if (!list) owners.set(inode, [pid]);
       else if (!list.includes(pid)) list.push(pid);
     }
+    if (denied) unreadable++;
   }
-  return owners;
+  return { owners, unreadable };
 }
 
 /** The namespace of one process, read at once (for a kernel event); null when it is gone or unreadable. */

@@ -30,7 +30,7 @@ import { isLingering } from '#common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
-import { socketFds, listNetns, netnsOfPid, ownersOfInodes, stillHolds, type Netns, type NetnsList, type NetnsRoots } from './netns.ts';
+import { socketFds, listNetns, netnsOfPid, ownersOfInodes, stillHolds, type Netns, type OwnersFound, type NetnsList, type NetnsRoots } from './netns.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { readdirSync } from 'node:fs';
 
@@ -300,11 +300,11 @@ function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
   const fdsOf = new Map<number, Map<number, number>>();
   for (const r of rows) {
     if (isLingering(r) || !r.inode) continue;
-    // Root sees every holder: a socket none holds (in flight, parked in a Unix socket's queue) is
-    // looked up again every poll until someone takes it. Not root, others' holders stay hidden anyway.
+    // A socket none holds (in flight, parked in a Unix socket's queue) is looked up again every
+    // poll until someone takes it; one whose holder is hidden stays hidden anyway.
     if (r.pid === null) {
-      if (process.getuid?.() === 0) return null;
-      continue;
+      if (r.ownerHidden) continue;
+      return null;
     }
     let fds = fdsOf.get(r.pid);
     if (!fds) fdsOf.set(r.pid, (fds = socketFds(r.pid)));
@@ -320,21 +320,27 @@ function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
  * processes before the socket table), one whose namespace's process list is from before the
  * scan, and a descriptor passed out of its namespace. One walk of every process listed now, after
  * the tables were read, for just those sockets: a new socket is not announced ownerless and then
- * "changed", and a passed descriptor costs one pass, not two.
+ * "changed", and a passed descriptor costs one pass, not two. The walk also decides between "no
+ * process holds it" and "owner hidden": a socket not found is hidden whenever some process's
+ * descriptors could not be read (not root, or root without CAP_SYS_PTRACE / CAP_DAC_READ_SEARCH).
  */
 function withLateOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
   const missing = new Set(rows.filter((r) => r.pid === null && !isLingering(r) && r.inode).map((r) => r.inode!));
   if (missing.size === 0) return [...rows];
-  let pids: number[];
+  let found: OwnersFound | null = null;
   try {
-    pids = readdirSync(proc).filter((name) => /^\d+$/.test(name)).map(Number);
+    const pids = readdirSync(proc).filter((name) => /^\d+$/.test(name)).map(Number);
+    found = ownersOfInodes(missing, pids, proc);
   } catch {
-    return [...rows];
+    // /proc unreadable: no holder can be ruled out.
   }
-  const owners = ownersOfInodes(missing, pids, proc);
+  // Not root, processes hidden by hidepid are not even listed.
+  const hidden = found === null || found.unreadable > 0 || process.getuid?.() !== 0;
   return rows.map((r) => {
-    const found = r.pid === null && r.inode ? owners.get(r.inode) : undefined;
-    return found && found.length > 0 ? { ...r, pid: found[0]!, pids: found } : r;
+    if (r.pid !== null || !r.inode || !missing.has(r.inode)) return r;
+    const pids = found?.owners.get(r.inode);
+    if (pids && pids.length > 0) return { ...r, pid: pids[0]!, pids };
+    return hidden ? { ...r, ownerHidden: true } : r;
   });
 }
 
@@ -344,7 +350,7 @@ function withOwners(rows: readonly RawSocket[], spaces: NetnsList): RawSocket[] 
   if (live.length === 0) return [...rows];
   const wanted = new Set(live.map((r) => r.inode!));
   const inside = [...new Set(spaces.others.flatMap((ns) => ns.pids))];
-  const owners = ownersOfInodes(wanted, inside);
+  const { owners } = ownersOfInodes(wanted, inside);
   return rows.map((r) => {
     const pids = r.inode ? (owners.get(r.inode) ?? []) : [];
     return pids.length > 0 ? { ...r, pid: pids[0]!, pids } : r;

@@ -99,3 +99,50 @@ describe('ghostport scan as nobody', { skip }, () => {
     assert.match(row, /LISTEN\s+(?:host\s+)?\?\s+\?\s+Owner hidden: the socket belongs to another user\. Run Ghostport as root/);
   });
 });
+
+/** Runs the CLI as root with an empty bounding set: uid 0, but no capability survives its execve. */
+function asRootWithoutCapabilities(args: string[]) {
+  const r = spawnSync(SETPRIV!, ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** As root, with every capability. */
+function asRoot(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('a listener held by nobody, seen by a watcher that may not read its descriptors', { skip }, () => {
+  let held: Holder;
+  before(async () => {
+    held = await startHolder({ tcpListen: [['127.0.0.2', 596]], dropTo: 'nobody' });
+  });
+  after(async () => {
+    await killAllHolders();
+  });
+  const listener = (doc: { sockets: SocketJson[] }) => doc.sockets.find((s) => s.localAddress === '127.0.0.2' && s.localPort === 596 && s.remotePort === null);
+
+  for (const [who, run] of [
+    ['root without capabilities', asRootWithoutCapabilities],
+    ['nobody (another user than its owner)', asNobody],
+  ] as const) {
+    test(`${who}: "owner hidden", never "held by no process"`, () => {
+      const r = run(['scan', '--json']);
+      assert.equal(r.status, 1, r.stderr);
+      const doc = JSON.parse(r.stdout) as { health: string; sockets: SocketJson[]; issues: { code: string; message: string }[] };
+      const socket = listener(doc);
+      assert.ok(socket, 'the listener is reported');
+      assert.equal(socket.pid, null);
+      assert.match(socket.ownerUnknownReason ?? '', /^Owner hidden/);
+      assert.equal(doc.health, 'degraded');
+      assert.ok(doc.issues.some((i) => i.code === 'not-elevated'));
+      assert.ok(!doc.issues.some((i) => i.code === 'ownerless-socket'), 'not said to be held by no process');
+      assert.doesNotMatch(r.stdout + r.stderr, /held by no process|No process holds/);
+    });
+  }
+
+  test('root with its capabilities names the owner', () => {
+    const doc = JSON.parse(asRoot(['scan', '--json']).stdout) as { sockets: SocketJson[] };
+    assert.equal(listener(doc)?.pid, held.pid);
+  });
+});

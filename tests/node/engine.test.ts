@@ -289,6 +289,15 @@ test('as root, a live socket no process holds makes health degraded and says why
   assert.match(snapshot.sockets[0]!.ownerUnknownReason ?? '', /No process holds this socket/);
 });
 
+test('as root without the capabilities to read every holder, a socket with no holder found is "owner hidden", not "held by no process"', async () => {
+  const engine = new Engine({ os: createOsSource({ scanner: scripted([okScan(raw(596, { ownerHidden: true }))]), elevated: true }) });
+  const snapshot = await engine.scanNow();
+  assert.equal(snapshot.health, 'degraded');
+  assert.deepEqual(snapshot.issues.map((i) => i.code), ['not-elevated']);
+  assert.match(snapshot.issues[0]!.message, /without the capabilities/);
+  assert.match(snapshot.sockets[0]!.ownerUnknownReason ?? '', /^Owner hidden/);
+});
+
 describe('kernel sources in health', () => {
   const source = (status: KernelEventStatus): KernelEventSource => ({ start: async () => status, setPorts: () => undefined, stop: async () => undefined });
   const tcp = source({ active: true, covers: 'TCP sockets on the watched ports' });
