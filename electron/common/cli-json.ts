@@ -32,6 +32,8 @@ export interface ProcessJson {
   readonly ancestry: readonly AncestorInfo[] | null;
   readonly otherSockets: OtherSockets | null;
   readonly uptimeSeconds: number | null;
+  /** When evidence still being computed at detection was filled in; null: everything was there at detection. */
+  readonly evidenceCompletedAt: string | null;
   readonly reasons: Readonly<Record<string, string>>;
 }
 
@@ -70,6 +72,7 @@ export function toProcessJson(p: ProcessInfo | null): ProcessJson | null {
     ancestry: p.ancestry ?? null,
     otherSockets: p.otherSockets ?? null,
     uptimeSeconds: p.uptimeSeconds ?? null,
+    evidenceCompletedAt: p.evidenceCompletedAt ?? null,
     reasons: p.reasons ?? {},
   };
 }

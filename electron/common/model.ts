@@ -63,6 +63,8 @@ export interface ProcessInfo {
   readonly otherSockets?: OtherSockets | null;
   /** How long the process had been running when it was captured, in seconds. */
   readonly uptimeSeconds?: number | null;
+  /** When evidence still being computed at detection (the hash of a large binary, the package, the other sockets) was filled in (ISO-8601). */
+  readonly evidenceCompletedAt?: string;
   /** Why evidence fields are null, keyed by field name (e.g. `exeSha256: "over the 256 MiB limit"`). */
   readonly reasons?: Readonly<Record<string, string>>;
 }

@@ -25,6 +25,7 @@ import type { KernelEventStatus, KernelTransition } from './kernel-events.ts';
 import { KernelSightings, type KernelOnlySocket } from './kernel-sightings.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { EngineFeed } from '#common/listeners.ts';
+import { completeProcess, type LateEvidence } from '#common/late-evidence.ts';
 import { normalizePorts, samePorts } from '#common/ports.ts';
 
 /** Where events are persisted before they are announced. */
@@ -32,6 +33,8 @@ export interface EventSink {
   record(events: readonly Omit<PortEvent, 'seq'>[]): readonly PortEvent[];
   /** Called with every full scan: closes what the store holds open but is gone (see History.reconcile). */
   reconcile?(sockets: readonly PortSocket[], ports: readonly number[]): readonly PortEvent[];
+  /** Fills in evidence that finished after its events were recorded (see History.completeEvidence). */
+  completeEvidence?(late: LateEvidence): number;
 }
 
 /** How to build an engine. */
@@ -122,6 +125,8 @@ export class Engine extends EngineFeed {
   #earlyRows: RawSocket[] = [];
   /** Early announcements being captured: a scan waits for them before it judges. */
   readonly #earlyCaptures = new Set<Promise<void>>();
+  /** Unsubscribes from the owners' late evidence (while running). */
+  #offLate: (() => void) | null = null;
 
   constructor(options: EngineOptions = {}) {
     super();
@@ -159,6 +164,7 @@ export class Engine extends EngineFeed {
     if (this.#running) return;
     this.#running = true;
     this.#os.owners.warm?.();
+    this.#offLate = this.#os.owners.onLateEvidence?.((late) => void this.#completeLate(late)) ?? null;
     this.#schedule(0);
     this.#emitStatus();
     this.#startKernelEvents();
@@ -243,9 +249,42 @@ export class Engine extends EngineFeed {
     return [...this.#early.values()].map((e) => e.socket);
   }
 
+  /**
+   * Evidence that finished after detection: once the scans and announcements that captured it
+   * have recorded their events, those events are completed in the history (same seq, no new
+   * event) and the sockets holding the process in the snapshot too, which goes out again.
+   */
+  async #completeLate(late: LateEvidence): Promise<void> {
+    await Promise.all([this.#inFlight?.catch(() => undefined), ...this.#earlyCaptures]);
+    try {
+      this.#history?.completeEvidence?.(late);
+    } catch (error) {
+      console.error('ghostport: recording late evidence failed', error);
+    }
+    const complete = (sockets: readonly PortSocket[]): readonly PortSocket[] => {
+      if (!sockets.some((s) => completeProcess(s.process, late))) return sockets;
+      return sockets.map((s) => {
+        const process = completeProcess(s.process, late);
+        return process ? { ...s, process } : s;
+      });
+    };
+    this.#known = complete(this.#known);
+    this.#built = complete(this.#built);
+    for (const [id, entry] of this.#early) this.#early.set(id, { ...entry, socket: complete([entry.socket])[0]! });
+    const snapshot = this.#snapshot;
+    if (!snapshot || !this.#running) return;
+    const sockets = complete(snapshot.sockets);
+    if (sockets === snapshot.sockets) return;
+    this.#snapshot = { ...snapshot, sockets: [...sockets] };
+    // Same scan (same scannedAt), no events: the window and the service's stream show the new snapshot.
+    this.scans.emit(this.#snapshot, []);
+  }
+
   /** Stops polling and waits for a scan in flight to finish. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#offLate?.();
+    this.#offLate = null;
     this.#clearTimer();
     if (this.#kick) clearTimeout(this.#kick);
     this.#kick = null;

@@ -31,6 +31,7 @@ import { checkDataDir, checkStoreFile, createPrivateFile } from './data-dir.ts';
 import { moveAside } from './atomic-file.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { historyKey } from '#common/socket-identity.ts';
+import { completeProcess, LATE_REASON, type LateEvidence } from '#common/late-evidence.ts';
 
 /** File name of the history inside the data directory. */
 export const HISTORY_FILE = 'history.db';
@@ -454,6 +455,27 @@ export class History {
     return { ...event, seq };
   }
 
+  /**
+   * Fills in evidence that finished after the events of its process were recorded (a large
+   * binary's hash...): each such event is updated in place, stored or waiting, and keeps its seq;
+   * the socket's open copy with it. Whichever writer finishes first fills it; the others find
+   * nothing waiting. Returns how many events were completed.
+   */
+  completeEvidence(late: LateEvidence): number {
+    if (!this.#writable) throw new Error('This history is open read-only.');
+    let completed = 0;
+    for (const db of [this.#problem === null ? this.#db : null, this.#waiting?.db ?? null]) {
+      if (!db) continue;
+      try {
+        completed += completeRows(db, late);
+      } catch (error) {
+        // Not lost from sight: the live details still read it; an event stays with its reason.
+        this.#log.push(`The history ${this.#path ?? '(in memory)'} could not take late evidence of pid ${late.pid}: ${describeSqliteError(error)}`);
+      }
+    }
+    return completed;
+  }
+
   #queue(events: readonly Omit<PortEvent, 'seq'>[]): void {
     if (!this.#waiting) {
       const db = openDatabase(':memory:', 0);
@@ -858,6 +880,31 @@ function insertEvent(insert: StatementSync, e: Omit<PortEvent, 'seq'>): number {
   const s = e.socket;
   const result = insert.run(Date.parse(e.at), e.type, s.watchedPort, s.protocol, s.pid, s.process?.name ?? null, s.process?.path ?? null, e.flapping ? 1 : 0, searchText(s), JSON.stringify(e), historyKey(s));
   return Number(result.lastInsertRowid);
+}
+
+/** completeEvidence on one database (the store, or the events waiting in memory). */
+function completeRows(db: DatabaseSync, late: LateEvidence): number {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const rows = db.prepare(`SELECT seq, event_json FROM events WHERE pid = ? AND event_json LIKE ? ESCAPE '\\'`).all(late.pid, `%${escapeLike(LATE_REASON)}%`) as { seq: number; event_json: string }[];
+    let completed = 0;
+    for (const row of rows) {
+      const event = decodeRow(row)[0];
+      const process = event && completeProcess(event.socket.process, late);
+      if (!event || !process) continue;
+      const { seq, ...rest } = event;
+      const json = JSON.stringify({ ...rest, socket: { ...rest.socket, process } });
+      db.prepare('UPDATE events SET event_json = ? WHERE seq = ?').run(json, seq);
+      // The open socket's copy answers other writers' repeats of this appearance.
+      db.prepare('UPDATE open_sockets SET event_json = ? WHERE seq = ?').run(json, seq);
+      completed++;
+    }
+    db.exec('COMMIT');
+    return completed;
+  } catch (error) {
+    rollback(db);
+    throw error;
+  }
 }
 
 /** The start time of a process as the kernel counts it (pid reuse check), or null when it is gone. */

@@ -6,6 +6,7 @@
  */
 import type { ProcessRef } from '#common/ipc-contract.ts';
 import type { NetnsRef, ProcessInfo } from '#common/model.ts';
+import type { LateEvidence } from '#common/late-evidence.ts';
 import { combineKernelEvents, createTracefsEvents, type KernelEventSource } from './kernel-events.ts';
 import { createBpfEvents } from './bpf-events.ts';
 import { netnsOfPid } from './netns.ts';
@@ -31,6 +32,8 @@ export interface OwnerReader {
   readNetns?(pid: number): NetnsRef | null;
   /** The command line, read synchronously (a process seen by a kernel event may be gone next tick). */
   readCommandNow?(pid: number): string | null;
+  /** Subscribes to evidence that finished after detection (a large binary's hash...); returns the unsubscribe function. */
+  onLateEvidence?(listener: (late: LateEvidence) => void): () => void;
   /** Stops the helper process its evidence capture started, if any. */
   dispose?(): void;
 }
@@ -108,6 +111,7 @@ const LINUX: Platform = {
       isStillRunning: (ref) => isStillRunning(readLinuxStartTime, linuxStartTimeResolutionMs(), ref),
       readParentChain: (pid) => readParentChain((p) => readLinuxProcess(p, null), pid),
       warm: () => evidence?.warm(),
+      onLateEvidence: (listener) => evidence?.onLate(listener) ?? (() => undefined),
       dispose: () => evidence?.dispose(),
       readNetns: (pid) => netnsOfPid(pid),
       readCommandNow,

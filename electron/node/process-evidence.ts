@@ -7,10 +7,13 @@
  *
  * The slow parts (hashing the executable, the package lookup, describing its other sockets) run beside the rest and are
  * waited for at most `slowBudgetMs`: detection is never held up by a large binary. They go on
- * after that and are cached (by file identity, by path), so the next capture has them at once.
+ * after that and are cached (by file identity, by path), so the next capture has them at once;
+ * when they finish, `onLate` listeners get them (the engine completes the recorded event).
  */
 import { readFile, readlink, readdir, stat } from 'node:fs/promises';
 import { formatInterval } from '#common/display-text.ts';
+import { LATE_REASON, type LateEvidence } from '#common/late-evidence.ts';
+import { Listeners } from '#common/listeners.ts';
 import type { Stats } from 'node:fs';
 import { parseCgroup } from '#common/cgroup.ts';
 import type { AncestorInfo, OtherSockets, ProcessInfo } from '#common/model.ts';
@@ -32,6 +35,8 @@ export type Evidence = Pick<
 export interface CaptureBase {
   readonly pid: number;
   readonly parentPid: number | null;
+  /** Its start time: with the pid, whose late evidence it is (null: none is reported). */
+  readonly startedAt: string | null;
   /** readlink of /proc/PID/exe, or null. */
   readonly exeLink: string | null;
 }
@@ -65,6 +70,7 @@ export class EvidenceCollector {
   readonly #depth: number;
   #describer: SocketDescriber | null | undefined;
   #ownHelper: NativeProbe | null = null;
+  readonly #late = new Listeners<[LateEvidence]>('late evidence listener');
   readonly #known = new Map<string, { readonly hash: Promise<ExeDigest>; readonly pkg: Promise<PackageAnswer>; readonly at: number }>();
 
   constructor(options: EvidenceOptions = {}) {
@@ -78,6 +84,11 @@ export class EvidenceCollector {
   /** Starts the one-off work (the package index) before the first capture needs it. */
   warm(): void {
     this.#packages.warm?.();
+  }
+
+  /** Subscribes to evidence that finished after its capture returned; returns the unsubscribe function. */
+  onLate(listener: (late: LateEvidence) => void): () => void {
+    return this.#late.add(listener);
   }
 
   /** Everything but the fields the caller already read; never throws. */
@@ -106,7 +117,10 @@ export class EvidenceCollector {
       this.#ancestry(base.parentPid, readAncestor),
     ]);
     const [digest, answer, otherSockets] = await Promise.all([Promise.race([hash, budget]), Promise.race([pkg, budget]), Promise.race([sockets, budget])]);
-    const late = `still being computed at detection (over ${formatInterval(this.#budget)}); the live details show it`;
+    const late = `${LATE_REASON} (over ${formatInterval(this.#budget)}); the history fills it in when it finishes`;
+    if ((digest === undefined || answer === undefined || otherSockets === undefined) && base.startedAt !== null) {
+      void this.#report(base.pid, base.startedAt, { exeSha256: digest === undefined ? hash : null, package: answer === undefined ? pkg : null, otherSockets: otherSockets === undefined ? sockets : null, reasons });
+    }
     if (cgroup && !cgroup.unit) reasons.unit = `its cgroup (${cgroup.path ?? 'unknown'}) names no systemd unit`;
     if (cgroup && !cgroup.container) reasons.container = 'not in a container (no runtime named in its cgroup)';
     if (!cgroup) reasons.container = reasons.unit!;
@@ -123,8 +137,34 @@ export class EvidenceCollector {
       netns,
       ancestry,
       otherSockets: otherSockets ?? null,
-      ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
+      // A copy: a late part's failure still writes its reason into `reasons`, for #report.
+      ...(Object.keys(reasons).length > 0 ? { reasons: { ...reasons } } : {}),
     };
+  }
+
+  /** Waits for the parts that missed detection and tells the listeners what they found. */
+  async #report(
+    pid: number,
+    startedAt: string,
+    parts: { exeSha256: Promise<ExeDigest> | null; package: Promise<PackageAnswer> | null; otherSockets: Promise<OtherSockets | null> | null; reasons: Record<string, string> },
+  ): Promise<void> {
+    const [digest, answer, otherSockets] = await Promise.all([parts.exeSha256, parts.package, parts.otherSockets]);
+    const values: Record<string, unknown> = {};
+    const reasons: Record<string, string> = {};
+    if (digest) {
+      values.exeSha256 = digest.ok ? digest.hex : null;
+      if (!digest.ok) reasons.exeSha256 = digest.reason;
+    }
+    if (answer) {
+      values.package = answer.package;
+      if (!answer.package) reasons.package = answer.reason!;
+    }
+    if (parts.otherSockets) {
+      // `attempt` wrote its reason into the capture's reasons after detection had returned them.
+      values.otherSockets = otherSockets;
+      if (otherSockets === null) reasons.otherSockets = parts.reasons.otherSockets ?? 'the process exited during capture';
+    }
+    this.#late.emit({ pid, startedAt, at: new Date().toISOString(), values, reasons });
   }
 
   /**
@@ -246,6 +286,8 @@ async function describeSockets(pid: number, held: ReadonlyMap<number, number>, d
     }
   }
   const texts = await Promise.all(PROC_NET_FILES.map((file) => readFile(`/proc/${pid}/net/${file}`, 'latin1').catch(() => '')));
+  // Nothing readable: the process is gone (the stat throws), not a process without sockets.
+  if (texts.every((text) => text === '')) await stat(`/proc/${pid}/net`);
   const rows: RawSocket[] = [];
   for (const [n, file] of PROC_NET_FILES.entries()) {
     const text = texts[n]!;

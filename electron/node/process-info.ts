@@ -136,7 +136,8 @@ export async function readLinuxProcess(pid: number, evidence: EvidenceCollector 
   const ageSeconds = Math.max((Date.now() - startedMs) / 1000, 0.001);
   const cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / ticksPerSecond();
   const parentPid = stat.ppid > 0 ? stat.ppid : null;
-  const found = evidence ? await evidence.capture({ pid, parentPid, exeLink: exe }, readAncestor) : {};
+  const startedAt = startTimeIso(stat.startTicks);
+  const found = evidence ? await evidence.capture({ pid, parentPid, startedAt, exeLink: exe }, readAncestor) : {};
   return {
     pid,
     name: chooseName(stat.comm, argv[0] ?? null, exe),
@@ -147,7 +148,7 @@ export async function readLinuxProcess(pid: number, evidence: EvidenceCollector 
     user: uid === null ? null : userName(uid),
     uid,
     parentPid,
-    startedAt: startTimeIso(stat.startTicks),
+    startedAt,
     cpuPercent: Math.round((cpuSeconds / ageSeconds) * 1000) / 10,
     memoryBytes: rssMatch?.[1] ? Number(rssMatch[1]) * 1024 : null,
     uptimeSeconds: Math.round(ageSeconds * 10) / 10,

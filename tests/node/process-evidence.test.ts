@@ -218,10 +218,10 @@ print('ready', flush=True); time.sleep(600)`;
 test('a process that exits during capture keeps what was read, with reasons for the rest', async () => {
   const child = await listen(PYTHON);
   const collector = new EvidenceCollector(slowAllowed);
-  const captured = collector.capture({ pid: child.pid!, parentPid: process.pid, exeLink: PYTHON }, async () => null);
+  const captured = collector.capture({ pid: child.pid!, parentPid: process.pid, startedAt: null, exeLink: PYTHON }, async () => null);
   child.kill('SIGKILL');
   await once(child, 'exit');
-  const gone = await collector.capture({ pid: child.pid!, parentPid: null, exeLink: PYTHON }, async () => null);
+  const gone = await collector.capture({ pid: child.pid!, parentPid: null, startedAt: null, exeLink: PYTHON }, async () => null);
   assert.equal(gone.cwd, null);
   assert.equal(gone.reasons?.cwd, 'the process exited during capture');
   assert.equal(gone.reasons?.exeSha256, 'the process exited during capture');
@@ -286,6 +286,77 @@ test('a launcher chain that exits before the history is read: the ancestry captu
     if (listenerPid) process.kill(listenerPid, 'SIGKILL');
     await engine.stop();
     history.close();
+  }
+});
+
+test('evidence still being computed at detection completes the recorded event, for every writer, after the process is gone', async () => {
+  // A copy of node (about 120 MB, a new inode: hashed from scratch) takes longer than a 1 ms budget.
+  const exe = join(work, 'big-listener');
+  copyFileSync(process.execPath, exe);
+  const dir = mkdtempSync(join(work, 'history-'));
+  const histories = [History.open({ dataDir: dir, label: 'one' }), History.open({ dataDir: dir, label: 'two' })];
+  const oses = histories.map(() => createOsSource({ evidence: { slowBudgetMs: 1 } }));
+  const engines = histories.map((history, i) => new Engine({ ports: [PORT], intervalMs: 60_000, history, os: oses[i] }));
+  const snapshots: string[] = [];
+  engines[0]!.onScan((snapshot, events) => events.length === 0 && snapshots.push(snapshot.sockets.find((s) => s.localPort === PORT)?.process?.exeSha256 ?? 'none'));
+  const child = spawn(exe, ['-e', `require('net').createServer().listen(${PORT}, '127.0.0.1', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  try {
+    await once(child.stdout!, 'data');
+    for (const engine of engines) engine.start();
+    await Promise.all(engines.map((engine) => engine.scanNow()));
+    const appeared = () => histories[0]!.query({ types: ['appeared'], limit: 10 }).events.filter((e) => e.socket.pid === child.pid);
+    const [detected] = appeared();
+    assert.equal(detected?.socket.process?.exeSha256, null, 'not hashed within the budget');
+    assert.match(detected?.socket.process?.reasons?.exeSha256 ?? '', /^still being computed at detection/);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const expected = sha256(exe);
+    for (let i = 0; i < 200 && appeared()[0]?.socket.process?.exeSha256 !== expected; i++) await new Promise((r) => setTimeout(r, 50));
+    const [completed, ...more] = appeared();
+    assert.equal(more.length, 0, 'one appeared event, however many writers saw it');
+    assert.equal(completed?.seq, detected!.seq, 'the same event, completed in place');
+    const process = completed!.socket.process!;
+    assert.equal(process.exeSha256, expected, 'the hash, after the process is gone');
+    assert.equal(process.reasons?.exeSha256, undefined);
+    assert.doesNotMatch(JSON.stringify(process.reasons ?? {}), /still being computed/, 'the package and other sockets finished too');
+    assert.match(process.reasons?.package ?? '', /^not from a package/);
+    assert.ok(process.evidenceCompletedAt && process.evidenceCompletedAt >= detected!.at);
+    assert.deepEqual(histories[1]!.query({ types: ['appeared'], limit: 10 }).events.find((e) => e.seq === detected!.seq)?.socket.process, process, 'the other writer reads the same');
+    // The next scan closes it: the disappearance carries the completed process, and no second appearance is stored.
+    await Promise.all(engines.map((engine) => engine.scanNow()));
+    const events = histories[0]!.query({ limit: 10 }).events.filter((e) => e.socket.pid === child.pid);
+    assert.deepEqual(events.map((e) => e.type).sort(), ['appeared', 'disappeared']);
+    assert.equal(events.find((e) => e.type === 'disappeared')?.socket.process?.exeSha256, expected);
+    assert.ok(snapshots.includes(expected) || snapshots.length === 0, `a live snapshot, if sent before the socket closed, carried the hash (${snapshots.join(', ')})`);
+  } finally {
+    await stop(child);
+    await Promise.all(engines.map((engine) => engine.stop()));
+    for (const os of oses) os.dispose();
+    for (const history of histories) history.close();
+    rmSync(exe, { force: true });
+  }
+});
+
+test('late evidence for a process that exited before it could be read says so', async () => {
+  const child = await listen(PYTHON);
+  // A fresh collector, and a package lookup that never answers within the budget: the process is killed first.
+  const collector = new EvidenceCollector({ slowBudgetMs: 0, dpkgDir: join(work, 'dpkg-empty') });
+  const reports: unknown[] = [];
+  collector.onLate((late) => reports.push(late));
+  const captured = await readLinuxProcess(child.pid!, collector);
+  await stop(child);
+  for (let i = 0; i < 100 && reports.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const late = reports[0] as { pid: number; startedAt: string; values: Record<string, unknown>; reasons: Record<string, string> } | undefined;
+  const waiting = Object.entries(captured?.reasons ?? {}).filter(([, reason]) => reason.startsWith('still being computed'));
+  if (waiting.length === 0) return; // Everything finished within 0 ms: nothing was late.
+  assert.equal(late?.pid, child.pid);
+  assert.equal(late?.startedAt, captured?.startedAt);
+  for (const [field] of waiting) {
+    assert.ok(field in late!.values, `${field} is reported`);
+    // The hash's file was opened at detection: it is read even after the exit.
+    if (field === 'exeSha256') assert.equal(late!.values.exeSha256, sha256(PYTHON));
+    else if (late!.values[field] === null) assert.ok(late!.reasons[field], `${field} says why it has no value`);
   }
 });
 

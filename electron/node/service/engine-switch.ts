@@ -245,6 +245,7 @@ export class EngineSwitch extends EngineFeed {
       engine: build({
         record: (events) => (side.live ? this.#record(events) : events.map((e) => ({ ...e, seq: 0 }))),
         // Only the engine that starts the app closes what the history holds open from before.
+        completeEvidence: (late) => this.#options.history.completeEvidence?.(late) ?? 0,
         ...(reconcile ? { reconcile: (sockets: readonly PortSocket[], ports: readonly number[]) => this.#options.history.reconcile?.(sockets, ports) ?? [] } : {}),
       }),
       // A side let go records nothing more (a scan asked of it during the switch is not announced).

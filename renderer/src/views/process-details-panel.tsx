@@ -9,6 +9,7 @@ import type { ReactNode } from 'react';
 import type { PortEvent, PortSocket, ProcessInfo } from '#common/model.ts';
 import type { ApiError, EvidenceTarget, ProcessDetails, ProcessRef } from '#common/ipc-contract.ts';
 import { evidenceGroups, evidenceWarnings } from '#common/evidence-text.ts';
+import { LATE_FIELDS, LATE_REASON } from '#common/late-evidence.ts';
 import type { EvidenceRow } from '#common/evidence-text.ts';
 import type { AllowlistEntry, Settings } from '#common/settings.ts';
 import { allowChoices, allowingEntries } from '#common/allowlist.ts';
@@ -323,7 +324,8 @@ function EvidenceSections({ process, onCopyText }: { readonly process: ProcessIn
 
 /**
  * The evidence to show: as captured, with the hash and package that were still being computed
- * at detection taken from the live read of the same process, and, for records from before
+ * at detection (and not filled in by the history yet) taken from the live read of the same
+ * process, and, for records from before
  * ancestry was captured, the parents read now.
  */
 function withLateEvidence(captured: ProcessInfo, live: ProcessInfo | null, parents: readonly ProcessInfo[]): ProcessInfo {
@@ -331,8 +333,8 @@ function withLateEvidence(captured: ProcessInfo, live: ProcessInfo | null, paren
     ...captured,
     ancestry: captured.ancestry ?? parents.map((p) => ({ pid: p.pid, name: p.name, command: p.command, user: p.user, startedAt: p.startedAt })),
   };
-  for (const field of ['exeSha256', 'package', 'otherSockets'] as const) {
-    if (!live || captured[field] || !/^still being computed/.test(captured.reasons?.[field] ?? '')) continue;
+  for (const field of LATE_FIELDS) {
+    if (!live || captured[field] || !captured.reasons?.[field]?.startsWith(LATE_REASON)) continue;
     const { [field]: _late, ...reasons } = merged.reasons ?? {};
     const reason = live.reasons?.[field];
     merged = { ...merged, [field]: live[field] ?? null, reasons: reason ? { ...reasons, [field]: reason } : reasons };
