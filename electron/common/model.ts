@@ -239,6 +239,8 @@ export interface Sight {
    * than one on the same endpoint between two scans: a port flapping or hammered), since start.
    */
   readonly coalesced?: number;
+  /** Times a kernel helper that died (the tracefs reader, the eBPF helper) was started again, since start. */
+  readonly restarts?: number;
 }
 
 /** Who told Ghostport about an event: the kernel as it happened, or a poll. */

@@ -158,7 +158,9 @@ export function createBpfEvents(options: BpfEventsOptions = {}): KernelEventSour
         return gap(refused, true);
       }
       helper.once('exit', (code, signal) => {
-        if (child === helper) failure = `the eBPF helper exited (${code ?? signal}): ${UDP_MISSES} can be missed until Ghostport restarts`;
+        if (child !== helper) return;
+        failure = `the eBPF helper exited (${code ?? signal}): ${UDP_MISSES} can be missed until it runs again`;
+        onBatch([]);
       });
       // The helper must not keep Node alive on its own.
       unrefChild(helper);

@@ -198,7 +198,8 @@ export class Engine extends EngineFeed {
     if (this.#sightings && this.#running && !this.#paused) for (const t of batch) this.#announceEarly(t);
     const news = this.#sightings?.take(batch) ?? false;
     const lost = (this.#os.kernelEvents?.condition?.().lost ?? 0) > this.#lostReported;
-    if (!(news || lost) || this.#kick || !this.#running || this.#paused) return;
+    // An empty batch: the source's condition changed (a helper died or runs again): health is news.
+    if (!(news || lost || batch.length === 0) || this.#kick || !this.#running || this.#paused) return;
     // One scan for a burst of events; more events meanwhile are taken by it or prompt the next.
     // A listener being announced early goes first: the scan's own work would only slow it down.
     this.#kick = setTimeout(() => {
@@ -595,6 +596,7 @@ export class Engine extends EngineFeed {
         kernelEvents: true,
         note: `Kernel events report ${status.covers} the moment they happen, between polls ${every}${gaps.length > 0 ? `; ${gaps.join('; ')}` : ''}.`,
         coalesced: this.#coalesced + this.#sightings.coalesced + (condition?.coalesced ?? 0),
+        ...(condition?.restarts ? { restarts: condition.restarts } : {}),
       };
     }
     const why = this.#kernelStatus && !this.#kernelStatus.active ? ` (kernel events: ${this.#kernelStatus.reason})` : this.#os.kernelEvents ? '' : ' (no kernel events on this platform)';
@@ -614,7 +616,7 @@ export class Engine extends EngineFeed {
     }
     const condition = status?.active ? this.#os.kernelEvents?.condition?.() : undefined;
     if (condition?.failure) {
-      issues.push({ code: 'kernel-events-unavailable', message: `Kernel events stopped: ${condition.failure}.`, hint: 'Restart Ghostport; it keeps polling meanwhile.' });
+      issues.push({ code: 'kernel-events-unavailable', message: `Kernel events stopped: ${condition.failure}.`, hint: 'Ghostport keeps polling meanwhile, and starts the helper again by itself (waiting longer after each failed try, up to a minute); if it keeps failing, check the system log.' });
     }
     if (condition && condition.lost > this.#lostReported) {
       issues.push({

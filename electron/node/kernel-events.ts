@@ -63,6 +63,8 @@ export interface KernelEventCondition {
   readonly lost: number;
   readonly coalesced: number;
   readonly failure: string | null;
+  /** Times a helper that died was started again (kernel-restarts.ts). */
+  readonly restarts?: number;
 }
 
 /** A source of kernel socket events. */
@@ -78,7 +80,7 @@ export interface KernelEventSource {
   stop(): Promise<void>;
   /**
    * Since start: events the kernel had no room for, repeats it counted instead of reporting, and
-   * why it stopped delivering when it did (a helper that died).
+   * why it stopped delivering when it did (a helper that died: it then delivers an empty batch).
    */
   condition?(): KernelEventCondition;
 }
@@ -111,7 +113,8 @@ export function combineKernelEvents(sources: readonly KernelEventSource[]): Kern
     condition() {
       const all = active.map((source) => source.condition?.() ?? { lost: 0, coalesced: 0, failure: null });
       const failures = all.flatMap((c) => (c.failure === null ? [] : [c.failure]));
-      return { lost: all.reduce((n, c) => n + c.lost, 0), coalesced: all.reduce((n, c) => n + c.coalesced, 0), failure: failures.length > 0 ? failures.join('; ') : null };
+      const sum = (count: (c: KernelEventCondition) => number) => all.reduce((n, c) => n + count(c), 0);
+      return { lost: sum((c) => c.lost), coalesced: sum((c) => c.coalesced), failure: failures.length > 0 ? failures.join('; ') : null, restarts: sum((c) => c.restarts ?? 0) };
     },
   };
 }
@@ -202,6 +205,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
   let mountedByUs: string | null = null;
   let reader: ChildProcessWithoutNullStreams | null = null;
   let stopping = false;
+  let failure: string | null = null;
   const instance = () => `${root}/instances/${name()}`;
 
   const findOrMount = (): string | null => {
@@ -275,6 +279,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       const withDeathSignal = setpriv !== null && childProcess().spawnSync(setpriv, ['--pdeathsig', 'KILL', cat, '/dev/null']).status === 0;
       const child = withDeathSignal ? childProcess().spawn(setpriv, ['--pdeathsig', 'KILL', cat, pipe], { stdio: 'pipe' }) : childProcess().spawn(cat, [pipe], { stdio: 'pipe' });
       reader = child;
+      failure = null;
       child.on('error', () => undefined);
       child.stdin.end();
       child.stderr.resume();
@@ -291,9 +296,12 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         }
         if (batch.length > 0) onBatch(batch);
       });
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         if (reader === child) reader = null;
-        if (!stopping) teardown();
+        if (stopping) return;
+        teardown();
+        failure = `the tracefs reader exited (${code ?? signal})`;
+        onBatch([]);
       });
       // The reader must not keep Node alive on its own.
       unrefChild(child);
@@ -316,5 +324,6 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       teardown();
       stopping = false;
     },
+    condition: () => ({ lost: 0, coalesced: 0, failure }),
   };
 }

@@ -9,6 +9,7 @@ import type { NetnsRef, ProcessInfo } from '#common/model.ts';
 import type { LateEvidence } from '#common/late-evidence.ts';
 import { combineKernelEvents, createTracefsEvents, type KernelEventSource } from './kernel-events.ts';
 import { createBpfEvents } from './bpf-events.ts';
+import { restartOnFailure } from './kernel-restarts.ts';
 import { netnsOfPid } from './netns.ts';
 import { COMMAND_TIMEOUT_MS } from './run-command.ts';
 import { createLinuxScanner, createPortableScanner, type Scanner } from './scanner.ts';
@@ -102,7 +103,7 @@ interface Platform {
 
 const LINUX: Platform = {
   // TCP from tracefs, UDP from eBPF: each says what goes unseen where it cannot run.
-  parts: (timeoutMs) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs), kernelEvents: combineKernelEvents([createTracefsEvents(), createBpfEvents()]) }),
+  parts: (timeoutMs) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs), kernelEvents: combineKernelEvents([createTracefsEvents(), createBpfEvents()].map((source) => restartOnFailure(source))) }),
   owners: (options) => {
     const evidence = options === null ? null : new EvidenceCollector(options);
     return {
