@@ -256,7 +256,8 @@ export class Engine extends EngineFeed {
    * event) and the sockets holding the process in the snapshot too, which goes out again.
    */
   async #completeLate(late: LateEvidence): Promise<void> {
-    await Promise.all([this.#inFlight?.catch(() => undefined), ...this.#earlyCaptures]);
+    // Until none runs: a scan that started meanwhile holds the sockets as they were and would put them back.
+    while (this.#inFlight || this.#earlyCaptures.size > 0) await Promise.all([this.#inFlight?.catch(() => undefined), ...this.#earlyCaptures]);
     try {
       this.#history?.completeEvidence?.(late);
     } catch (error) {
