@@ -134,9 +134,9 @@ function toRawSocket(file: ProcNetFile, local: string, remote: string, st: strin
 }
 
 /** How many TCP and UDP sockets this network namespace holds (from /proc/net/sockstat{,6}); null if unknown. */
-export function socketTableSize(): number | null {
+export function socketTableSize(proc = '/proc'): number | null {
   try {
-    const text = readFileSync('/proc/net/sockstat', 'latin1') + readFileSync('/proc/net/sockstat6', 'latin1');
+    const text = readFileSync(`${proc}/net/sockstat`, 'latin1') + readFileSync(`${proc}/net/sockstat6`, 'latin1');
     let total = 0;
     for (const m of text.matchAll(/^(?:TCP6?|UDP6?): inuse (\d+)(?: orphan \d+ tw (\d+))?/gm)) total += Number(m[1]) + Number(m[2] ?? 0);
     return total;

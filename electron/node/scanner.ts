@@ -13,7 +13,10 @@
  *   are large: the netlink helper ghostport-diag (one open NETLINK_SOCK_DIAG socket, the kernel's
  *   port filter) where it was built, else the kernel-filtered `ss` without owners run from one
  *   long-lived small shell rather than a fork of the engine per poll;
- * - the owner lookup, only when the probe's set changes: the kernel-filtered `ss -p`.
+ * - the owner lookup, only when the probe's set changes: one walk of every process's descriptors
+ *   in this process (withOwners). So where /proc/net or the netlink helper answers, `ss` is not
+ *   needed at all, and a broken one changes nothing; only where neither can (a /proc without
+ *   net/, as systemd's ProcSubset=pid gives, and no helper) does a broken `ss` make a scan blind.
  */
 import type { Family, HealthIssue, HealthLevel } from '#common/model.ts';
 import {
@@ -24,13 +27,13 @@ import {
   type RawSocket,
   type SiConnection,
 } from '#common/socket-parse.ts';
-import { isInstalled, runCommand, COMMAND_TIMEOUT_MS } from './run-command.ts';
+import { runCommand } from './run-command.ts';
 import { escapeUnsafe, formatInterval } from '#common/display-text.ts';
 import { isLingering } from '#common/socket-identity.ts';
 import { readProcNet, socketTableSize } from './proc-net.ts';
 import { ShellCoprocess } from './shell-coprocess.ts';
 import { NativeProbe } from './native-probe.ts';
-import { socketFds, listNetns, netnsOfPid, ownersOfInodes, stillHolds, type Netns, type OwnersFound, type NetnsList, type NetnsRoots } from './netns.ts';
+import { socketFds, listNetns, netnsOfPid, ownersOfInodes, stillHolds, type Netns, type OwnersFound, type NetnsRoots } from './netns.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { readdirSync } from 'node:fs';
 
@@ -65,15 +68,14 @@ export interface Scanner {
   dispose?(): void;
 }
 
-/** The arguments of a kernel-filtered ss for the watched ports. */
-export function ssArgs(ports: readonly number[], withOwners: boolean): string[] {
-  const filter = ports.map((p) => `sport = :${p} or dport = :${p}`).join(' or ');
-  return [withOwners ? '-H -tuanpe' : '-H -tuane', `( ${filter} )`].flatMap((a, i) => (i === 0 ? a.split(' ') : [a]));
+/** The arguments of a kernel-filtered ss (without owners) for the watched ports. */
+export function ssArgs(ports: readonly number[]): string[] {
+  return ['-H', '-tuane', `( ${ports.map((p) => `sport = :${p} or dport = :${p}`).join(' or ')} )`];
 }
 
 /** Runs the filtered ss; `null` when ss is not installed. Throws when it fails or prints only what cannot be read. */
-async function runSs(ports: readonly number[], withOwners: boolean, timeoutMs: number, viaShell?: ShellCoprocess): Promise<SsRows | null> {
-  const args = ssArgs(ports, withOwners);
+async function runSs(ports: readonly number[], timeoutMs: number, viaShell?: ShellCoprocess): Promise<SsRows | null> {
+  const args = ssArgs(ports);
   let result = viaShell ? await viaShell.run('ss', args, timeoutMs) : await runCommand('ss', args, { timeoutMs });
   // Whatever went wrong in the shell (short of a hang), ask once more directly: its error
   // message is the real one.
@@ -155,8 +157,9 @@ export function createPortableScanner(timeoutMs: number): Scanner {
   };
 }
 
-/** The Linux scanner: the kernel's tables in every network namespace, ss, and systeminformation only without ss. */
+/** The Linux scanner: the kernel's tables in every network namespace, ss where they cannot be read, and systeminformation only without ss. */
 export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scanner {
+  const proc = roots?.proc ?? '/proc';
   // The last full lookup, and by which descriptor each owner held its socket: checked every poll
   // (one readlink each), so an owner that exits or hands the socket on is looked up again.
   let last: { key: string; portsKey: string; scan: RawScan; holders: Holder[] } | null = null;
@@ -168,25 +171,41 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
   const helper = () => (native === undefined ? (native = NativeProbe.find()) : native);
   const probeShell = new ShellCoprocess();
   const siConnections = createSiConnections(timeoutMs);
-  const probe = async (ports: readonly number[]): Promise<RawSocket[] | null> => {
-    const size = socketTableSize();
-    if (size !== null && size <= PROC_NET_MAX_SOCKETS) {
+  /** The host namespace's rows; null when no source can answer but systeminformation. */
+  const probe = async (ports: readonly number[]): Promise<SsRows | null> => {
+    const size = socketTableSize(proc);
+    const small = size !== null && size <= PROC_NET_MAX_SOCKETS;
+    // Null when /proc/net cannot be read (a hardened /proc): the other sources.
+    const fromProc = (): SsRows | null => {
       try {
-        return readProcNet(ports);
+        return { rows: readProcNet(ports, `${proc}/net`), skipped: 0 };
       } catch {
-        // /proc/net unreadable (hardened /proc): ss below.
+        return null;
       }
-    }
+    };
+    const read = small ? fromProc() : null;
+    if (read) return read;
     const diag = helper();
     if (diag) {
       try {
-        return await diag.probe(ports, timeoutMs);
+        return { rows: await diag.probe(ports, timeoutMs), skipped: 0 };
       } catch {
         // The helper failed or hung (and was killed): ss answers this poll; the next tries again.
       }
     }
-    const ss = await runSs(ports, false, timeoutMs, probeShell);
-    return ss === null || ss.skipped > 0 ? null : ss.rows;
+    let ss: SsRows | null = null;
+    let failure: unknown = null;
+    try {
+      ss = await runSs(ports, timeoutMs, probeShell);
+    } catch (error) {
+      failure = error;
+    }
+    if (ss !== null && ss.skipped === 0) return ss;
+    // ss missing or broken: a large table read from /proc/net costs more, but it answers.
+    const full = small ? null : fromProc();
+    if (full) return full;
+    if (failure !== null) throw failure;
+    return ss;
   };
   /** Another namespace's rows: through a process inside it, else by entering the named one. */
   const probeNetns = async (ports: readonly number[], ns: Netns): Promise<RawSocket[]> => {
@@ -200,7 +219,7 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
     if (ns.path === null) return []; // Every process inside exited: the namespace is gone.
     const diag = helper();
     if (diag) return diag.probe(ports, timeoutMs, ns.path);
-    const result = await runCommand('nsenter', [`--net=${ns.path}`, 'ss', ...ssArgs(ports, false)], { timeoutMs });
+    const result = await runCommand('nsenter', [`--net=${ns.path}`, 'ss', ...ssArgs(ports)], { timeoutMs });
     if (result.kind !== 'ok') throw new Error(result.message);
     const parsed = parseSsOutput(result.stdout);
     if (parsed.skipped > 0) throw new Error(`ss printed ${parsed.skipped} line(s) Ghostport cannot read`);
@@ -236,25 +255,17 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
           });
         }
       }
-      const seen = (await probe(ports))?.map((r) => ({ ...r, netns: host })) ?? null;
-      const key = seen === null ? null : probeKey([...seen, ...others]);
+      const probed = await probe(ports);
+      const hostScan = probed === null ? await scanWithoutSs(ports, siConnections) : fromSs(probed);
+      const rows = [...hostScan.sockets.map((r) => ({ ...r, netns: host })), ...others];
+      const key = probed === null || probed.skipped > 0 ? null : probeKey(rows);
       let scan: RawScan;
       if (key !== null && last && last.portsKey === portsKey && last.key === key && last.holders.every((h) => stillHolds(h))) {
         // Unchanged: the owners found last time still hold; only the leftovers are refreshed.
         const live = last.scan.sockets.filter((s) => !isLingering(s));
-        scan = { ...last.scan, sockets: [...live, ...seen!.filter(isLingering), ...others.filter(isLingering)], reused: true };
-      } else if (key === '' && isInstalled('ss')) {
-        // Nothing live on the watched ports: no owner to look up (ss -p walks every process's
-        // descriptors: most of a one-shot scan's cost). Without ss the lookup below says what is missing.
-        scan = { sockets: [...seen!, ...others], health: 'ok', issues: [], reused: false };
-        last = { key, portsKey, scan, holders: [] };
+        scan = { ...last.scan, sockets: [...live, ...rows.filter(isLingering)], reused: true };
       } else {
-        const ss = await runSs(ports, true, timeoutMs);
-        const hostScan = ss === null ? await scanWithoutSs(ports, siConnections) : fromSs(ss);
-        const rows = [...hostScan.sockets.map((r) => ({ ...r, netns: host })), ...withOwners(others, spaces)];
-        scan = { ...hostScan, sockets: withLateOwners(rows, roots?.proc ?? '/proc') };
-        // Keyed on the probe taken before the lookup: if something changed in between, the next
-        // probe differs and looks again.
+        scan = { ...hostScan, sockets: withOwners(rows, proc) };
         const holders = holdersOf(scan.sockets);
         last = key === null || scan.health !== 'ok' || holders === null ? null : { key, portsKey, scan, holders };
       }
@@ -316,15 +327,16 @@ function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
 }
 
 /**
- * Owners the lookups above did not find: a socket born while ss read /proc (ss reads the
- * processes before the socket table), one whose namespace's process list is from before the
- * scan, and a descriptor passed out of its namespace. One walk of every process listed now, after
- * the tables were read, for just those sockets: a new socket is not announced ownerless and then
- * "changed", and a passed descriptor costs one pass, not two. The walk also decides between "no
- * process holds it" and "owner hidden": a socket not found is hidden whenever some process's
- * descriptors could not be read (not root, or root without CAP_SYS_PTRACE / CAP_DAC_READ_SEARCH).
+ * The owner lookup: which processes hold each live socket that has no owner yet (netstat names
+ * its own), from one walk of every process's descriptors (/proc/PID/fd), listed after the socket
+ * tables were read, whatever namespace the socket or the process is in (a descriptor may be passed
+ * out of its namespace; socket inodes are unique on the host). When nothing live is on the ports
+ * it walks nothing. A process whose descriptors cannot be read (another user's, when not root) is
+ * passed over, as `ss -p` passes over it; the walk counts them, so a socket not found is "owner
+ * hidden" whenever some process's descriptors could not be read (not root, or root without
+ * CAP_SYS_PTRACE / CAP_DAC_READ_SEARCH), and "held by no process" only when none was hidden.
  */
-function withLateOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
+function withOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
   const missing = new Set(rows.filter((r) => r.pid === null && !isLingering(r) && r.inode).map((r) => r.inode!));
   if (missing.size === 0) return [...rows];
   let found: OwnersFound | null = null;
@@ -344,19 +356,6 @@ function withLateOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
   });
 }
 
-/** Rows of other namespaces with the owners among the processes inside (a passed descriptor is withLateOwners'). */
-function withOwners(rows: readonly RawSocket[], spaces: NetnsList): RawSocket[] {
-  const live = rows.filter((r) => !isLingering(r) && r.inode !== null && r.inode !== 0);
-  if (live.length === 0) return [...rows];
-  const wanted = new Set(live.map((r) => r.inode!));
-  const inside = [...new Set(spaces.others.flatMap((ns) => ns.pids))];
-  const { owners } = ownersOfInodes(wanted, inside);
-  return rows.map((r) => {
-    const pids = r.inode ? (owners.get(r.inode) ?? []) : [];
-    return pids.length > 0 ? { ...r, pid: pids[0]!, pids } : r;
-  });
-}
-
 function fromSs(ss: SsRows): RawScan {
   if (ss.skipped === 0) return { sockets: ss.rows, health: 'ok', issues: [], reused: false };
   return {
@@ -366,7 +365,7 @@ function fromSs(ss: SsRows): RawScan {
       {
         code: 'partial-socket-source',
         message: `ss printed ${ss.skipped} line(s) Ghostport cannot read: a socket on the watched ports may be missing from this list.`,
-        hint: 'Check that `ss -tuanpe` works in a terminal; Ghostport keeps retrying.',
+        hint: 'Check that `ss -tuane` works in a terminal; Ghostport keeps retrying.',
       },
     ],
     reused: false,
@@ -383,7 +382,7 @@ async function scanWithoutSs(ports: readonly number[], siConnections: (ports: re
       issues: [
         {
           code: 'no-socket-source',
-          message: 'Cannot see sockets: neither ss nor netstat is installed, so port 596 cannot be checked.',
+          message: 'Cannot see sockets: the kernel\'s socket tables cannot be read here (no /proc/net, no netlink helper) and neither ss nor netstat is installed, so port 596 cannot be checked.',
           hint: 'Install iproute2 (ss), e.g. `sudo apt install iproute2`, then scan again.',
         },
       ],

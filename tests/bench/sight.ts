@@ -36,7 +36,7 @@ export interface SightBench {
   readonly scanMs: Record<'oneNamespace' | 'fiftyHeld' | 'fiftyNamed', number>;
   /** CPU of the connecting process per TCP connection to an unwatched port (connect, accept, close), without and with the tracefs source watching 596, in µs. */
   readonly connectUs: { readonly without: number; readonly with: number } | null;
-  /** What a scan pays when a socket was born during its owner lookup: one walk of every process's descriptors (scanner.ts withLateOwners). */
+  /** What the owner lookup costs whenever the live sockets change: one walk of every process's descriptors (scanner.ts withOwners). */
   readonly lateOwnerWalk: { readonly ms: number; readonly processes: number };
   readonly note: string;
 }
@@ -202,7 +202,7 @@ async function scanCost(): Promise<number> {
   return round(median(times), 2);
 }
 
-/** One walk of every process's descriptors for an inode no one holds (the late-owner pass's worst case), median of 10. */
+/** One walk of every process's descriptors for an inode no one holds (the owner lookup), median of 10. */
 function walkCost(): SightBench['lateOwnerWalk'] {
   const times: number[] = [];
   let processes = 0;
@@ -263,7 +263,7 @@ export function formatSightBench(b: SightBench): string {
     `  sendto() to an unwatched port: ${b.sendNs ? `${b.sendNs.without} ns without the eBPF hooks, ${b.sendNs.with} ns with them (${b.sendNs.with >= b.sendNs.without ? '+' : ''}${b.sendNs.with - b.sendNs.without} ns)` : 'not measured (no eBPF helper)'}`,
     `  one scan: ${b.scanMs.oneNamespace} ms with one namespace, ${b.scanMs.fiftyHeld} ms with 50 more held by processes (${round(b.scanMs.fiftyHeld / b.scanMs.oneNamespace, 1)}x), ${b.scanMs.fiftyNamed} ms with 50 named and empty (${round(b.scanMs.fiftyNamed / b.scanMs.oneNamespace, 1)}x)`,
     `  TCP connections to an unwatched port, CPU of the connecting process: ${b.connectUs ? `${b.connectUs.without} µs without the tracefs filter, ${b.connectUs.with} µs with it (${b.connectUs.with >= b.connectUs.without ? '+' : ''}${round(b.connectUs.with - b.connectUs.without, 2)} µs a connection)` : 'not measured (no tracefs)'}`,
-    `  a scan whose owner lookup missed a socket born meanwhile walks every process once more: ${b.lateOwnerWalk.ms} ms for ${b.lateOwnerWalk.processes} processes (${round(b.lateOwnerWalk.ms / b.scanMs.oneNamespace, 1)}x a whole scan)`,
+    `  the owner lookup (a scan whose live sockets changed) walks every process once: ${b.lateOwnerWalk.ms} ms for ${b.lateOwnerWalk.processes} processes (${round(b.lateOwnerWalk.ms / b.scanMs.oneNamespace, 1)}x a whole scan)`,
     `  ${b.note}`,
   ].join('\n');
 }

@@ -1,18 +1,24 @@
 /**
  * Never a false "clear": the real engine and CLI with socket tools that are missing, fail, print
  * garbage or hang (stand-in `ss` scripts on PATH, a real listener on port 596 all along), and
- * with every child process the scanner starts bounded and cleaned up.
+ * with every child process the scanner starts bounded and cleaned up. Where the kernel's own
+ * interfaces answer (/proc/net, the netlink helper), `ss` is not needed and a broken one changes
+ * nothing; where they cannot (a /proc without net/, as systemd's ProcSubset=pid gives, and no
+ * helper), a broken or missing `ss` makes the scan blind, never clear.
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Engine } from '#node/engine.ts';
 import { createOsSource } from '#node/os-source.ts';
-import { PROC_NET_MAX_SOCKETS, type RawScan, type Scanner } from '#node/scanner.ts';
-import { socketTableSize } from '#node/proc-net.ts';
+import { createLinuxScanner, type RawScan, type Scanner } from '#node/scanner.ts';
+import { buildNative, NATIVE_OUTPUT } from '../../electron/build/build-native.ts';
 import type { PortEvent, Snapshot } from '#common/model.ts';
 import { killAllHolders, startHolder, waitFor, type Holder } from '../support/port-holder.ts';
 import { killMarked, markedProcesses, markedSleep, realTool, toolDir, type ToolDir } from '../support/tools.ts';
+import { mountHardenedProc, NO_HELPER, withoutKernelTables } from '../support/hardened-proc.ts';
 
 const PORT = 596;
 const BIN = 'electron/node/cli/ghostport.mjs';
@@ -23,15 +29,20 @@ const realSockets =
     : REAL_SS === null || realTool('netstat') === null
       ? 'needs ss (iproute2) and netstat (net-tools) to play the working tools'
       : false;
+// A /proc without net/ is mounted for these: only in a mount namespace of the test's own.
+const hardenedProc = realSockets || (process.env.GHOSTPORT_TEST_ISOLATED ? false : 'mounts a proc: run isolated (npm test does, or GHOSTPORT_TEST_ISOLATED=1 under unshare --mount)');
 const ORIGINAL_PATH = process.env.PATH;
+const ORIGINAL_DIAG = process.env.GHOSTPORT_DIAG;
 
-/** Runs the engine with `dir` alone on PATH and records every snapshot and event. */
-function watchEngine(options: { intervalMs: number; maxBackoffMs?: number; toolTimeoutMs?: number }) {
+/** Runs the engine (PATH as the test set it) and records every snapshot and event; `proc` replaces /proc for the scanner. */
+function watchEngine(options: { intervalMs: number; maxBackoffMs?: number; toolTimeoutMs?: number; proc?: string }) {
+  const timeoutMs = options.toolTimeoutMs ?? 2000;
+  const scanner = options.proc ? createLinuxScanner(timeoutMs, { proc: options.proc, named: '/run/netns' }) : undefined;
   const engine = new Engine({
     ports: [PORT],
     intervalMs: options.intervalMs,
     maxBackoffMs: options.maxBackoffMs ?? 60_000,
-    os: createOsSource({ timeoutMs: options.toolTimeoutMs ?? 2000, elevated: true }),
+    os: createOsSource({ timeoutMs, elevated: true, ...(scanner ? { scanner } : {}) }),
   });
   const snapshots: { at: number; snapshot: Snapshot }[] = [];
   const events: PortEvent[] = [];
@@ -46,11 +57,16 @@ function sees(snapshot: Snapshot, holder: Holder): boolean {
   return snapshot.sockets.some((s) => s.pid === holder.pid && s.localPort === PORT);
 }
 
-/** Runs the CLI as a user would, with its own PATH. */
-function cli(args: string[], path: string): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
+/**
+ * Runs the CLI as a user would, with its own PATH; `hardened`: under a /proc without net/ and
+ * without the netlink helper, where only ss (or netstat) can list sockets.
+ */
+function cli(args: string[], path: string, hardened = false): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
+  const plain = { file: process.execPath, args: [BIN, ...args], env: { ...process.env, PATH: path } };
+  const run = hardened ? withoutKernelTables(plain.file, plain.args, plain.env) : plain;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run.file, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
@@ -63,25 +79,97 @@ function cli(args: string[], path: string): Promise<{ status: number | null; std
   });
 }
 
-describe('no usable socket source: blind with the reason, never clear', { skip: realSockets }, () => {
+/** Stand-in ss scripts: each leaves a mark that it ran, then misbehaves. */
+const BROKEN_SS: readonly [string, string][] = [
+  ['fails', `echo 'ss: netlink: Operation not permitted' >&2; exit 1`],
+  ['prints garbage', `echo '<<<garbage>>>'; exit 0`],
+];
+
+describe('the kernel answers (/proc/net, the netlink helper): no ss is needed, a broken one changes nothing', { skip: realSockets }, () => {
   let dir: ToolDir;
   let holder: Holder;
+  before(async () => {
+    holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]], extraArgs: ['answers-marker'] });
+  });
+  afterEach(() => {
+    process.env.PATH = ORIGINAL_PATH;
+    if (ORIGINAL_DIAG === undefined) delete process.env.GHOSTPORT_DIAG;
+    else process.env.GHOSTPORT_DIAG = ORIGINAL_DIAG;
+    dir?.remove();
+  });
+  after(killAllHolders);
+
+  for (const [what, body] of [['missing', null], ...BROKEN_SS, ['hangs', 'sleep 60']] as const) {
+    test(`ss ${what}: the engine sees the listener and its owner, health ok, and never runs ss`, async () => {
+      dir = toolDir();
+      if (body !== null) dir.script('ss', `: > ${dir.path}/ss-ran; ${body}`);
+      process.env.PATH = dir.path;
+      const { engine } = watchEngine({ intervalMs: 60_000, toolTimeoutMs: 500 });
+      const snapshot = await engine.scanNow();
+      await engine.stop();
+      assert.ok(sees(snapshot, holder), JSON.stringify(snapshot.sockets));
+      assert.equal(snapshot.health, 'ok', JSON.stringify(snapshot.issues));
+      assert.ok(!existsSync(`${dir.path}/ss-ran`), 'ss was not run');
+    });
+  }
+
+  test('the CLI with an ss that fails: exit 1 (found), the owner named, health ok', async () => {
+    dir = toolDir();
+    dir.script('ss', BROKEN_SS[0]![1]);
+    const json = await cli(['scan', '--json'], dir.path);
+    assert.equal(json.status, 1, json.stderr);
+    const doc = JSON.parse(json.stdout) as { health: string; sockets: { pid: number | null; localPort: number }[] };
+    assert.equal(doc.health, 'ok');
+    assert.ok(doc.sockets.some((s) => s.pid === holder.pid && s.localPort === PORT), json.stdout);
+  });
+
+  const helper = realSockets || hardenedProc ? null : buildNative(process.cwd());
+  test('no /proc/net but the netlink helper: an ss that fails changes nothing', { skip: hardenedProc || (helper?.ok ? false : `the netlink helper is not built: ${helper?.message}`) }, async () => {
+    const proc = mountHardenedProc();
+    try {
+      dir = toolDir();
+      dir.script('ss', `: > ${dir.path}/ss-ran; ${BROKEN_SS[0]![1]}`);
+      process.env.PATH = dir.path;
+      process.env.GHOSTPORT_DIAG = join(process.cwd(), NATIVE_OUTPUT);
+      const { engine } = watchEngine({ intervalMs: 60_000, proc: proc.path });
+      const snapshot = await engine.scanNow();
+      await engine.stop();
+      assert.ok(sees(snapshot, holder), JSON.stringify(snapshot));
+      assert.equal(snapshot.health, 'ok', JSON.stringify(snapshot.issues));
+      assert.ok(!existsSync(`${dir.path}/ss-ran`), 'ss was not run');
+    } finally {
+      proc.remove();
+    }
+  });
+});
+
+describe('no /proc/net, no netlink helper, no usable ss: blind with the reason, never clear', { skip: hardenedProc }, () => {
+  let dir: ToolDir;
+  let holder: Holder;
+  let proc: ReturnType<typeof mountHardenedProc>;
   const marker = `ghostport-hung-ss-${process.pid}`;
 
   before(async () => {
     holder = await startHolder({ tcpListen: [['127.0.0.1', PORT]], extraArgs: ['sources-marker'] });
+    proc = mountHardenedProc();
+    process.env.GHOSTPORT_DIAG = NO_HELPER;
   });
   afterEach(() => {
     process.env.PATH = ORIGINAL_PATH;
     killMarked(marker);
     dir?.remove();
   });
-  after(killAllHolders);
+  after(async () => {
+    if (ORIGINAL_DIAG === undefined) delete process.env.GHOSTPORT_DIAG;
+    else process.env.GHOSTPORT_DIAG = ORIGINAL_DIAG;
+    proc?.remove();
+    await killAllHolders();
+  });
 
   test('PATH without ss and netstat: the engine is blind (no events) until ss appears, then sees the listener', async () => {
     dir = toolDir();
     process.env.PATH = dir.path;
-    const { engine, snapshots, events } = watchEngine({ intervalMs: 50 });
+    const { engine, snapshots, events } = watchEngine({ intervalMs: 50, proc: proc.path });
     engine.start();
     try {
       await waitFor(() => snapshots.length >= 3, 10_000, 10);
@@ -106,7 +194,7 @@ describe('no usable socket source: blind with the reason, never clear', { skip: 
     dir = toolDir();
     dir.script('ss', `echo 'Cannot open netlink socket: Permission denied' >&2; exit 1`);
     process.env.PATH = dir.path;
-    const { engine, snapshots, events } = watchEngine({ intervalMs: 40, maxBackoffMs: 400 });
+    const { engine, snapshots, events } = watchEngine({ intervalMs: 40, maxBackoffMs: 400, proc: proc.path });
     engine.start();
     try {
       await waitFor(() => snapshots.length >= 5, 15_000, 10);
@@ -136,27 +224,30 @@ describe('no usable socket source: blind with the reason, never clear', { skip: 
     dir = toolDir();
     dir.script('ss', `printf 'Segmentation fault\\n\\x1b[2J%s\\n' "$(printf 'x%.0s' {1..300})"; exit 0`);
     process.env.PATH = dir.path;
-    const { engine } = watchEngine({ intervalMs: 60_000 });
-    const garbage = await engine.scanNow();
-    assert.equal(garbage.health, 'blind');
-    assert.deepEqual(garbage.sockets, []);
-    assert.equal(garbage.issues[0]?.code, 'scan-failed');
-    assert.match(garbage.issues[0]?.message ?? '', /cannot read/);
-    assert.doesNotMatch(garbage.issues[0]?.message ?? '', /\x1b/, 'tool output is quoted escaped');
-    // Readable rows plus an unreadable line: what can be read is shown, flagged as partial.
-    dir.script('ss', `${REAL_SS} "$@"; echo 'tcp LISTEN 0 0 garbage'`);
-    const partial = await engine.scanNow();
-    assert.ok(sees(partial, holder));
-    assert.equal(partial.health, 'degraded');
-    assert.ok(partial.issues.some((i) => i.code === 'partial-socket-source' && /cannot read/.test(i.message)));
+    const { engine } = watchEngine({ intervalMs: 60_000, proc: proc.path });
+    try {
+      const garbage = await engine.scanNow();
+      assert.equal(garbage.health, 'blind');
+      assert.deepEqual(garbage.sockets, []);
+      assert.equal(garbage.issues[0]?.code, 'scan-failed');
+      assert.match(garbage.issues[0]?.message ?? '', /cannot read/);
+      assert.doesNotMatch(garbage.issues[0]?.message ?? '', /\x1b/, 'tool output is quoted escaped');
+      // Readable rows plus an unreadable line: what can be read is shown, flagged as partial.
+      dir.script('ss', `${REAL_SS} "$@"; echo 'tcp LISTEN 0 0 garbage'`);
+      const partial = await engine.scanNow();
+      assert.ok(sees(partial, holder));
+      assert.equal(partial.health, 'degraded');
+      assert.ok(partial.issues.some((i) => i.code === 'partial-socket-source' && /cannot read/.test(i.message)));
+    } finally {
+      await engine.stop();
+    }
   });
 
-  /** A hanging ss on PATH: every run is failed at 500 ms and killed with its child; then sight returns. */
-  async function expectHangingSsBounded(): Promise<void> {
+  test('an ss that hangs (run from the scanner\'s long-lived shell): every run is killed with its children at the timeout, none pile up, the loop recovers', { timeout: 60_000 }, async () => {
     dir = toolDir();
     dir.script('ss', markedSleep(marker, 60));
     process.env.PATH = dir.path;
-    const { engine, snapshots } = watchEngine({ intervalMs: 20, maxBackoffMs: 100, toolTimeoutMs: 500 });
+    const { engine, snapshots } = watchEngine({ intervalMs: 20, maxBackoffMs: 100, toolTimeoutMs: 500, proc: proc.path });
     engine.start();
     try {
       await waitFor(() => snapshots.length >= 6, 30_000, 10);
@@ -173,21 +264,6 @@ describe('no usable socket source: blind with the reason, never clear', { skip: 
       await engine.stop();
     }
     await waitFor(() => markedProcesses(marker).length === 0, 2000, 20);
-  }
-
-  test('an ss that hangs: every run is killed with its children at the timeout, none pile up, the loop recovers', { timeout: 60_000 }, async () => {
-    await expectHangingSsBounded();
-  });
-
-  test('a large socket table (the probe runs ss in a long-lived shell): a hanging ss is bounded there too', { timeout: 90_000 }, async () => {
-    // Past PROC_NET_MAX_SOCKETS the probe is ss, run from the scanner's shell coprocess.
-    const noise = await startHolder({ noisePairs: Math.ceil(PROC_NET_MAX_SOCKETS / 2) + 200, fdLimit: PROC_NET_MAX_SOCKETS * 2 + 1000 });
-    try {
-      assert.ok((socketTableSize() ?? 0) > PROC_NET_MAX_SOCKETS, 'the table is large enough for the ss probe');
-      await expectHangingSsBounded();
-    } finally {
-      await noise.kill();
-    }
   });
 
   test("systeminformation's own query hangs (no ss, netstat stuck): at most one in flight, reported, and it recovers", { timeout: 60_000 }, async () => {
@@ -195,7 +271,7 @@ describe('no usable socket source: blind with the reason, never clear', { skip: 
     dir = toolDir();
     dir.script('netstat', `if [ "$1" = "--version" ]; then echo 'net-tools 2.10'; exit 0; fi\n${markedSleep(marker, 60)}`);
     process.env.PATH = dir.path;
-    const { engine, snapshots } = watchEngine({ intervalMs: 30, maxBackoffMs: 200, toolTimeoutMs: 1000 });
+    const { engine, snapshots } = watchEngine({ intervalMs: 30, maxBackoffMs: 200, toolTimeoutMs: 1000, proc: proc.path });
     engine.start();
     try {
       await waitFor(() => snapshots.length >= 6, 20_000, 10);
@@ -216,7 +292,7 @@ describe('no usable socket source: blind with the reason, never clear', { skip: 
   });
 });
 
-describe('the CLI with a broken ss: exit 2, never "clear"', { skip: realSockets }, () => {
+describe('the CLI without /proc/net or the netlink helper, and a broken ss: exit 2, never "clear"', { skip: hardenedProc }, () => {
   let dir: ToolDir;
   const marker = `ghostport-cli-hung-ss-${process.pid}`;
   before(async () => {
@@ -228,23 +304,19 @@ describe('the CLI with a broken ss: exit 2, never "clear"', { skip: realSockets 
   });
   after(killAllHolders);
 
-  const cases: [string, string, RegExp][] = [
-    ['fails', `echo 'ss: netlink: Operation not permitted' >&2; exit 1`, /netlink: Operation not permitted/],
-    ['prints garbage', `echo '<<<garbage>>>'; exit 0`, /cannot read/],
-  ];
-  for (const [what, body, reason] of cases) {
+  for (const [what, body, reason] of BROKEN_SS.map(([w, b], i) => [w, b, [/netlink: Operation not permitted/, /cannot read/][i]!] as const)) {
     test(`ss ${what}: scan --json says blind with the reason, and the table says unknown`, async () => {
       dir = toolDir();
       dir.link('netstat');
       dir.script('ss', body);
-      const json = await cli(['scan', '--json'], dir.path);
+      const json = await cli(['scan', '--json'], dir.path, true);
       assert.equal(json.status, 2, json.stderr);
       const doc = JSON.parse(json.stdout) as { health: string; sockets: unknown[]; issues: { code: string; message: string }[] };
       assert.equal(doc.health, 'blind');
       assert.deepEqual(doc.sockets, []);
       assert.equal(doc.issues[0]?.code, 'scan-failed');
       assert.match(doc.issues[0]?.message ?? '', reason);
-      const table = await cli(['scan'], dir.path);
+      const table = await cli(['scan'], dir.path, true);
       assert.equal(table.status, 2);
       assert.doesNotMatch(table.stdout, /: clear\./);
       assert.match(table.stdout, /Cannot see sockets on port 596: the result is unknown, not clear/);
@@ -255,11 +327,12 @@ describe('the CLI with a broken ss: exit 2, never "clear"', { skip: realSockets 
     dir = toolDir();
     dir.link('netstat');
     dir.script('ss', markedSleep(marker, 60));
-    const r = await cli(['scan', '--json'], dir.path);
+    const r = await cli(['scan', '--json'], dir.path, true);
     assert.equal(r.status, 2, r.stderr);
     assert.ok(r.ms < 30_000, `bounded: took ${r.ms} ms`);
     assert.match(JSON.parse(r.stdout).issues[0].message, /ss did not answer within 10 s/);
-    assert.equal(markedProcesses(marker).length, 0, 'the hung ss and its child were killed');
+    // Killed with the probe's shell (its process group) as the scan gave up: gone, not left running.
+    await waitFor(() => markedProcesses(marker).length === 0, 2000, 20);
   });
 });
 

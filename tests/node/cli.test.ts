@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
+import { hardenedSkip, withoutKernelTables } from '../support/hardened-proc.ts';
 
 useFreshCliBundle();
 const realSockets = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'needs Linux and root (binds port 596)';
@@ -25,6 +26,13 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The CLI where the kernel's socket tables cannot be read (tests/support/hardened-proc.ts): only ss or netstat can list sockets. */
+function cliWithoutKernelTables(args: string[], env: NodeJS.ProcessEnv, options: { timeout?: number; killSignal?: NodeJS.Signals } = {}) {
+  const run = withoutKernelTables(process.execPath, [BIN, ...args], env);
+  const r = spawnSync(run.file, run.args, { encoding: 'utf8', env: run.env, timeout: 60_000, ...options });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -145,29 +153,31 @@ describe('ghostport scan', { skip: realSockets }, () => {
     assert.match(cli(['scan', '--port', '59999']).stdout, /clear/);
   });
 
-  test('exit 2, never "clear", when no socket source exists (PATH without ss and netstat)', () => {
+  test('exit 2, never "clear", when no socket source exists (no /proc/net, no netlink helper, PATH without ss and netstat)', { skip: hardenedSkip }, () => {
     const bin = tempDir();
     // A PATH with the basics the scan needs but no ss and no netstat.
     for (const tool of ['sh', 'grep', 'getconf', 'cat']) {
       const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
       if (found) symlinkSync(found, join(bin, tool));
     }
-    const r = cli(['scan', '--json'], { ...process.env, PATH: bin });
+    const r = cliWithoutKernelTables(['scan', '--json'], { ...process.env, PATH: bin });
     assert.equal(r.status, 2, r.stdout + r.stderr);
     const doc = JSON.parse(r.stdout) as { health: string; sockets: unknown[]; issues: { code: string }[] };
     assert.equal(doc.health, 'blind');
     assert.equal(doc.issues[0]?.code, 'no-socket-source');
     assert.match(r.stderr, /Cannot see sockets/);
-    const table = cli(['scan'], { ...process.env, PATH: bin });
+    const table = cliWithoutKernelTables(['scan'], { ...process.env, PATH: bin });
     assert.equal(table.status, 2);
     assert.doesNotMatch(table.stdout, /: clear/);
     assert.match(table.stdout, /Cannot see sockets on port 596/);
+    // Where the kernel's tables can be read, ss and netstat are not needed: clear is clear.
+    assert.equal(cli(['scan', '--port', '59997', '--quiet'], { ...process.env, PATH: bin }).status, 0);
     // watch --json says so on stdout too, first thing: a JSON reader can tell blind from clear.
-    const watcher = spawnSync(process.execPath, [BIN, 'watch', '--json', '--no-history'], { env: { ...process.env, PATH: bin }, encoding: 'utf8', timeout: 4000, killSignal: 'SIGINT' });
+    const watcher = cliWithoutKernelTables(['watch', '--json', '--no-history'], { ...process.env, PATH: bin }, { timeout: 4000, killSignal: 'SIGINT' });
     const first = JSON.parse(watcher.stdout.split('\n')[0]!) as { schema: number; type: string; health: string; issues: { code: string }[] };
     assert.deepEqual([first.type, first.health, first.issues[0]?.code], ['health', 'blind', 'no-socket-source']);
   });
-  test('exit 2, never "clear", when nothing is seen but some socket tables could not be read (netstat without ss)', { skip: process.platform === 'linux' ? false : 'Linux: ss and netstat' }, () => {
+  test('exit 2, never "clear", when nothing is seen but some socket tables could not be read (no /proc/net, no netlink helper, netstat without ss)', { skip: hardenedSkip }, () => {
     const bin = tempDir();
     // netstat without ss: unconnected UDP sockets are invisible, so an empty list proves nothing.
     for (const tool of ['sh', 'grep', 'getconf', 'cat', 'netstat']) {
@@ -175,18 +185,18 @@ describe('ghostport scan', { skip: realSockets }, () => {
       if (found) symlinkSync(found, join(bin, tool));
     }
     const env = { ...process.env, PATH: bin };
-    const r = cli(['scan', '--port', '59998', '--json'], env);
+    const r = cliWithoutKernelTables(['scan', '--port', '59998', '--json'], env);
     assert.equal(r.status, 2, r.stdout + r.stderr);
     const doc = JSON.parse(r.stdout) as { health: string; sockets: unknown[]; issues: { code: string }[] };
     assert.deepEqual([doc.health, doc.sockets.length], ['degraded', 0]);
     assert.ok(doc.issues.some((i) => i.code === 'partial-socket-source'), JSON.stringify(doc.issues));
     assert.match(r.stderr, /ss is not installed/);
     assert.match(r.stderr, /this is not a clear/);
-    const table = cli(['scan', '--port', '59998'], env);
+    const table = cliWithoutKernelTables(['scan', '--port', '59998'], env);
     assert.equal(table.status, 2);
     assert.doesNotMatch(table.stdout, /: clear/);
     assert.match(table.stdout, /Port 59998: nothing seen, but not a clear/);
-    assert.equal(cli(['scan', '--port', '59998', '--quiet'], env).status, 2, 'the exit status alone says it too');
+    assert.equal(cliWithoutKernelTables(['scan', '--port', '59998', '--quiet'], env).status, 2, 'the exit status alone says it too');
   });
 });
 

@@ -47,7 +47,7 @@ function comparable(rows: readonly RawSocket[]): string[] {
 }
 
 function ssRows(): RawSocket[] {
-  const text = execFileSync('ss', ssArgs([596], false), { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const text = execFileSync('ss', ssArgs([596]), { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
   const parsed = parseSsOutput(text);
   assert.equal(parsed.skipped, 0);
   return parsed.sockets;

@@ -32,7 +32,7 @@ test('/proc/net and ss agree on every socket of the watched port', { skip: realS
     udpBind: [['0.0.0.0', 596], ['::1', 596, true]],
   });
   const client = await startHolder({ tcpConnect: [['127.0.0.1', 596]] });
-  const fromSs = parseSsOutput(execFileSync('ss', ssArgs([596], false), { encoding: 'utf8' })).sockets;
+  const fromSs = parseSsOutput(execFileSync('ss', ssArgs([596]), { encoding: 'utf8' })).sockets;
   const fromProc = readProcNet([596]);
   const key = (s: RawSocket) => `${endpointKey(s)}|${s.state}|${s.inode}|${s.family}`;
   const mine = (rows: typeof fromSs) => rows.filter((s) => s.state !== 'TIME_WAIT').map(key).sort();
