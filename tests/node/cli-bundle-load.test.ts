@@ -5,9 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { useFreshCliBundle } from '../support/cli-bundle.ts';
+import { BIN, useFreshCliBundle } from '../support/cli-bundle.ts';
 
 useFreshCliBundle();
 
@@ -60,4 +63,29 @@ test('a plain scan that finds something names its owner without starting a proce
 test('help loads nothing but the parser\'s needs', () => {
   const loaded = loadedBy(['help']);
   for (const heavy of ['zod', 'systeminformation', 'node:sqlite', 'node:child_process', 'node:http']) assert.ok(!loaded.includes(heavy), `help loaded ${heavy}`);
+});
+
+test('the compile cache is kept only where no other user can write (cached code runs as whoever runs ghostport)', (t) => {
+  const run = (cacheHome: string) => {
+    const r = spawnSync(process.execPath, [BIN, 'help'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome } });
+    assert.equal(r.status, 0, r.stderr);
+    return readdirSync(cacheHome);
+  };
+  const dirs: string[] = [];
+  t.after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const fresh = (mode: number) => {
+    const d = mkdtempSync(join(tmpdir(), 'ghostport-cache-'));
+    chmodSync(d, mode);
+    dirs.push(d);
+    return d;
+  };
+  const own = fresh(0o700);
+  assert.deepEqual(run(own), ['ghostport']);
+  assert.ok(readdirSync(join(own, 'ghostport', 'compile-cache')).length > 0, 'the cache was written');
+  assert.deepEqual(run(fresh(0o777)), [], 'a folder anyone may write to gets nothing');
+  if (process.getuid?.() === 0) {
+    const others = fresh(0o755);
+    chownSync(others, 65534, 65534);
+    assert.deepEqual(run(others), [], "root writes nothing into another user's folder (sudo keeping HOME)");
+  }
 });
