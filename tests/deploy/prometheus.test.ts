@@ -72,6 +72,7 @@ describe('serve /metrics', { skip: root ? false : 'needs Linux and root (binds p
     assert.deepEqual(samples(text, 'ghostport_sockets').sort(), ['ghostport_sockets{port="596"} 0', 'ghostport_sockets{port="5960"} 0']);
     assert.deepEqual(samples(text, 'ghostport_health').sort(), ['ghostport_health{state="blind"} 0', 'ghostport_health{state="degraded"} 0', 'ghostport_health{state="ok"} 1']);
     assert.deepEqual(samples(text, 'ghostport_build_info'), ['ghostport_build_info{version="0.0.0-test"} 1']);
+    assert.deepEqual(samples(text, 'ghostport_kernel_helper_restarts_total'), ['ghostport_kernel_helper_restarts_total 0']);
     assert.ok(samples(text, 'ghostport_scan_duration_seconds_count').some((l) => Number(l.split(' ')[1]) >= 1));
     assert.ok(samples(text, 'process_resident_memory_bytes').length === 1, 'prom-client process metrics');
 

@@ -113,6 +113,15 @@ export function createMetrics(deps: MetricsDeps) {
       if (at) this.set(Date.parse(at) / 1000);
     },
   });
+  new Counter({
+    name: 'ghostport_kernel_helper_restarts_total',
+    help: 'Times a kernel helper that died (the tracefs reader, the eBPF helper) was started again.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(last()?.sight?.restarts ?? 0);
+    },
+  });
   new Gauge({ name: 'ghostport_build_info', help: 'The running Ghostport version.', labelNames: ['version'], registers: [registry] }).set({ version: deps.version }, 1);
 
   // A listener announced from its kernel event comes with the last scan's snapshot: one scan, one sample.
