@@ -6,7 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { chmodSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +145,28 @@ function describeReal(): void {
     const rows = comparable(await combined.probe([596], 5000));
     assert.ok(rows.some((r) => r.startsWith('tcp 4')) && rows.some((r) => r.startsWith('tcp 6')), `both families: ${rows.join(' / ')}`);
     assert.deepEqual(rows, comparable(await perFamily.probe([596], 5000)));
+  });
+
+  test('a TCP socket only bound (not listening, not connecting) is no row, as in ss and /proc/net/tcp; once it listens it is', { skip: skipReal }, async () => {
+    // Port 5: below the ephemeral range, free in the test's namespace. Asking the kernel for such
+    // sockets (TCP_BOUND_INACTIVE) makes every dump walk the bind table as well.
+    const program = 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",5))\nprint("bound",flush=True)\nsys.stdin.readline()\ns.listen()\nprint("listening",flush=True)\nsys.stdin.readline()';
+    const py = spawn('python3', ['-c', program], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+    try {
+      assert.equal((await lines.next()).value, 'bound');
+      const probe = found();
+      const perFamily = new NativeProbe(join(root, 'dist/native/ghostport-diag'), ['--no-compat']);
+      probes.push(perFamily);
+      assert.deepEqual(await probe.probe([5], 5000), []);
+      assert.deepEqual(await perFamily.probe([5], 5000), []);
+      assert.deepEqual(parseSsOutput(execFileSync('ss', ssArgs([5], false), { encoding: 'utf8' })).sockets, []);
+      py.stdin.write('\n');
+      assert.equal((await lines.next()).value, 'listening');
+      assert.deepEqual(comparable(await probe.probe([5], 5000)).map((r) => r.split(' ').slice(0, 5).join(' ')), ['tcp 4 LISTEN 127.0.0.1 5']);
+    } finally {
+      py.kill();
+    }
   });
 
   test("one process's own sockets: copies of its descriptors and the dump matched by inode give the rows the port probe gives", { skip: skipReal }, async () => {
