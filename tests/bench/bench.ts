@@ -7,7 +7,7 @@
  *
  * Options: --json, --quick (a fast smoke run: 0 and 1,000 sockets, short phases),
  * --sockets 0,1000,10000, --poll-seconds 30, --trials 12, --events 10000, --no-history-view,
- * --phases cli,scans,engine,history,sight, --host-netns (stay in the host's network namespace), --out <file>.
+ * --phases cli,scans,engine,history,sight,idle, --host-netns (stay in the host's network namespace), --out <file>.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { measureCliScan } from './cli-scan.ts';
 import { formatEvidenceBench, measureEvidence, type EvidenceBench } from './evidence-capture.ts';
 import { formatServiceBench, measureService, type ServiceBench } from './service.ts';
 import { formatSightBench, measureSight, type SightBench } from './sight.ts';
+import { formatIdleWatch, measureIdleWatch, type IdleWatchBench } from './idle-watch.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = DEFAULT_PORT;
@@ -68,7 +69,7 @@ function parseOptions(argv: readonly string[]): Options {
     historyView: !argv.includes('--no-history-view') && !quick,
     out: value('--out') ?? join(here, 'results', 'latest.json'),
     budget: quick ? { ...DEFAULT_BUDGET, msPerMethod: 600, minScans: 5 } : DEFAULT_BUDGET,
-    phases: new Set((value('--phases') ?? 'cli,scans,engine,history,sight').split(',')),
+    phases: new Set((value('--phases') ?? 'cli,scans,engine,history,sight,idle').split(',')),
   };
 }
 
@@ -340,7 +341,7 @@ async function measureEngine(
   return { poll, latency, memory };
 }
 
-async function runBench(options: Options): Promise<BenchReport & { readonly evidence: EvidenceBench | null; readonly service: ServiceBench | null; readonly sight: SightBench | null }> {
+async function runBench(options: Options): Promise<BenchReport & { readonly evidence: EvidenceBench | null; readonly service: ServiceBench | null; readonly sight: SightBench | null; readonly idle: IdleWatchBench | null }> {
   const startedAt = new Date();
   const warnings: string[] = [];
   const errors: string[] = [];
@@ -380,6 +381,10 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
   }
   await stopAllChildren();
   const sight = options.phases.has('sight') ? await measureSight(dirname(dirname(here))).catch((error: unknown) => (errors.push(`sight: ${String(error)}`), null)) : null;
+  // Issue 12's idle watch: in a network and PID namespace of its own, steady state after start-up.
+  const idle = options.phases.has('idle')
+    ? await measureIdleWatch(Math.max(...options.sockets), options.pollSeconds).catch((error: unknown) => (errors.push(`idle: ${String(error)}`), null))
+    : null;
   const historyView =
     options.historyView && options.phases.has('history') ? await runHistoryView() : { skipped: 'not run (--quick, --no-history-view or --phases)' };
   // Issue 15: `history` streaming 1,000,000 events into a closed and a slow pipe.
@@ -392,6 +397,7 @@ async function runBench(options: Options): Promise<BenchReport & { readonly evid
     evidence,
     service,
     sight,
+    idle,
     rssMb: memory?.rssMbAfter ?? null,
     targets: evaluateTargets(partial, busySockets),
     machine: describeMachine(loadAtStart),
@@ -434,7 +440,7 @@ if (import.meta.main) {
     const report = await runBench(options);
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n${report.evidence ? `${formatEvidenceBench(report.evidence)}\n` : ''}${report.service ? `${formatServiceBench(report.service, { pollCpuPercent: report.poll?.cpuPercent ?? null, latencyP50: report.latencyMs?.p50 ?? null })}\n` : ''}${report.sight ? `${formatSightBench(report.sight)}\n` : ''}`);
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n${report.evidence ? `${formatEvidenceBench(report.evidence)}\n` : ''}${report.service ? `${formatServiceBench(report.service, { pollCpuPercent: report.poll?.cpuPercent ?? null, latencyP50: report.latencyMs?.p50 ?? null })}\n` : ''}${report.sight ? `${formatSightBench(report.sight)}\n` : ''}${report.idle ? `${formatIdleWatch(report.idle)}\n` : ''}`);
     process.exitCode = report.errors.length > 0 ? 1 : 0;
   } catch (error) {
     process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
