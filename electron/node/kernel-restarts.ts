@@ -60,6 +60,9 @@ export function restartOnFailure(source: KernelEventSource, options: RestartOpti
       failedTries = 0;
       down = null;
       upSince = Date.now();
+      // Died again before this ran: its empty batch found a restart still pending.
+      const failure = inner().failure;
+      if (failure !== null) schedule(failure);
     } else {
       failedTries++;
       schedule(`it could not be started again (${status.reason})`);
