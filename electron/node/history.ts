@@ -74,6 +74,7 @@ const DEFAULT_PAGE = 200;
 const DEFAULT_BUSY_MS = 500;
 const DEFAULT_MAX_PENDING = 100_000;
 const HEARTBEAT_MS = 10_000;
+const MAX_LATE_WAITING = 1000;
 // Rows per read: small pages keep few rows alive between collections (116 MB peak RSS at 300,000 events vs 151 MB with 500).
 const STREAM_PAGE = 100;
 
@@ -197,6 +198,8 @@ export class History {
   readonly #maxPending: number;
   readonly #openIssues: HealthIssue[] = [];
   readonly #log: string[] = [];
+  /** Late evidence the store could not take yet (see completeEvidence). */
+  #lateWaiting: LateEvidence[] = [];
   /** Events waiting to be written: an in-memory store with the same table, so one WHERE reads both. */
   #waiting: { readonly db: DatabaseSync; readonly insert: StatementSync; count: number } | null = null;
   #dropped = 0;
@@ -459,19 +462,17 @@ export class History {
    * Fills in evidence that finished after the events of its process were recorded (a large
    * binary's hash...): each such event is updated in place, stored or waiting, and keeps its seq;
    * the socket's open copy with it. Whichever writer finishes first fills it; the others find
-   * nothing waiting. Returns how many events were completed.
+   * nothing waiting. While the store cannot take it (locked...), it is applied again when the
+   * waiting events are written. Returns how many events were completed.
    */
   completeEvidence(late: LateEvidence): number {
     if (!this.#writable) throw new Error('This history is open read-only.');
-    let completed = 0;
-    for (const db of [this.#problem === null ? this.#db : null, this.#waiting?.db ?? null]) {
-      if (!db) continue;
-      try {
-        completed += completeRows(db, late);
-      } catch (error) {
-        // Not lost from sight: the live details still read it; an event stays with its reason.
-        this.#log.push(`The history ${this.#path ?? '(in memory)'} could not take late evidence of pid ${late.pid}: ${describeSqliteError(error)}`);
-      }
+    let completed = this.#waiting ? completeRows(this.#waiting.db, late) : 0;
+    try {
+      if (this.#db) completed += completeRows(this.#db, late);
+    } catch (error) {
+      this.#lateWaiting = [...this.#lateWaiting, late].slice(-MAX_LATE_WAITING);
+      this.#fail({ kind: classifyStoreError(error, this.#dir), reason: describeSqliteError(error) });
     }
     return completed;
   }
@@ -526,6 +527,8 @@ export class History {
       if (waiting) this.#store((waiting.db.prepare('SELECT seq, event_json FROM events ORDER BY seq').all() as { seq: number; event_json: string }[]).flatMap((row) => decodeRow(row, false)).map(({ seq: _, ...event }) => event));
       waiting?.db.close();
       this.#waiting = null;
+      for (const late of this.#lateWaiting) completeRows(this.#db, late);
+      this.#lateWaiting = [];
       this.#log.push(`The history ${this.#path} is writable again: ${n} waiting ${n === 1 ? 'event was' : 'events were'} stored${this.#dropped ? ` (${this.#dropped} were dropped while waiting)` : ''}.`);
       this.#problem = null;
       this.#dropped = 0;

@@ -13,6 +13,7 @@ import { History, HISTORY_FILE } from '#node/history.ts';
 import type { PortEvent, PortSocket } from '#common/model.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 import { makeProcess, makeSocket } from '../common/desktop-fixtures.ts';
+import { LATE_REASON, type LateEvidence } from '#common/late-evidence.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -327,4 +328,40 @@ describe('history under SIGKILL', { skip: process.platform === 'linux' && proces
       watcher.kill('SIGKILL');
     }
   });
+});
+
+test('late evidence completes the recorded events in place, the stored ones and those waiting on a lock, and the open copy that answers other writers', () => {
+  const dir = tempDir();
+  const h = History.open({ dataDir: dir, busyTimeoutMs: 20 });
+  const second = History.open({ dataDir: dir, label: 'second' });
+  const other = new DatabaseSync(join(dir, HISTORY_FILE), { timeout: 1000 });
+  const computing = `${LATE_REASON} (over 30 ms); the history fills it in when it finishes`;
+  const lateSocket = (n: number) => {
+    const s = socket(n);
+    return { ...s, process: { ...s.process!, exeSha256: null, reasons: { exeSha256: computing } } };
+  };
+  const late = (pid: number): LateEvidence => ({ pid, startedAt: '2026-11-27T10:00:00.000Z', at: '2026-11-27T10:00:02.000Z', values: { exeSha256: 'ab'.repeat(32) }, reasons: {} });
+  try {
+    const [stored] = h.record([{ type: 'appeared', at: '2026-11-27T10:00:00.000Z', socket: lateSocket(1), flapping: false }]);
+    other.exec('BEGIN EXCLUSIVE');
+    assert.equal(h.record([{ type: 'appeared', at: '2026-11-27T10:00:01.000Z', socket: lateSocket(2), flapping: false }])[0]!.seq, 0, 'waiting on the lock');
+    assert.equal(h.completeEvidence(late(2)), 1, "the waiting one");
+    assert.equal(h.completeEvidence(late(1)), 0, 'the stored one is locked: kept for when the store takes writes again');
+    other.exec('COMMIT');
+    assert.ok(h.flush());
+    assert.equal(h.completeEvidence(late(1)), 0, 'completed by the flush, once');
+    assert.equal(h.completeEvidence({ ...late(1), startedAt: '2026-11-27T11:00:00.000Z' }), 0, 'not another process with the same pid');
+    const events = h.query({ order: 'asc' }).events;
+    assert.deepEqual(events.map((e) => [e.socket.pid, e.socket.process?.exeSha256, e.socket.process?.reasons?.exeSha256]), [[1, 'ab'.repeat(32), undefined], [2, 'ab'.repeat(32), undefined]]);
+    assert.equal(events[0]!.seq, stored!.seq, 'same seq');
+    // Another writer repeating the appearance gets the completed event back, and stores nothing new.
+    const [repeat] = second.record([{ type: 'appeared', at: '2026-11-27T10:00:03.000Z', socket: lateSocket(1), flapping: false }]);
+    assert.equal(repeat?.seq, stored!.seq);
+    assert.equal(repeat?.socket.process?.exeSha256, 'ab'.repeat(32));
+    assert.equal(second.query({}).total, 2);
+  } finally {
+    other.close();
+    second.close();
+    h.close();
+  }
 });
