@@ -149,6 +149,8 @@ export const REQUESTS = {
 export const PUSHES = {
   onStateChanged: { channel: 'state:changed', payload: returns<AppState>() },
   onEvents: { channel: 'events:appended', payload: returns<readonly PortEvent[]>() },
+  /** Recorded events whose evidence still being computed at detection was filled in (same seq). */
+  onEventsCompleted: { channel: 'events:completed', payload: returns<readonly PortEvent[]>() },
   onOpenTarget: { channel: 'window:open-target', payload: returns<OpenTarget>() },
 } as const;
 

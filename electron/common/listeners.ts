@@ -48,6 +48,7 @@ export type ScanListener = (snapshot: Snapshot, events: readonly PortEvent[]) =>
 export abstract class EngineFeed {
   protected readonly scans = new Listeners<Parameters<ScanListener>>('scan listener');
   protected readonly statuses = new Listeners<[EngineStatus]>('status listener');
+  protected readonly completions = new Listeners<[readonly PortEvent[]]>('evidence listener');
 
   /** Subscribes to completed scans; returns the unsubscribe function. */
   onScan(listener: ScanListener): () => void {
@@ -57,5 +58,10 @@ export abstract class EngineFeed {
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (status: EngineStatus) => void): () => void {
     return this.statuses.add(listener);
+  }
+
+  /** Subscribes to recorded events completed with late evidence (same seq, not new events); returns the unsubscribe function. */
+  onEvidenceCompleted(listener: (events: readonly PortEvent[]) => void): () => void {
+    return this.completions.add(listener);
   }
 }

@@ -30,7 +30,7 @@ import { Listeners } from '#common/listeners.ts';
 /** What the service needs from the engine; `source` where it may be `ghostport serve`'s (the tray's EngineSwitch). */
 export type ServiceEngine = Pick<
   Engine,
-  'snapshot' | 'status' | 'onScan' | 'onStatus' | 'pause' | 'resume' | 'scanNow' | 'setPorts' | 'setIntervalMs'
+  'snapshot' | 'status' | 'onScan' | 'onStatus' | 'onEvidenceCompleted' | 'pause' | 'resume' | 'scanNow' | 'setPorts' | 'setIntervalMs'
 > & { readonly source?: EngineSource };
 
 /** What the service needs from the history. */
@@ -105,6 +105,8 @@ export interface AppService {
   onStateChanged(listener: (state: AppState) => void): () => void;
   /** Subscribes to new events (already persisted), one call per scan that had any. */
   onEvents(listener: (events: readonly PortEvent[]) => void): () => void;
+  /** Subscribes to recorded events completed with evidence that finished after detection (same seq). */
+  onEventsCompleted(listener: (events: readonly PortEvent[]) => void): () => void;
   /** Adds or clears an app notice (e.g. notifications found unavailable at runtime). */
   setNotice(code: HealthIssue['code'], issue: HealthIssue | null): void;
   /** Unsubscribes from the engine and settings. */
@@ -122,6 +124,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
   const endWaitMs = environment.endWaitMs ?? 3000;
   const stateListeners = new Listeners<[AppState]>('state listener');
   const eventListeners = new Listeners<[readonly PortEvent[]]>('event listener');
+  const completedListeners = new Listeners<[readonly PortEvent[]]>('completed-event listener');
   const notices = new Map<HealthIssue['code'], HealthIssue>();
   let emitQueued = false;
 
@@ -165,6 +168,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
       if (events.length > 0) eventListeners.emit(events);
     }),
     engine.onStatus(() => queueStateEmit()),
+    engine.onEvidenceCompleted((events) => completedListeners.emit(events)),
     store.onChange(() => queueStateEmit()),
   ];
 
@@ -379,6 +383,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
     getState,
     onStateChanged: (listener) => stateListeners.add(listener),
     onEvents: (listener) => eventListeners.add(listener),
+    onEventsCompleted: (listener) => completedListeners.add(listener),
     setNotice(code, issue) {
       if (issue) notices.set(code, issue);
       else notices.delete(code);
@@ -388,6 +393,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
       for (const unsubscribe of unsubscribers) unsubscribe();
       stateListeners.clear();
       eventListeners.clear();
+      completedListeners.clear();
     },
   };
 }

@@ -34,7 +34,7 @@ export interface EventSink {
   /** Called with every full scan: closes what the store holds open but is gone (see History.reconcile). */
   reconcile?(sockets: readonly PortSocket[], ports: readonly number[]): readonly PortEvent[];
   /** Fills in evidence that finished after its events were recorded (see History.completeEvidence). */
-  completeEvidence?(late: LateEvidence): number;
+  completeEvidence?(late: LateEvidence): readonly PortEvent[];
 }
 
 /** How to build an engine. */
@@ -253,13 +253,15 @@ export class Engine extends EngineFeed {
   /**
    * Evidence that finished after detection: once the scans and announcements that captured it
    * have recorded their events, those events are completed in the history (same seq, no new
-   * event) and the sockets holding the process in the snapshot too, which goes out again.
+   * event; told to `onEvidenceCompleted`) and the sockets holding the process in the snapshot
+   * too, which goes out again.
    */
   async #completeLate(late: LateEvidence): Promise<void> {
     // Until none runs: a scan that started meanwhile holds the sockets as they were and would put them back.
     while (this.#inFlight || this.#earlyCaptures.size > 0) await Promise.all([this.#inFlight?.catch(() => undefined), ...this.#earlyCaptures]);
     try {
-      this.#history?.completeEvidence?.(late);
+      const events = this.#history?.completeEvidence?.(late) ?? [];
+      if (events.length > 0) this.completions.emit(events);
     } catch (error) {
       console.error('ghostport: recording late evidence failed', error);
     }

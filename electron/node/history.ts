@@ -463,13 +463,13 @@ export class History {
    * binary's hash...): each such event is updated in place, stored or waiting, and keeps its seq;
    * the socket's open copy with it. Whichever writer finishes first fills it; the others find
    * nothing waiting. While the store cannot take it (locked...), it is applied again when the
-   * waiting events are written. Returns how many events were completed.
+   * waiting events are written. Returns the events completed now (seq 0: waiting).
    */
-  completeEvidence(late: LateEvidence): number {
+  completeEvidence(late: LateEvidence): PortEvent[] {
     if (!this.#writable) throw new Error('This history is open read-only.');
-    let completed = this.#waiting ? completeRows(this.#waiting.db, late) : 0;
+    const completed = this.#waiting ? completeRows(this.#waiting.db, late, false) : [];
     try {
-      if (this.#db) completed += completeRows(this.#db, late);
+      if (this.#db) completed.push(...completeRows(this.#db, late));
     } catch (error) {
       this.#lateWaiting = [...this.#lateWaiting, late].slice(-MAX_LATE_WAITING);
       this.#fail({ kind: classifyStoreError(error, this.#dir), reason: describeSqliteError(error) });
@@ -885,22 +885,23 @@ function insertEvent(insert: StatementSync, e: Omit<PortEvent, 'seq'>): number {
   return Number(result.lastInsertRowid);
 }
 
-/** completeEvidence on one database (the store, or the events waiting in memory). */
-function completeRows(db: DatabaseSync, late: LateEvidence): number {
+/** completeEvidence on one database (the store, or the events waiting in memory: `stored` false). */
+function completeRows(db: DatabaseSync, late: LateEvidence, stored = true): PortEvent[] {
   db.exec('BEGIN IMMEDIATE');
   try {
     const rows = db.prepare(`SELECT seq, event_json FROM events WHERE pid = ? AND event_json LIKE ? ESCAPE '\\'`).all(late.pid, `%${escapeLike(LATE_REASON)}%`) as { seq: number; event_json: string }[];
-    let completed = 0;
+    const completed: PortEvent[] = [];
     for (const row of rows) {
       const event = decodeRow(row)[0];
       const process = event && completeProcess(event.socket.process, late);
       if (!event || !process) continue;
       const { seq, ...rest } = event;
-      const json = JSON.stringify({ ...rest, socket: { ...rest.socket, process } });
+      const done = { ...rest, socket: { ...rest.socket, process } };
+      const json = JSON.stringify(done);
       db.prepare('UPDATE events SET event_json = ? WHERE seq = ?').run(json, seq);
       // The open socket's copy answers other writers' repeats of this appearance.
       db.prepare('UPDATE open_sockets SET event_json = ? WHERE seq = ?').run(json, seq);
-      completed++;
+      completed.push({ ...done, seq: stored ? seq : 0 });
     }
     db.exec('COMMIT');
     return completed;

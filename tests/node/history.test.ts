@@ -345,12 +345,12 @@ test('late evidence completes the recorded events in place, the stored ones and 
     const [stored] = h.record([{ type: 'appeared', at: '2026-11-27T10:00:00.000Z', socket: lateSocket(1), flapping: false }]);
     other.exec('BEGIN EXCLUSIVE');
     assert.equal(h.record([{ type: 'appeared', at: '2026-11-27T10:00:01.000Z', socket: lateSocket(2), flapping: false }])[0]!.seq, 0, 'waiting on the lock');
-    assert.equal(h.completeEvidence(late(2)), 1, "the waiting one");
-    assert.equal(h.completeEvidence(late(1)), 0, 'the stored one is locked: kept for when the store takes writes again');
+    assert.deepEqual(h.completeEvidence(late(2)).map((e) => [e.seq, e.socket.process?.exeSha256]), [[0, 'ab'.repeat(32)]], 'the waiting one, seq 0');
+    assert.equal(h.completeEvidence(late(1)).length, 0, 'the stored one is locked: kept for when the store takes writes again');
     other.exec('COMMIT');
     assert.ok(h.flush());
-    assert.equal(h.completeEvidence(late(1)), 0, 'completed by the flush, once');
-    assert.equal(h.completeEvidence({ ...late(1), startedAt: '2026-11-27T11:00:00.000Z' }), 0, 'not another process with the same pid');
+    assert.equal(h.completeEvidence(late(1)).length, 0, 'completed by the flush, once');
+    assert.equal(h.completeEvidence({ ...late(1), startedAt: '2026-11-27T11:00:00.000Z' }).length, 0, 'not another process with the same pid');
     const events = h.query({ order: 'asc' }).events;
     assert.deepEqual(events.map((e) => [e.socket.pid, e.socket.process?.exeSha256, e.socket.process?.reasons?.exeSha256]), [[1, 'ab'.repeat(32), undefined], [2, 'ab'.repeat(32), undefined]]);
     assert.equal(events[0]!.seq, stored!.seq, 'same seq');

@@ -95,3 +95,15 @@ test('tabs, details, toasts, notices and busy flags', () => {
   model = reduceApp(model, { type: 'busy', action: 'scan', busy: false });
   assert.deepEqual(model.busy, []);
 });
+
+test('completed events replace the shown ones by seq (the list and an open event), bump the history revision, add nothing', () => {
+  const first = event(1, listener(10));
+  const second = event(2, listener(20));
+  const shown = run([{ type: 'events-appended', events: [first, second] }, { type: 'show-details', target: { kind: 'event', event: first } }]);
+  const completed = { ...first, socket: { ...first.socket, process: { ...first.socket.process!, exeSha256: 'ab'.repeat(32), evidenceCompletedAt: '2026-12-01T10:00:01.000Z' } } };
+  const next = run([{ type: 'events-completed', events: [completed, { ...completed, seq: 0 }] }], shown);
+  assert.deepEqual(next.recentEvents.map((e) => [e.seq, e.socket.process?.exeSha256 ?? null]), [[2, null], [1, 'ab'.repeat(32)]]);
+  assert.equal(next.details?.kind === 'event' && next.details.event.socket.process?.exeSha256, 'ab'.repeat(32));
+  assert.equal(next.historyRevision, shown.historyRevision + 1);
+  assert.equal(run([{ type: 'events-completed', events: [{ ...completed, seq: 0 }] }], shown), shown, 'a waiting event (seq 0) names none');
+});

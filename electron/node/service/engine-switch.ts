@@ -19,7 +19,7 @@ import { ServiceClient, ServiceError } from './client.ts';
 import { NOT_STARTED, RemoteEngine } from './remote-engine.ts';
 
 /** What the switch needs of an engine (the local one, or RemoteEngine). */
-export type SwitchedEngine = Pick<Engine, 'snapshot' | 'status' | 'onScan' | 'onStatus' | 'start' | 'stop' | 'scanNow' | 'pause' | 'resume' | 'setPorts' | 'setIntervalMs'>;
+export type SwitchedEngine = Pick<Engine, 'snapshot' | 'status' | 'onScan' | 'onStatus' | 'onEvidenceCompleted' | 'start' | 'stop' | 'scanNow' | 'pause' | 'resume' | 'setPorts' | 'setIntervalMs'>;
 
 /** How to build the switch. */
 export interface EngineSwitchOptions {
@@ -245,7 +245,7 @@ export class EngineSwitch extends EngineFeed {
       engine: build({
         record: (events) => (side.live ? this.#record(events) : events.map((e) => ({ ...e, seq: 0 }))),
         // Only the engine that starts the app closes what the history holds open from before.
-        completeEvidence: (late) => this.#options.history.completeEvidence?.(late) ?? 0,
+        completeEvidence: (late) => this.#options.history.completeEvidence?.(late) ?? [],
         ...(reconcile ? { reconcile: (sockets: readonly PortSocket[], ports: readonly number[]) => this.#options.history.reconcile?.(sockets, ports) ?? [] } : {}),
       }),
       // A side let go records nothing more (a scan asked of it during the switch is not announced).
@@ -268,6 +268,9 @@ export class EngineSwitch extends EngineFeed {
       }),
       side.engine.onStatus(() => {
         if (side === this.#side) this.statuses.emit(this.status);
+      }),
+      side.engine.onEvidenceCompleted((events) => {
+        if (side.live) this.completions.emit(events);
       }),
     ];
     return side;

@@ -49,6 +49,8 @@ export type AppInput =
   | { readonly type: 'state-loaded'; readonly state: AppState; readonly initial?: boolean }
   | { readonly type: 'state-failed'; readonly message: string }
   | { readonly type: 'events-appended'; readonly events: readonly PortEvent[] }
+  /** Recorded events completed with evidence that finished after detection: replaced by seq. */
+  | { readonly type: 'events-completed'; readonly events: readonly PortEvent[] }
   | { readonly type: 'open-target'; readonly target: OpenTarget }
   | { readonly type: 'show-tab'; readonly tab: Tab }
   | { readonly type: 'show-details'; readonly target: DetailsTarget }
@@ -92,6 +94,16 @@ export function reduceApp(model: AppModel, input: AppInput): AppModel {
         ...model,
         historyRevision: model.historyRevision + 1,
         recentEvents: [...newestFirst, ...model.recentEvents].slice(0, RECENT_EVENTS_LIMIT),
+      };
+    }
+    case 'events-completed': {
+      const bySeq = new Map(input.events.filter((e) => e.seq !== 0).map((e) => [e.seq, e]));
+      if (bySeq.size === 0) return model;
+      return {
+        ...model,
+        historyRevision: model.historyRevision + 1,
+        recentEvents: model.recentEvents.map((e) => (e.seq !== 0 && bySeq.get(e.seq)) || e),
+        details: model.details?.kind === 'event' && bySeq.has(model.details.event.seq) ? { kind: 'event', event: bySeq.get(model.details.event.seq)! } : model.details,
       };
     }
     case 'open-target':
