@@ -26,6 +26,8 @@ export type StreamLine =
   | { readonly type: 'hello'; readonly api: number; readonly version: string; readonly snapshot: Snapshot | null; readonly status: EngineStatus }
   | { readonly type: 'event'; readonly event: PortEvent }
   | { readonly type: 'health'; readonly health: HealthLevel; readonly issues: readonly HealthIssue[] }
+  /** A recorded event again, same seq, its evidence still being computed at detection now filled in. */
+  | { readonly type: 'completed'; readonly event: PortEvent }
   /** The last line a client gets when the service lets it go: stopping, or the client read too slowly. */
   | { readonly type: 'goodbye'; readonly reason: 'stopping' | 'too-slow'; readonly message: string };
 
@@ -35,7 +37,7 @@ export const SERVED_REQUESTS = (Object.keys(REQUESTS) as RequestName[]).filter((
 /** What the API is built from. */
 export interface ApiServerDeps {
   readonly service: Pick<AppService, 'invoke'>;
-  readonly engine: Pick<Engine, 'onScan' | 'snapshot' | 'status'>;
+  readonly engine: Pick<Engine, 'onScan' | 'onEvidenceCompleted' | 'snapshot' | 'status'>;
   readonly version: string;
   readonly log: Logger;
   /** Bytes a streaming client may leave unread before it is dropped (default 4 MiB: a burst of thousands of events). */
@@ -76,7 +78,11 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   const justGreeted = new Set<ServerResponse>();
   let lastHealth = healthKey(engine.snapshot);
 
-  const unsubscribe = engine.onScan((snapshot, events) => {
+  const offCompleted = engine.onEvidenceCompleted((events) => {
+    const text = events.filter((event) => event.seq !== 0).map((event) => `${JSON.stringify({ type: 'completed', event } satisfies StreamLine)}\n`).join('');
+    if (text) for (const response of streams) send(response, text);
+  });
+  const offScans = engine.onScan((snapshot, events) => {
     for (const response of waiting) {
       waiting.delete(response);
       if (!response.destroyed) hello(response);
@@ -187,7 +193,10 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     async closeStreams() {
       await Promise.all([...streams].map((response) => goodbye(response, 'stopping', 'The Ghostport service is stopping.')));
     },
-    dispose: unsubscribe,
+    dispose: () => {
+      offScans();
+      offCompleted();
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import type { EngineStatus, HealthIssue, PortEvent, PortSocket, Snapshot } from 
 import type { EventSink } from '#node/engine.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { EngineFeed } from '#common/listeners.ts';
+import { completeProcess, lateEvidenceOf } from '#common/late-evidence.ts';
 import type { ServiceClient } from './client.ts';
 
 /** The status of an engine that has not started. */
@@ -87,6 +88,7 @@ export class RemoteEngine extends EngineFeed {
           this.#setStatus({ ...line.status, consecutiveFailures: 0, lastError: null });
           if (line.snapshot) this.#emit(line.snapshot, []);
         } else if (line.type === 'event') this.#apply(line.event);
+        else if (line.type === 'completed') this.#complete(line.event);
         else if (line.type === 'health' && this.#snapshot) this.#emit({ ...this.#snapshot, health: line.health, issues: line.issues, scannedAt: new Date().toISOString() }, []);
       }
     } catch (error) {
@@ -116,6 +118,18 @@ export class RemoteEngine extends EngineFeed {
     const others = base.sockets.filter((s) => s.id !== event.socket.id);
     // appeared and owner-changed carry the socket as it is now; disappeared removes it.
     this.#emit({ ...base, sockets: event.type === 'disappeared' ? others : [...others, event.socket] }, recorded);
+  }
+
+  /** Completes the recorded copy of an event the service completed with late evidence, and the snapshot's socket. */
+  #complete(event: PortEvent): void {
+    const late = lateEvidenceOf(event.socket.process);
+    if (!late) return;
+    const completed = this.#history ? (this.#history.completeEvidence?.(late) ?? []) : [event];
+    const base = this.#snapshot;
+    if (base?.sockets.some((s) => completeProcess(s.process, late))) {
+      this.#emit({ ...base, sockets: base.sockets.map((s) => ({ ...s, process: completeProcess(s.process, late) ?? s.process })) }, []);
+    }
+    if (completed.length > 0) this.completions.emit(completed);
   }
 
   #emit(snapshot: Snapshot, events: readonly PortEvent[]): void {

@@ -8,11 +8,12 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ServiceClient, ServiceError } from '#node/service/client.ts';
 import type { StreamLine } from '#node/service/api-server.ts';
 import { findGroup } from '#node/service/paths.ts';
@@ -110,6 +111,40 @@ describe('ghostport serve', { skip }, () => {
     }
     assert.equal((await raw(socketPath, 'GET', '/v1')).status, 200, 'still serving after bad requests');
     assert.ok(service.log().includes('ghostport/1 (pid '), 'clients are logged with the pid they give');
+  });
+
+  test('evidence still being computed at detection reaches the stream as a completed event (same seq), after the process is gone', async () => {
+    const { socketPath, stateDir } = serviceDirs();
+    const service = startService({ socketPath, ports: [PORT] });
+    await service.ready;
+    // A copy of node (about 120 MB, a new inode): hashing it takes longer than the 30 ms detection waits.
+    const exe = join(dirname(stateDir), 'big-listener');
+    copyFileSync(process.execPath, exe);
+    const client = await ServiceClient.connect(socketPath);
+    const stream = client.events();
+    await nextMatching(stream, (line) => line.type === 'hello');
+    const child = spawn(exe, ['-e', `require('net').createServer().listen(${PORT}, '127.0.0.1')`], { stdio: 'ignore' });
+    try {
+      const appeared = await nextMatching(stream, (line) => line.type === 'event' && line.event.socket.pid === child.pid);
+      child.kill('SIGKILL');
+      assert.ok(appeared.type === 'event');
+      const expected = createHash('sha256').update(readFileSync(exe)).digest('hex');
+      // Hashed within 30 ms (a fast machine) leaves nothing to complete.
+      if (appeared.event.socket.process?.exeSha256 === expected) return;
+      assert.match(appeared.event.socket.process?.reasons?.exeSha256 ?? '', /^still being computed at detection/);
+      const completed = await nextMatching(stream, (line) => line.type === 'completed' && line.event.seq === appeared.event.seq);
+      assert.ok(completed.type === 'completed');
+      assert.equal(completed.event.socket.process?.exeSha256, expected);
+      assert.equal(completed.event.type, 'appeared');
+      const page = await client.value('queryHistory', { types: ['appeared'] });
+      assert.deepEqual(page.events.filter((e) => e.socket.pid === child.pid).map((e) => [e.seq, e.socket.process?.exeSha256]), [[appeared.event.seq, expected]], 'the history holds it, in the same event');
+    } finally {
+      child.kill('SIGKILL');
+      await stream.return(undefined);
+      service.child.kill('SIGTERM');
+      await service.exited;
+      rmSync(exe, { force: true });
+    }
   });
 
   test('a second serve is refused; a stale socket from a killed one is replaced', async () => {
