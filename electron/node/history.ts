@@ -468,11 +468,16 @@ export class History {
   completeEvidence(late: LateEvidence): PortEvent[] {
     if (!this.#writable) throw new Error('This history is open read-only.');
     const completed = this.#waiting ? completeRows(this.#waiting.db, late, false) : [];
-    try {
-      if (this.#db) completed.push(...completeRows(this.#db, late));
-    } catch (error) {
-      this.#lateWaiting = [...this.#lateWaiting, late].slice(-MAX_LATE_WAITING);
-      this.#fail({ kind: classifyStoreError(error, this.#dir), reason: describeSqliteError(error) });
+    const wait = () => (this.#lateWaiting = [...this.#lateWaiting, late].slice(-MAX_LATE_WAITING));
+    // As record(): while the store has a problem, nothing waits on its lock here.
+    if (this.#problem !== null || !this.#db) wait();
+    else {
+      try {
+        completed.push(...completeRows(this.#db, late));
+      } catch (error) {
+        wait();
+        this.#fail({ kind: classifyStoreError(error, this.#dir), reason: describeSqliteError(error) });
+      }
     }
     return completed;
   }
