@@ -160,7 +160,7 @@ function describeReal(): void {
       probes.push(perFamily);
       assert.deepEqual(await probe.probe([5], 5000), []);
       assert.deepEqual(await perFamily.probe([5], 5000), []);
-      assert.deepEqual(parseSsOutput(execFileSync('ss', ssArgs([5], false), { encoding: 'utf8' })).sockets, []);
+      assert.deepEqual(parseSsOutput(execFileSync('ss', ssArgs([5]), { encoding: 'utf8' })).sockets, []);
       py.stdin.write('\n');
       assert.equal((await lines.next()).value, 'listening');
       assert.deepEqual(comparable(await probe.probe([5], 5000)).map((r) => r.split(' ').slice(0, 5).join(' ')), ['tcp 4 LISTEN 127.0.0.1 5']);
