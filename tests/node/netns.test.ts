@@ -7,7 +7,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildNative, NATIVE_OUTPUT } from '../../electron/build/build-native.ts';
+import { PROC_NET_MAX_SOCKETS } from '#node/scanner.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '#node/engine.ts';
@@ -29,6 +32,8 @@ const skip =
       ? 'needs ip (iproute2) and unshare (util-linux)'
       : false;
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const built = buildNative(root);
 const children: ChildProcess[] = [];
 const named: string[] = [];
 
@@ -128,6 +133,39 @@ describe('every network namespace', { skip }, () => {
     assert.ok(s, 'its listener is reported');
     assert.equal(s.pid, carrier.pid, 'owner: the process holding the descriptor, in another namespace');
     assert.equal(s.state, 'LISTEN');
+  });
+
+  test('a namespace with a large table (over PROC_NET_MAX_SOCKETS) is read by the netlink helper entering it by its process, not by printing /proc/PID/net', { skip: built.ok ? false : built.message }, async () => {
+    // The helper behind a wrapper that logs each request: which path was taken is the point.
+    const dir = mkdtempSync(join(tmpdir(), 'ghostport-netns-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const log = join(dir, 'requests');
+    const wrapper = join(dir, 'diag');
+    writeFileSync(wrapper, `#!/bin/sh\ntee -a '${log}' | '${join(root, NATIVE_OUTPUT)}' "$@" | tee -a '${log}'\n`, { mode: 0o755 });
+    const saved = process.env.GHOSTPORT_DIAG;
+    process.env.GHOSTPORT_DIAG = wrapper;
+    after(() => {
+      if (saved === undefined) delete process.env.GHOSTPORT_DIAG;
+      else process.env.GHOSTPORT_DIAG = saved;
+    });
+    const pairs = Math.ceil(PROC_NET_MAX_SOCKETS / 2) + 50;
+    const busy = await start(['unshare', '-n'], `import resource,socket,time
+resource.setrlimit(resource.RLIMIT_NOFILE, (8192, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+import subprocess; subprocess.run(['ip','link','set','lo','up'],check=True)
+s=socket.socket(); s.bind(('0.0.0.0',${PORT})); s.listen()
+hub=socket.socket(); hub.bind(('127.0.0.1',0)); hub.listen(4096)
+keep=[]
+for i in range(${pairs}):
+  c=socket.create_connection(hub.getsockname()); keep+=[c, hub.accept()[0]]
+print('ready',flush=True); time.sleep(600)`);
+    const engine = new Engine({ ports: [PORT] });
+    const snapshot = await engine.scanNow();
+    await engine.stop();
+    const tcp = mine(snapshot.sockets, busy.pid);
+    assert.ok(tcp, `its listener is reported: ${JSON.stringify(snapshot.sockets.map((s) => [s.pid, s.netns]))}`);
+    assert.deepEqual({ host: tcp.netns?.host, label: tcp.netns?.label, state: tcp.state }, { host: false, label: `pid ${busy.pid} (python3)`, state: 'LISTEN' });
+    // Asked with that process's namespace link, and answered from inside it (not an ERR and a fallback).
+    assert.match(readFileSync(log, 'utf8'), new RegExp(`^${PORT} /proc/${busy.pid}/ns/net\ntcp 4 LISTEN 0\\.0\\.0\\.0 ${PORT} \\* \\* ${tcp.inode} 0\nEND 1$`, 'm'));
   });
 
   test('one query per namespace, not per process: 20 processes in one namespace list it once', async () => {

@@ -8,7 +8,7 @@
  *   <tcp|udp> <4|6> <STATE> <local-addr> <local-port> <remote-addr|*> <remote-port|*> <inode> <uid>
  *
  * then `END <n>` (n = rows written). A request may name a network namespace after the ports
- * ("596 /run/netns/NAME"): the helper enters it (setns) just long enough to open a netlink
+ * ("596 /run/netns/NAME", or "596 /proc/PID/ns/net": that process's): the helper enters it (setns) just long enough to open a netlink
  * socket there (a socket stays in the namespace it was made in), dumps through that socket and
  * closes it; its own socket is untouched. Needs CAP_SYS_ADMIN. Any failure of a request prints `ERR <message>` instead of
  * END, and the helper keeps running. It exits on end of stdin.
@@ -314,11 +314,22 @@ static int parse_ports(char *line, unsigned short *ports) {
   return n;
 }
 
+/* True for exactly "/proc/<pid>/ns/net". */
+static int proc_netns_link(const char *p) {
+  if (strncmp(p, "/proc/", 6) != 0) return 0;
+  p += 6;
+  if (*p < '1' || *p > '9') return 0;
+  while (*p >= '0' && *p <= '9') p++;
+  return strcmp(p, "/ns/net") == 0;
+}
+
 /* A netlink socket in the request's namespace: enter it, open, come straight back. */
 static int open_netlink_here(void) {
   if (!target_ns) return open_netlink();
   if (home_ns < 0 && (home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) return -1;
-  int ns = open(target_ns, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* /proc/PID/ns/net is a link the kernel resolves to the namespace itself; other paths are not
+     followed (setns refuses whatever is not a network namespace either way). */
+  int ns = open(target_ns, O_RDONLY | O_CLOEXEC | (proc_netns_link(target_ns) ? 0 : O_NOFOLLOW));
   if (ns < 0) return -1;
   if (setns(ns, CLONE_NEWNET) < 0) {
     int e = errno;
