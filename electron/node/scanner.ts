@@ -237,6 +237,18 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
     if (parsed.skipped > 0) throw new Error(`ss printed ${parsed.skipped} line(s) Ghostport cannot read`);
     return parsed.sockets;
   };
+  /** Every socket inode on the watched ports now, in every namespace listed; null when some table cannot be read. */
+  const liveInodes = async (ports: readonly number[], others: readonly Netns[]): Promise<Set<number> | null> => {
+    try {
+      const host = await probe(ports);
+      if (host === null) return null;
+      const rows = [...host.rows];
+      for (const ns of others) rows.push(...(await probeNetns(ports, ns)));
+      return new Set(rows.flatMap((r) => (r.inode ? [r.inode] : [])));
+    } catch {
+      return null;
+    }
+  };
   // The namespaces' labels as the last scan named them, so a socket read for a kernel event is
   // labelled as the scan will label it (a named namespace by its name).
   let labels = new Map<number, string>();
@@ -277,7 +289,15 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
         const live = last.scan.sockets.filter((s) => !isLingering(s));
         scan = { ...last.scan, sockets: [...live, ...rows.filter(isLingering)], reused: true };
       } else {
-        scan = { ...hostScan, sockets: withOwners(rows, proc) };
+        let sockets = withOwners(rows, proc);
+        // A socket that closed between the tables' read and the walk has no holder left to find
+        // (ss -p, which read the holders first, never listed it): read the tables once more, only
+        // then, and leave out what is gone, rather than announce it as held by no process.
+        if (probed !== null && sockets.some(heldByNone)) {
+          const still = await liveInodes(ports, spaces.others);
+          if (still) sockets = sockets.filter((r) => !heldByNone(r) || still.has(r.inode!));
+        }
+        scan = { ...hostScan, sockets };
         const holders = holdersOf(scan.sockets);
         last = key === null || scan.health !== 'ok' || holders === null ? null : { key, portsKey, scan, holders };
       }
@@ -366,6 +386,11 @@ function withOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
     if (pids && pids.length > 0) return { ...r, pid: pids[0]!, pids };
     return hidden ? { ...r, ownerHidden: true } : r;
   });
+}
+
+/** A live socket the owner lookup found no holder for, with none hidden from it. */
+function heldByNone(r: RawSocket): boolean {
+  return r.pid === null && !r.ownerHidden && !isLingering(r) && Boolean(r.inode);
 }
 
 function fromSs(ss: SsRows): RawScan {
