@@ -9,6 +9,7 @@
 import type { EngineStatus, HealthIssue, PortEvent, PortSocket, ProcessInfo, Snapshot } from './model.ts';
 import type { HistoryPage, HistoryQuery, TimelineBucket, TimelineQuery } from './history-query.ts';
 import type { AllowlistEntry, Settings, SettingsPatch } from './settings.ts';
+import type { LateEvidence } from './late-evidence.ts';
 
 /** An expected failure, carried as a value (errors thrown through `handle` lose everything but their message). */
 export interface ApiError {
@@ -149,8 +150,8 @@ export const REQUESTS = {
 export const PUSHES = {
   onStateChanged: { channel: 'state:changed', payload: returns<AppState>() },
   onEvents: { channel: 'events:appended', payload: returns<readonly PortEvent[]>() },
-  /** Recorded events whose evidence still being computed at detection was filled in (same seq). */
-  onEventsCompleted: { channel: 'events:completed', payload: returns<readonly PortEvent[]>() },
+  /** Evidence still being computed at detection, now filled in: the events of that process complete with it (completeProcess). */
+  onEvidenceCompleted: { channel: 'evidence:completed', payload: returns<LateEvidence>() },
   onOpenTarget: { channel: 'window:open-target', payload: returns<OpenTarget>() },
 } as const;
 

@@ -23,19 +23,6 @@ export interface LateEvidence {
   readonly reasons: Readonly<Record<string, string>>;
 }
 
-/** The late evidence a completed process carries (another store's copy completes with it), or null when it has none. */
-export function lateEvidenceOf(process: ProcessInfo | null | undefined): LateEvidence | null {
-  if (!process?.evidenceCompletedAt || process.startedAt === null) return null;
-  const values: Record<string, unknown> = {};
-  const reasons: Record<string, string> = {};
-  for (const field of LATE_FIELDS) {
-    values[field] = process[field] ?? null;
-    const reason = process.reasons?.[field];
-    if (reason !== undefined) reasons[field] = reason;
-  }
-  return { pid: process.pid, startedAt: process.startedAt, at: process.evidenceCompletedAt, values, reasons };
-}
-
 /**
  * The process with the late evidence filled in where it was still being computed (value set,
  * reason replaced or removed, `evidenceCompletedAt` set), or null when it is another process or

@@ -1,4 +1,5 @@
 import type { EngineStatus, PortEvent, Snapshot } from './model.ts';
+import type { LateEvidence } from './late-evidence.ts';
 
 /**
  * A set of subscribers (`onX(listener)` returns the unsubscribe) and the one way to call them:
@@ -48,7 +49,7 @@ export type ScanListener = (snapshot: Snapshot, events: readonly PortEvent[]) =>
 export abstract class EngineFeed {
   protected readonly scans = new Listeners<Parameters<ScanListener>>('scan listener');
   protected readonly statuses = new Listeners<[EngineStatus]>('status listener');
-  protected readonly completions = new Listeners<[readonly PortEvent[]]>('evidence listener');
+  protected readonly completions = new Listeners<[LateEvidence]>('evidence listener');
 
   /** Subscribes to completed scans; returns the unsubscribe function. */
   onScan(listener: ScanListener): () => void {
@@ -60,8 +61,8 @@ export abstract class EngineFeed {
     return this.statuses.add(listener);
   }
 
-  /** Subscribes to recorded events completed with late evidence (same seq, not new events); returns the unsubscribe function. */
-  onEvidenceCompleted(listener: (events: readonly PortEvent[]) => void): () => void {
+  /** Subscribes to evidence that finished after detection and completed recorded events or the snapshot (no new events); returns the unsubscribe function. */
+  onEvidenceCompleted(listener: (late: LateEvidence) => void): () => void {
     return this.completions.add(listener);
   }
 }

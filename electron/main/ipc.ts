@@ -18,7 +18,7 @@ export function setupIpc(service: AppService, window: WindowController): () => v
   const unsubscribe = [
     service.onStateChanged((state) => window.send('state:changed', state)),
     service.onEvents((events) => window.send('events:appended', events)),
-    service.onEventsCompleted((events) => window.send('events:completed', events)),
+    service.onEvidenceCompleted((late) => window.send('evidence:completed', late)),
   ];
   return () => {
     for (const channel of channels) ipcMain.removeHandler(channel);

@@ -26,6 +26,7 @@ import { writeFileAtomic } from './atomic-file.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { samePorts } from '#common/ports.ts';
 import { Listeners } from '#common/listeners.ts';
+import type { LateEvidence } from '#common/late-evidence.ts';
 
 /** What the service needs from the engine; `source` where it may be `ghostport serve`'s (the tray's EngineSwitch). */
 export type ServiceEngine = Pick<
@@ -105,8 +106,8 @@ export interface AppService {
   onStateChanged(listener: (state: AppState) => void): () => void;
   /** Subscribes to new events (already persisted), one call per scan that had any. */
   onEvents(listener: (events: readonly PortEvent[]) => void): () => void;
-  /** Subscribes to recorded events completed with evidence that finished after detection (same seq). */
-  onEventsCompleted(listener: (events: readonly PortEvent[]) => void): () => void;
+  /** Subscribes to evidence that finished after detection (the events of its process complete with it). */
+  onEvidenceCompleted(listener: (late: LateEvidence) => void): () => void;
   /** Adds or clears an app notice (e.g. notifications found unavailable at runtime). */
   setNotice(code: HealthIssue['code'], issue: HealthIssue | null): void;
   /** Unsubscribes from the engine and settings. */
@@ -124,7 +125,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
   const endWaitMs = environment.endWaitMs ?? 3000;
   const stateListeners = new Listeners<[AppState]>('state listener');
   const eventListeners = new Listeners<[readonly PortEvent[]]>('event listener');
-  const completedListeners = new Listeners<[readonly PortEvent[]]>('completed-event listener');
+  const completedListeners = new Listeners<[LateEvidence]>('completed-evidence listener');
   const notices = new Map<HealthIssue['code'], HealthIssue>();
   let emitQueued = false;
 
@@ -168,7 +169,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
       if (events.length > 0) eventListeners.emit(events);
     }),
     engine.onStatus(() => queueStateEmit()),
-    engine.onEvidenceCompleted((events) => completedListeners.emit(events)),
+    engine.onEvidenceCompleted((late) => completedListeners.emit(late)),
     store.onChange(() => queueStateEmit()),
   ];
 
@@ -383,7 +384,7 @@ export function createAppService(deps: AppServiceDeps): AppService {
     getState,
     onStateChanged: (listener) => stateListeners.add(listener),
     onEvents: (listener) => eventListeners.add(listener),
-    onEventsCompleted: (listener) => completedListeners.add(listener),
+    onEvidenceCompleted: (listener) => completedListeners.add(listener),
     setNotice(code, issue) {
       if (issue) notices.set(code, issue);
       else notices.delete(code);

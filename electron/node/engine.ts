@@ -253,15 +253,15 @@ export class Engine extends EngineFeed {
   /**
    * Evidence that finished after detection: once the scans and announcements that captured it
    * have recorded their events, those events are completed in the history (same seq, no new
-   * event; told to `onEvidenceCompleted`) and the sockets holding the process in the snapshot
-   * too, which goes out again.
+   * event) and the sockets holding the process in the snapshot too, which goes out again; then
+   * `onEvidenceCompleted` hears of it.
    */
   async #completeLate(late: LateEvidence): Promise<void> {
     // Until none runs: a scan that started meanwhile holds the sockets as they were and would put them back.
     while (this.#inFlight || this.#earlyCaptures.size > 0) await Promise.all([this.#inFlight?.catch(() => undefined), ...this.#earlyCaptures]);
+    let recorded = 0;
     try {
-      const events = this.#history?.completeEvidence?.(late) ?? [];
-      if (events.length > 0) this.completions.emit(events);
+      recorded = this.#history?.completeEvidence?.(late).length ?? 0;
     } catch (error) {
       console.error('ghostport: recording late evidence failed', error);
     }
@@ -276,12 +276,13 @@ export class Engine extends EngineFeed {
     this.#built = complete(this.#built);
     for (const [id, entry] of this.#early) this.#early.set(id, { ...entry, socket: complete([entry.socket])[0]! });
     const snapshot = this.#snapshot;
-    if (!snapshot || !this.#running) return;
-    const sockets = complete(snapshot.sockets);
-    if (sockets === snapshot.sockets) return;
-    this.#snapshot = { ...snapshot, sockets: [...sockets] };
-    // Same scan (same scannedAt), no events: the window and the service's stream show the new snapshot.
-    this.scans.emit(this.#snapshot, []);
+    const sockets = snapshot && this.#running ? complete(snapshot.sockets) : null;
+    if (snapshot && sockets && sockets !== snapshot.sockets) {
+      this.#snapshot = { ...snapshot, sockets };
+      // Same scan (same scannedAt), no events: the window shows the new snapshot.
+      this.scans.emit(this.#snapshot, []);
+    } else if (recorded === 0) return;
+    this.completions.emit(late);
   }
 
   /** Stops polling and waits for a scan in flight to finish. */

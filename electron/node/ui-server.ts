@@ -23,7 +23,7 @@ import { readBody } from './read-body.ts';
 
 /** What the server is built from. */
 export interface UiServerDeps {
-  readonly service: Pick<AppService, 'invoke' | 'onStateChanged' | 'onEvents' | 'onEventsCompleted'>;
+  readonly service: Pick<AppService, 'invoke' | 'onStateChanged' | 'onEvents' | 'onEvidenceCompleted'>;
   /** The built renderer (dist/renderer). */
   readonly rendererDir: string;
   /** TCP port on 127.0.0.1; 0 (default) lets the OS choose. */
@@ -113,7 +113,7 @@ export async function startUiServer(deps: UiServerDeps): Promise<UiServer> {
   const unsubscribe = [
     deps.service.onStateChanged((state) => push(PUSHES.onStateChanged.channel, state)),
     deps.service.onEvents((events) => push(PUSHES.onEvents.channel, events)),
-    deps.service.onEventsCompleted((events) => push(PUSHES.onEventsCompleted.channel, events)),
+    deps.service.onEvidenceCompleted((late) => push(PUSHES.onEvidenceCompleted.channel, late)),
   ];
   const keepalive = setInterval(() => streams.forEach((s) => s.write(': keepalive\n\n')), KEEPALIVE_MS);
   keepalive.unref();

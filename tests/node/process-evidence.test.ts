@@ -21,7 +21,7 @@ import { NativeProbe } from '#node/native-probe.ts';
 import { createOsSource } from '#node/os-source.ts';
 import { readLinuxProcess } from '#node/process-info.ts';
 import { usrMergeAliases } from '#node/package-db.ts';
-import type { PortEvent } from '#common/model.ts';
+import type { LateEvidence } from '#common/late-evidence.ts';
 
 const PORT = 596;
 const PYTHON = '/usr/bin/python3.11';
@@ -300,8 +300,8 @@ test('evidence still being computed at detection completes the recorded event, f
   const engines = histories.map((history, i) => new Engine({ ports: [PORT], intervalMs: 60_000, history, os: oses[i] }));
   const snapshots: string[] = [];
   engines[0]!.onScan((snapshot, events) => events.length === 0 && snapshots.push(snapshot.sockets.find((s) => s.localPort === PORT)?.process?.exeSha256 ?? 'none'));
-  const told: PortEvent[] = [];
-  for (const engine of engines) engine.onEvidenceCompleted((events) => told.push(...events));
+  const told: LateEvidence[] = [];
+  for (const engine of engines) engine.onEvidenceCompleted((late) => told.push(late));
   const child = spawn(exe, ['-e', `require('net').createServer().listen(${PORT}, '127.0.0.1', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   try {
@@ -325,7 +325,7 @@ test('evidence still being computed at detection completes the recorded event, f
     assert.doesNotMatch(JSON.stringify(process.reasons ?? {}), /still being computed/, 'the package and other sockets finished too');
     assert.match(process.reasons?.package ?? '', /^not from a package/);
     assert.ok(process.evidenceCompletedAt && process.evidenceCompletedAt >= detected!.at);
-    assert.deepEqual(told.map((e) => [e.seq, e.socket.process?.exeSha256]), [[detected!.seq, expected]], 'told once, by the writer that completed it');
+    assert.deepEqual(told.map((late) => [late.pid, late.values.exeSha256]), [[child.pid, expected], [child.pid, expected]], 'each engine tells its listeners (its snapshot held the process)');
     assert.deepEqual(histories[1]!.query({ types: ['appeared'], limit: 10 }).events.find((e) => e.seq === detected!.seq)?.socket.process, process, 'the other writer reads the same');
     // The next scan closes it: the disappearance carries the completed process, and no second appearance is stored.
     await Promise.all(engines.map((engine) => engine.scanNow()));

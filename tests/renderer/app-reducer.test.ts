@@ -96,14 +96,16 @@ test('tabs, details, toasts, notices and busy flags', () => {
   assert.deepEqual(model.busy, []);
 });
 
-test('completed events replace the shown ones by seq (the list and an open event), bump the history revision, add nothing', () => {
-  const first = event(1, listener(10));
-  const second = event(2, listener(20));
-  const shown = run([{ type: 'events-appended', events: [first, second] }, { type: 'show-details', target: { kind: 'event', event: first } }]);
-  const completed = { ...first, socket: { ...first.socket, process: { ...first.socket.process!, exeSha256: 'ab'.repeat(32), evidenceCompletedAt: '2026-12-01T10:00:01.000Z' } } };
-  const next = run([{ type: 'events-completed', events: [completed, { ...completed, seq: 0 }] }], shown);
-  assert.deepEqual(next.recentEvents.map((e) => [e.seq, e.socket.process?.exeSha256 ?? null]), [[2, null], [1, 'ab'.repeat(32)]]);
+test('late evidence completes the shown events of that process (the list and an open event), bumps the history revision, adds nothing', () => {
+  const mine = event(1, listener(10));
+  const other = event(2, listener(20));
+  const late = `still being computed at detection (over 30 ms); the history fills it in when it finishes`;
+  const waiting = { ...mine, socket: { ...mine.socket, process: { ...mine.socket.process!, exeSha256: null, reasons: { exeSha256: late } } } };
+  const shown = run([{ type: 'events-appended', events: [waiting, other] }, { type: 'show-details', target: { kind: 'event', event: waiting } }]);
+  const evidence = { pid: 10, startedAt: waiting.socket.process.startedAt!, at: '2026-12-01T10:00:01.000Z', values: { exeSha256: 'ab'.repeat(32) }, reasons: {} };
+  const next = run([{ type: 'evidence-completed', evidence }], shown);
+  assert.deepEqual(next.recentEvents.map((e) => [e.seq, e.socket.process?.exeSha256 ?? null, e.socket.process?.reasons?.exeSha256 ?? null]), [[2, other.socket.process?.exeSha256 ?? null, null], [1, 'ab'.repeat(32), null]]);
   assert.equal(next.details?.kind === 'event' && next.details.event.socket.process?.exeSha256, 'ab'.repeat(32));
   assert.equal(next.historyRevision, shown.historyRevision + 1);
-  assert.equal(run([{ type: 'events-completed', events: [{ ...completed, seq: 0 }] }], shown), shown, 'a waiting event (seq 0) names none');
+  assert.equal(next.recentEvents[0], shown.recentEvents[0], 'another process is left as it was');
 });

@@ -14,6 +14,7 @@ import { REQUESTS } from '#common/ipc-api.ts';
 import type { ApiErrorCode, RequestName, Result } from '#common/ipc-api.ts';
 import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, Snapshot } from '#common/model.ts';
 import type { AppService } from '#node/app-service.ts';
+import type { LateEvidence } from '#common/late-evidence.ts';
 import type { Engine } from '#node/engine.ts';
 import type { Logger } from './log.ts';
 import { API_VERSION } from './paths.ts';
@@ -26,8 +27,8 @@ export type StreamLine =
   | { readonly type: 'hello'; readonly api: number; readonly version: string; readonly snapshot: Snapshot | null; readonly status: EngineStatus }
   | { readonly type: 'event'; readonly event: PortEvent }
   | { readonly type: 'health'; readonly health: HealthLevel; readonly issues: readonly HealthIssue[] }
-  /** A recorded event again, same seq, its evidence still being computed at detection now filled in. */
-  | { readonly type: 'completed'; readonly event: PortEvent }
+  /** Evidence still being computed at detection, now filled in: the events of that process (pid and start time) complete with it. */
+  | { readonly type: 'completed'; readonly evidence: LateEvidence }
   /** The last line a client gets when the service lets it go: stopping, or the client read too slowly. */
   | { readonly type: 'goodbye'; readonly reason: 'stopping' | 'too-slow'; readonly message: string };
 
@@ -78,9 +79,9 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   const justGreeted = new Set<ServerResponse>();
   let lastHealth = healthKey(engine.snapshot);
 
-  const offCompleted = engine.onEvidenceCompleted((events) => {
-    const text = events.filter((event) => event.seq !== 0).map((event) => `${JSON.stringify({ type: 'completed', event } satisfies StreamLine)}\n`).join('');
-    if (text) for (const response of streams) send(response, text);
+  const offCompleted = engine.onEvidenceCompleted((evidence) => {
+    const text = `${JSON.stringify({ type: 'completed', evidence } satisfies StreamLine)}\n`;
+    for (const response of streams) send(response, text);
   });
   const offScans = engine.onScan((snapshot, events) => {
     for (const response of waiting) {

@@ -269,8 +269,8 @@ export class EngineSwitch extends EngineFeed {
       side.engine.onStatus(() => {
         if (side === this.#side) this.statuses.emit(this.status);
       }),
-      side.engine.onEvidenceCompleted((events) => {
-        if (side.live) this.completions.emit(events);
+      side.engine.onEvidenceCompleted((late) => {
+        if (side.live) this.completions.emit(late);
       }),
     ];
     return side;

@@ -11,7 +11,7 @@ import type { EngineStatus, HealthIssue, PortEvent, PortSocket, Snapshot } from 
 import type { EventSink } from '#node/engine.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { EngineFeed } from '#common/listeners.ts';
-import { completeProcess, lateEvidenceOf } from '#common/late-evidence.ts';
+import { completeProcess, type LateEvidence } from '#common/late-evidence.ts';
 import type { ServiceClient } from './client.ts';
 
 /** The status of an engine that has not started. */
@@ -88,7 +88,7 @@ export class RemoteEngine extends EngineFeed {
           this.#setStatus({ ...line.status, consecutiveFailures: 0, lastError: null });
           if (line.snapshot) this.#emit(line.snapshot, []);
         } else if (line.type === 'event') this.#apply(line.event);
-        else if (line.type === 'completed') this.#complete(line.event);
+        else if (line.type === 'completed') this.#complete(line.evidence);
         else if (line.type === 'health' && this.#snapshot) this.#emit({ ...this.#snapshot, health: line.health, issues: line.issues, scannedAt: new Date().toISOString() }, []);
       }
     } catch (error) {
@@ -120,16 +120,14 @@ export class RemoteEngine extends EngineFeed {
     this.#emit({ ...base, sockets: event.type === 'disappeared' ? others : [...others, event.socket] }, recorded);
   }
 
-  /** Completes the recorded copy of an event the service completed with late evidence, and the snapshot's socket. */
-  #complete(event: PortEvent): void {
-    const late = lateEvidenceOf(event.socket.process);
-    if (!late) return;
-    const completed = this.#history ? (this.#history.completeEvidence?.(late) ?? []) : [event];
+  /** Completes this side's recorded copies of the events of a process, and the snapshot's sockets, with the service's late evidence. */
+  #complete(late: LateEvidence): void {
+    this.#history?.completeEvidence?.(late);
     const base = this.#snapshot;
     if (base?.sockets.some((s) => completeProcess(s.process, late))) {
       this.#emit({ ...base, sockets: base.sockets.map((s) => ({ ...s, process: completeProcess(s.process, late) ?? s.process })) }, []);
     }
-    if (completed.length > 0) this.completions.emit(completed);
+    this.completions.emit(late);
   }
 
   #emit(snapshot: Snapshot, events: readonly PortEvent[]): void {

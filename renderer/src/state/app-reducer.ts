@@ -6,6 +6,7 @@
 import type { PortEvent, PortSocket } from '#common/model.ts';
 import type { AppState, OpenTarget, ProcessRef } from '#common/ipc-contract.ts';
 import { processRefOf } from '#common/open-target.ts';
+import { completeProcess, type LateEvidence } from '#common/late-evidence.ts';
 import { assertNever } from './assert-never.ts';
 
 /** The three views of the window. */
@@ -49,8 +50,8 @@ export type AppInput =
   | { readonly type: 'state-loaded'; readonly state: AppState; readonly initial?: boolean }
   | { readonly type: 'state-failed'; readonly message: string }
   | { readonly type: 'events-appended'; readonly events: readonly PortEvent[] }
-  /** Recorded events completed with evidence that finished after detection: replaced by seq. */
-  | { readonly type: 'events-completed'; readonly events: readonly PortEvent[] }
+  /** Evidence that finished after detection: the shown events of that process complete with it. */
+  | { readonly type: 'evidence-completed'; readonly evidence: LateEvidence }
   | { readonly type: 'open-target'; readonly target: OpenTarget }
   | { readonly type: 'show-tab'; readonly tab: Tab }
   | { readonly type: 'show-details'; readonly target: DetailsTarget }
@@ -96,15 +97,14 @@ export function reduceApp(model: AppModel, input: AppInput): AppModel {
         recentEvents: [...newestFirst, ...model.recentEvents].slice(0, RECENT_EVENTS_LIMIT),
       };
     }
-    case 'events-completed': {
-      const bySeq = new Map(input.events.filter((e) => e.seq !== 0).map((e) => [e.seq, e]));
-      if (bySeq.size === 0) return model;
-      return {
-        ...model,
-        historyRevision: model.historyRevision + 1,
-        recentEvents: model.recentEvents.map((e) => (e.seq !== 0 && bySeq.get(e.seq)) || e),
-        details: model.details?.kind === 'event' && bySeq.has(model.details.event.seq) ? { kind: 'event', event: bySeq.get(model.details.event.seq)! } : model.details,
+    case 'evidence-completed': {
+      const complete = (event: PortEvent): PortEvent => {
+        const process = completeProcess(event.socket.process, input.evidence);
+        return process ? { ...event, socket: { ...event.socket, process } } : event;
       };
+      const details = model.details?.kind === 'event' ? { kind: 'event' as const, event: complete(model.details.event) } : model.details;
+      // The history view asks again: its rows of that process are completed in the store.
+      return { ...model, historyRevision: model.historyRevision + 1, recentEvents: model.recentEvents.map(complete), details };
     }
     case 'open-target':
       return { ...model, details: detailsForTarget(model, input.target) ?? model.details };

@@ -17,7 +17,7 @@ export function useAppModel(api: GhostportApi): readonly [AppModel, Dispatch<App
     const unsubscribe = [
       api.onStateChanged((state) => dispatch({ type: 'state-loaded', state })),
       api.onEvents((events) => dispatch({ type: 'events-appended', events })),
-      api.onEventsCompleted((events) => dispatch({ type: 'events-completed', events })),
+      api.onEvidenceCompleted((evidence) => dispatch({ type: 'evidence-completed', evidence })),
       api.onOpenTarget((target) => dispatch({ type: 'open-target', target })),
     ];
     void settle(() => api.getState()).then((result) => {

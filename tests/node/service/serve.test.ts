@@ -113,7 +113,7 @@ describe('ghostport serve', { skip }, () => {
     assert.ok(service.log().includes('ghostport/1 (pid '), 'clients are logged with the pid they give');
   });
 
-  test('evidence still being computed at detection reaches the stream as a completed event (same seq), after the process is gone', async () => {
+  test('evidence still being computed at detection reaches the stream as one completed line, and the history, after the process is gone', async () => {
     const { socketPath, stateDir } = serviceDirs();
     const service = startService({ socketPath, ports: [PORT] });
     await service.ready;
@@ -132,10 +132,10 @@ describe('ghostport serve', { skip }, () => {
       // Hashed within 30 ms (a fast machine) leaves nothing to complete.
       if (appeared.event.socket.process?.exeSha256 === expected) return;
       assert.match(appeared.event.socket.process?.reasons?.exeSha256 ?? '', /^still being computed at detection/);
-      const completed = await nextMatching(stream, (line) => line.type === 'completed' && line.event.seq === appeared.event.seq);
+      const completed = await nextMatching(stream, (line) => line.type === 'completed' && line.evidence.pid === child.pid);
       assert.ok(completed.type === 'completed');
-      assert.equal(completed.event.socket.process?.exeSha256, expected);
-      assert.equal(completed.event.type, 'appeared');
+      assert.equal(completed.evidence.values.exeSha256, expected);
+      assert.equal(completed.evidence.startedAt, appeared.event.socket.process?.startedAt);
       const page = await client.value('queryHistory', { types: ['appeared'] });
       assert.deepEqual(page.events.filter((e) => e.socket.pid === child.pid).map((e) => [e.seq, e.socket.process?.exeSha256]), [[appeared.event.seq, expected]], 'the history holds it, in the same event');
     } finally {
