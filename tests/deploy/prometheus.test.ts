@@ -7,6 +7,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -148,7 +149,7 @@ describe('a real Prometheus scraping serve', { skip: withPrometheus }, () => {
 
   const ip = realTool('ip');
   test('three hosts in three network namespaces: the alert names the host with something on 596', { skip: ip ? false : 'needs ip (iproute2)' }, async () => {
-    const hosts = ['alpha', 'bravo', 'charlie'].map((name, i) => ({ name, ns: `ghostport-${name}-${process.pid}`, ip: `10.59.${i + 1}.2`, gateway: `10.59.${i + 1}.1` }));
+    const hosts = ['alpha', 'bravo', 'charlie'].map((name, i) => ({ name, ns: `ghostport-${name}-${process.pid}-${randomBytes(3).toString('hex')}`, ip: `10.59.${i + 1}.2`, gateway: `10.59.${i + 1}.1` }));
     const run = (...args: string[]) => {
       const r = spawnSync(ip!, args, { encoding: 'utf8' });
       assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);

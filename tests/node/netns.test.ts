@@ -6,6 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +50,11 @@ async function start(prefix: readonly string[], program: string): Promise<ChildP
   return child;
 }
 
+const RUN = randomBytes(3).toString('hex');
+
 function addNetns(suffix: string): string {
-  const name = `gp-${process.pid}-${suffix}`;
+  // The pid alone repeats across isolated runs (each starts near 1 in its PID namespace) and /run/netns is shared.
+  const name = `gp-${process.pid}-${RUN}-${suffix}`;
   const r = spawnSync(IP!, ['netns', 'add', name], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   named.push(name);
