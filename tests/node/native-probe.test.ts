@@ -8,13 +8,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { chmodSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildNative } from '../../electron/build/build-native.ts';
 import { NativeProbe, parseDiagRow } from '#node/native-probe.ts';
-import { ssArgs } from '#node/scanner.ts';
+import { createLinuxScanner, PROC_NET_MAX_SOCKETS, ssArgs } from '#node/scanner.ts';
+import { socketTableSize } from '#node/proc-net.ts';
 import { parseSsOutput, type RawSocket } from '#common/socket-parse.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
@@ -166,6 +167,30 @@ function describeReal(): void {
       assert.deepEqual(comparable(await probe.probe([5], 5000)).map((r) => r.split(' ').slice(0, 5).join(' ')), ['tcp 4 LISTEN 127.0.0.1 5']);
     } finally {
       py.kill();
+    }
+  });
+
+  test('a watch reads a small table from /proc/net once (no process started), then through the helper: the same sockets', { skip: skipReal }, async () => {
+    const log = join(dir, 'watch-requests');
+    const wrapper = join(dir, 'logging-diag');
+    writeFileSync(wrapper, `#!/bin/sh\ntee -a '${log}' | '${join(root, 'dist/native/ghostport-diag')}' "$@"\n`, { mode: 0o755 });
+    const saved = process.env.GHOSTPORT_DIAG;
+    process.env.GHOSTPORT_DIAG = wrapper;
+    const scanner = createLinuxScanner(5000);
+    const logged = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    try {
+      assert.ok((socketTableSize() ?? Number.POSITIVE_INFINITY) <= PROC_NET_MAX_SOCKETS, 'a small table');
+      const first = await scanner.scan([596]);
+      assert.equal(logged(), '', 'the first probe asked no helper');
+      const second = await scanner.scan([596]);
+      for (let i = 0; i < 100 && !/^596$/m.test(logged()); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.match(logged(), /^596$/m, 'the second probe asked the helper');
+      assert.ok(first.sockets.length >= 6, `the holders' sockets: ${first.sockets.length}`);
+      assert.deepEqual(comparable(second.sockets), comparable(first.sockets));
+    } finally {
+      scanner.dispose?.();
+      if (saved === undefined) delete process.env.GHOSTPORT_DIAG;
+      else process.env.GHOSTPORT_DIAG = saved;
     }
   });
 
