@@ -9,8 +9,8 @@
  * and, run beside another source, sees sockets at another instant. So on Linux the kernel
  * answers directly:
  * - the steady-state probe, every poll: /proc/net read in this process while the socket tables
- *   are small (no child process at all), and the kernel-filtered `ss` without owners when they
- *   are large: the netlink helper ghostport-diag (one open NETLINK_SOCK_DIAG socket, the kernel's
+ *   are small and it is the first probe (a one-shot scan starts no child process), and otherwise
+ *   (large tables, a watch's later polls) the kernel-filtered dump without owners: the netlink helper ghostport-diag (one open NETLINK_SOCK_DIAG socket, the kernel's
  *   port filter) where it was built, else the kernel-filtered `ss` without owners run from one
  *   long-lived small shell rather than a fork of the engine per poll;
  * - the owner lookup, only when the probe's set changes: one walk of every process's descriptors
