@@ -7,6 +7,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
 import type { PortEvent, PortSocket } from '#common/model.ts';
 import { toEventJson } from '#common/cli-json.ts';
@@ -60,6 +61,22 @@ async function opener(): Promise<Opener> {
   return { child, receiver, line };
 }
 
+/** Kills a process that is not our child and waits until it has exited (gone, or a zombie: its sockets are closed), so the next test can bind the port. */
+async function killAndWaitExited(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  await waitFor(() => {
+    try {
+      return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/\(.*\)/s, '()')) || undefined;
+    } catch {
+      return true;
+    }
+  }, 5000, 10);
+}
+
 function ours(sockets: readonly PortSocket[], inode: number | null | undefined): PortSocket | undefined {
   return sockets.find((s) => s.inode === inode && s.localPort === PORT);
 }
@@ -100,8 +117,8 @@ describe('owners that change', { skip }, () => {
     assert.equal(json.type, 'owner-changed');
     assert.equal(json.previous.pid, o.child.pid);
     assert.equal(json.socket.pid, fork);
-    process.kill(fork, 'SIGKILL');
-    process.kill(o.receiver, 'SIGKILL');
+    await killAndWaitExited(fork);
+    await killAndWaitExited(o.receiver);
   });
 
   test('handed over a Unix socket: parked in the queue it is held by no process (health says so), then the receiver holds it', async () => {
@@ -131,6 +148,6 @@ describe('owners that change', { skip }, () => {
     assert.equal(mine[1]!.socket.pid, null);
     assert.equal(mine[2]!.previous, null);
     assert.equal(mine[2]!.socket.process?.pid, o.receiver);
-    process.kill(o.receiver, 'SIGKILL');
+    await killAndWaitExited(o.receiver);
   });
 });
