@@ -59,6 +59,23 @@ export function parseDiagRow(line: string): RawSocket | null {
   };
 }
 
+/** The other end of a Unix socket, as the kernel recorded it when it connected. */
+export interface PeerCredentials {
+  /** Null when the client is in a PID namespace the helper cannot see (the kernel says 0). */
+  readonly pid: number | null;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** Parses the helper's `peercred` row (`<pid> <uid> <gid>`), or returns null. */
+export function parsePeerRow(line: string): PeerCredentials | null {
+  const match = /^(\d{1,10}) (\d{1,10}) (\d{1,10})$/.exec(line);
+  if (!match) return null;
+  const [pid, uid, gid] = match.slice(1).map(Number) as [number, number, number];
+  if (pid > 4194304 || uid > 0xffffffff || gid > 0xffffffff) return null;
+  return { pid: pid === 0 ? null : pid, uid, gid };
+}
+
 /** One helper, many probes. */
 export class NativeProbe {
   readonly #helper: HelperProcess;
@@ -90,7 +107,7 @@ export class NativeProbe {
     // The request is one line: a path with a newline or a space would be another request.
     if (netnsPath !== undefined && !/^\/[^\s]+$/.test(netnsPath)) return Promise.reject(new Error('invalid namespace path'));
     const request = netnsPath === undefined ? ports.join(',') : `${ports.join(',')} ${netnsPath}`;
-    return this.#ask(request, timeoutMs);
+    return this.#ask(request, timeoutMs, parseDiagRow);
   }
 
   /**
@@ -102,14 +119,26 @@ export class NativeProbe {
   socketsOf(pid: number, held: ReadonlyMap<number, number>, timeoutMs: number): Promise<RawSocket[]> {
     const pairs = [...held].slice(0, MAX_INODES).filter(([inode, fd]) => validInode(inode) && Number.isInteger(fd) && fd >= 0);
     if (!Number.isInteger(pid) || pid <= 0 || pairs.length === 0) return Promise.reject(new Error('invalid process or descriptors'));
-    return this.#ask(`fds ${pid} ${pairs.map(([inode, fd]) => `${fd}:${inode}`).join(',')}`, timeoutMs);
+    return this.#ask(`fds ${pid} ${pairs.map(([inode, fd]) => `${fd}:${inode}`).join(',')}`, timeoutMs, parseDiagRow);
   }
 
   /** The sockets with these inodes in Ghostport's own network namespace: one dump of every socket, matched by inode. */
   socketsByInode(inodes: readonly number[], timeoutMs: number): Promise<RawSocket[]> {
     const valid = inodes.filter(validInode).slice(0, MAX_INODES);
     if (valid.length === 0) return Promise.reject(new Error('no inodes'));
-    return this.#ask(`inodes ${valid.join(',')}`, timeoutMs);
+    return this.#ask(`inodes ${valid.join(',')}`, timeoutMs, parseDiagRow);
+  }
+
+  /**
+   * Who is at the other end of a Unix socket that process `pid` accepted (SO_PEERCRED, through a
+   * copy of its descriptor `fd`), checked to be the socket `inode` still. Rejects where the copy
+   * is refused (not root), or the descriptor closed or now holds another socket.
+   */
+  async peerOf(pid: number, fd: number, inode: number, timeoutMs: number): Promise<PeerCredentials> {
+    if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(fd) || fd < 0 || !validInode(inode)) throw new Error('invalid process, descriptor or inode');
+    const [peer] = await this.#ask(`peercred ${pid} ${fd}:${inode}`, timeoutMs, parsePeerRow);
+    if (!peer) throw new Error('ghostport-diag answered no peer');
+    return peer;
   }
 
   /** Stops the helper. */
@@ -117,14 +146,14 @@ export class NativeProbe {
     this.#helper.kill();
   }
 
-  #ask(request: string, timeoutMs: number): Promise<RawSocket[]> {
-    return this.#helper.serialize((child) => this.#probeNow(child, request, timeoutMs));
+  #ask<T>(request: string, timeoutMs: number, parse: (line: string) => T | null): Promise<T[]> {
+    return this.#helper.serialize((child) => this.#probeNow(child, request, timeoutMs, parse));
   }
 
-  #probeNow(child: ChildProcessWithoutNullStreams, request: string, timeoutMs: number): Promise<RawSocket[]> {
-    return new Promise<RawSocket[]>((resolve, reject) => {
+  #probeNow<T>(child: ChildProcessWithoutNullStreams, request: string, timeoutMs: number, parse: (line: string) => T | null): Promise<T[]> {
+    return new Promise<T[]>((resolve, reject) => {
       let buffer = '';
-      const rows: RawSocket[] = [];
+      const rows: T[] = [];
       let lines = 0;
       let bad = '';
       const done = (error: Error | null) => {
@@ -157,7 +186,7 @@ export class NativeProbe {
             return;
           }
           lines++;
-          const row = parseDiagRow(line);
+          const row = parse(line);
           if (row) rows.push(row);
           else if (bad === '') bad = line;
         }

@@ -13,9 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildNative } from '../../electron/build/build-native.ts';
-import { NativeProbe, parseDiagRow } from '#node/native-probe.ts';
+import { NativeProbe, parseDiagRow, parsePeerRow } from '#node/native-probe.ts';
 import { createLinuxScanner, PROC_NET_MAX_SOCKETS, ssArgs } from '#node/scanner.ts';
 import { socketTableSize } from '#node/proc-net.ts';
+import { createServer, type Socket } from 'node:net';
+import { realTool } from '../support/tools.ts';
 import { parseSsOutput, type RawSocket } from '#common/socket-parse.ts';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 
@@ -24,6 +26,7 @@ const built = buildNative(root);
 const isRoot = process.getuid?.() === 0;
 const skipBuild = built.ok ? false : `helper not built: ${built.message}`;
 const skipReal = skipBuild || (isRoot ? false : 'binding port 596 needs root');
+const setpriv = realTool('setpriv');
 
 const probes: NativeProbe[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'ghostport-diag-'));
@@ -213,7 +216,42 @@ function describeReal(): void {
     await assert.rejects(probe.socketsOf(0, held, 5000), /invalid/);
     await assert.rejects(probe.socketsOf(2 ** 22 - 1, held, 5000), /ghostport-diag: pidfd_open/);
   });
+
+  test("a Unix client's pid and uid from the kernel (SO_PEERCRED through a copy of our accepted descriptor), only for the socket named", { skip: skipReal || (setpriv ? false : 'needs setpriv (util-linux)') }, async () => {
+    const path = join(dir, 'peer.sock');
+    chmodSync(dir, 0o755);
+    const server = createServer();
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    chmodSync(path, 0o777);
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }));
+    const client = spawn(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '-e', `require('net').connect(${JSON.stringify(path)}); setTimeout(() => {}, 60000)`], { stdio: 'ignore' });
+    try {
+      const socket = await accepted;
+      const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+      const inode = Number(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))![1]);
+      const probe = found();
+      // setpriv execs node: the client's pid is the child's.
+      assert.deepEqual(await probe.peerOf(process.pid, fd, inode, 5000), { pid: client.pid, uid: nobody, gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })) });
+      await assert.rejects(probe.peerOf(process.pid, fd, inode + 1, 5000), /no longer the Unix socket/);
+      await assert.rejects(probe.peerOf(process.pid, fd, 0, 5000), /invalid/);
+      // A helper without ptrace rights over the service (not root) cannot copy the descriptor.
+      const unprivileged = new NativeProbe(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', join(root, 'dist/native/ghostport-diag')]);
+      probes.push(unprivileged);
+      await assert.rejects(unprivileged.peerOf(process.pid, fd, inode, 5000), /pidfd_getfd .*Operation not permitted/);
+      socket.destroy();
+    } finally {
+      client.kill();
+      server.close();
+    }
+  });
 }
+
+test("the peer row parses into a pid, uid and gid; pid 0 (another PID namespace) is unknown; anything else is no row", () => {
+  assert.deepEqual(parsePeerRow('4711 1000 100'), { pid: 4711, uid: 1000, gid: 100 });
+  assert.deepEqual(parsePeerRow('0 65534 65534'), { pid: null, uid: 65534, gid: 65534 });
+  for (const bad of ['', '1 2', '1 2 3 4', '-1 0 0', '1 0 0 ', 'tcp 4 LISTEN 0.0.0.0 596 * * 1 0', '99999999 0 0', '1 99999999999 0']) assert.equal(parsePeerRow(bad), null, bad);
+});
 
 test('an error answer rejects, a hang is bounded, and the next probe gets a fresh helper', { skip: skipBuild }, async () => {
   const fake = join(dir, 'fake-diag');

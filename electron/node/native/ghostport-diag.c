@@ -37,7 +37,15 @@
  *                                refused; the kernel has no inode filter, so this walks every
  *                                socket, still several times cheaper than /proc/PID/net/tcp).
  *
- * Both answer in the row format above, then END, or ERR.
+ * Both answer in the row format above, then END, or ERR. One more answers about the other end of
+ * a Unix socket that a process (the service: our parent) accepted:
+ *
+ *   peercred <pid> <fd>:<inode>  that descriptor of that process, copied with pidfd_getfd(2) and
+ *                                asked SO_PEERCRED: one row `<pid> <uid> <gid>` of the client as
+ *                                the kernel recorded it at connect(2) (pid 0: in a PID namespace
+ *                                we cannot see), then END 1. ERR when the descriptor is no longer
+ *                                a Unix socket with that inode (closed, reused) or the copy is
+ *                                refused (not root); the copy is closed at once.
  *
  * C99, libc and Linux headers only. Build: cc -O2 -Wall -o ghostport-diag ghostport-diag.c
  */
@@ -459,24 +467,73 @@ static void answer_fds(char *args) {
   free(text);
 }
 
-static void answer_dump(const struct want *w);
-
-static void answer(char *line) {
-  if (strncmp(line, "fds ", 4) == 0) {
-    answer_fds(line + 4);
+/* "peercred <pid> <fd>:<inode>": who is at the other end of that process's Unix socket. */
+static void answer_peercred(char *args) {
+  unsigned long v[3] = {0};
+  for (char *c = args; *c; c++)
+    if (*c == ' ' || *c == ':') *c = ',';
+  if (parse_numbers(args, 0, 4294967295ul, v, 3) != 3 || v[0] < 1 || v[0] > 4194304 || v[1] > 0x7fffffff || v[2] < 1) {
+    printf("ERR bad request: expected peercred <pid> <fd>:<inode>\n");
     return;
   }
-  if (strncmp(line, "inodes ", 7) == 0) {
-    static unsigned long numbers[MAX_INODES];
-    static uint32_t inodes[MAX_INODES];
-    int n = parse_numbers(line + 7, 1, 4294967295ul, numbers, MAX_INODES);
-    if (n <= 0) {
-      printf("ERR bad request: expected inodes <inode>,... (at most %d)\n", MAX_INODES);
-      return;
-    }
-    for (int i = 0; i < n; i++) inodes[i] = (uint32_t)numbers[i];
-    struct want w = {NULL, 0, inodes, n};
-    answer_dump(&w);
+  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)v[0], 0);
+  if (pidfd < 0) {
+    printf("ERR pidfd_open %lu: %s\n", v[0], strerror(errno));
+    return;
+  }
+  int s = (int)syscall(SYS_pidfd_getfd, pidfd, (int)v[1], 0);
+  int e = errno;
+  close(pidfd);
+  if (s < 0) {
+    printf("ERR pidfd_getfd %lu: %s\n", v[0], strerror(e));
+    return;
+  }
+  struct stat st;
+  struct ucred cred;
+  int domain = 0;
+  socklen_t dlen = sizeof domain, clen = sizeof cred;
+  /* Only the socket that was named (not a descriptor reused since), and only a Unix one. */
+  int same = fstat(s, &st) == 0 && S_ISSOCK(st.st_mode) && (unsigned long)st.st_ino == v[2] &&
+             getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 && domain == AF_UNIX;
+  int ok = same && getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0;
+  e = errno;
+  close(s);
+  if (!same) printf("ERR descriptor %lu is no longer the Unix socket %lu\n", v[1], v[2]);
+  else if (!ok) printf("ERR SO_PEERCRED: %s\n", strerror(e));
+  else printf("%d %u %u\nEND 1\n", (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
+}
+
+static void answer_dump(const struct want *w);
+
+static void answer_inodes(char *args) {
+  static unsigned long numbers[MAX_INODES];
+  static uint32_t inodes[MAX_INODES];
+  int n = parse_numbers(args, 1, 4294967295ul, numbers, MAX_INODES);
+  if (n <= 0) {
+    printf("ERR bad request: expected inodes <inode>,... (at most %d)\n", MAX_INODES);
+    return;
+  }
+  for (int i = 0; i < n; i++) inodes[i] = (uint32_t)numbers[i];
+  struct want w = {NULL, 0, inodes, n};
+  answer_dump(&w);
+}
+
+/* The requests named by a word (the rest are port lists); their arguments have their own spaces. */
+static const struct {
+  const char *word;
+  void (*answer)(char *args);
+} NAMED[] = {{"fds ", answer_fds}, {"inodes ", answer_inodes}, {"peercred ", answer_peercred}};
+
+static int named(const char *line) {
+  for (int i = 0; i < (int)(sizeof NAMED / sizeof NAMED[0]); i++)
+    if (strncmp(line, NAMED[i].word, strlen(NAMED[i].word)) == 0) return i;
+  return -1;
+}
+
+static void answer(char *line) {
+  int i = named(line);
+  if (i >= 0) {
+    NAMED[i].answer(line + strlen(NAMED[i].word));
     return;
   }
   unsigned short ports[MAX_PORTS];
@@ -559,7 +616,7 @@ int main(int argc, char **argv) {
   while ((n = getline(&line, &cap, stdin)) >= 0) {
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
     /* A port request may name a namespace after a space; the process requests have their own spaces. */
-    char *path = strncmp(line, "fds ", 4) == 0 || strncmp(line, "inodes ", 7) == 0 ? NULL : strchr(line, ' ');
+    char *path = named(line) >= 0 ? NULL : strchr(line, ' ');
     if (path) {
       *path++ = '\0';
       int own = nl_fd;
