@@ -16,7 +16,8 @@ import type { EngineStatus, HealthIssue, HealthLevel, PortEvent, Snapshot } from
 import type { AppService } from '#node/app-service.ts';
 import type { LateEvidence } from '#common/late-evidence.ts';
 import type { Engine } from '#node/engine.ts';
-import type { Logger } from './log.ts';
+import type { Logger, LogLevel } from './log.ts';
+import { createClientNamer, type ClientNamer } from './client-identity.ts';
 import { API_VERSION } from './paths.ts';
 import { readBody } from '#node/read-body.ts';
 import { errorMessage } from '#common/error-message.ts';
@@ -41,6 +42,8 @@ export interface ApiServerDeps {
   readonly engine: Pick<Engine, 'onScan' | 'onEvidenceCompleted' | 'snapshot' | 'status'>;
   readonly version: string;
   readonly log: Logger;
+  /** Names each connection's client in the log (default: by what it states, unverified). */
+  readonly clientOf?: ClientNamer;
   /** Bytes a streaming client may leave unread before it is dropped (default 4 MiB: a burst of thousands of events). */
   readonly maxBufferedBytes?: number;
 }
@@ -72,6 +75,10 @@ const NDJSON = 'application/x-ndjson';
 export function createApiServer(deps: ApiServerDeps): ApiServer {
   const { service, engine, version, log } = deps;
   const maxBuffered = deps.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const clientOf = deps.clientOf ?? createClientNamer(null);
+  // The client's name may wait for the kernel's answer: the log line waits, the request never does.
+  const logClient = (request: IncomingMessage, level: LogLevel, message: string, fields: Readonly<Record<string, unknown>>): void =>
+    void clientOf(request).then((client) => log(level, message, { ...client, ...fields }));
   const streams = new Set<ServerResponse>();
   // Subscribed before the first scan: their hello waits for it (a hello always has a snapshot).
   const waiting = new Set<ServerResponse>();
@@ -110,7 +117,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       response.write(text);
       return;
     }
-    log('warn', 'dropped a client that stopped reading the event stream', { client: clientOf(response.req), unread: response.writableLength });
+    logClient(response.req, 'warn', 'dropped a client that stopped reading the event stream', { unread: response.writableLength });
     goodbye(response, 'too-slow', `You were dropped: more than ${maxBuffered} bytes of events were waiting unread. Reconnect and read faster.`);
   }
 
@@ -136,7 +143,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       response.flushHeaders();
       waiting.add(response);
     }
-    log('info', 'client subscribed to events', { client: clientOf(request), streams: streams.size + waiting.size });
+    logClient(request, 'info', 'client subscribed to events', { streams: streams.size + waiting.size });
     response.on('close', () => {
       streams.delete(response);
       waiting.delete(response);
@@ -163,7 +170,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   function route(request: IncomingMessage, response: ServerResponse): Promise<void> | void {
     const path = (request.url ?? '/').split('?')[0]!;
     const method = request.method ?? 'GET';
-    log('info', 'request', { client: clientOf(request), method, path: path.slice(0, 200) });
+    logClient(request, 'info', 'request', { method, path: path.slice(0, 200) });
     if (path === '/v1' || path === '/v1/') {
       if (method !== 'GET') return reply(response, 405, '/v1 answers GET only.');
       return respondJson(response, 200, { api: API_VERSION, version, requests: SERVED_REQUESTS, streams: ['/v1/events'] });
@@ -203,11 +210,6 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
 
 function healthKey(snapshot: Snapshot | null): string {
   return snapshot ? `${snapshot.health}:${snapshot.issues.map((issue) => issue.code).join(',')}` : '';
-}
-
-/** Who the client says it is (User-Agent "ghostport/1 (pid 4711; uid 1000)"): Node cannot read SO_PEERCRED. */
-function clientOf(request: IncomingMessage): string {
-  return (request.headers['user-agent'] ?? 'unknown').slice(0, 120);
 }
 
 function reply(response: ServerResponse, status: number, message: string): void {

@@ -20,6 +20,8 @@ import type { OsSource } from '#node/os-source.ts';
 import { History } from '#node/history.ts';
 import { SettingsStore } from '#node/settings-store.ts';
 import { createApiServer } from './api-server.ts';
+import { createClientNamer } from './client-identity.ts';
+import { NativeProbe } from '#node/native-probe.ts';
 import { createLogger } from './log.ts';
 import type { LogFormat, Logger } from './log.ts';
 import { createMetrics, parseMetricsAddress } from './metrics.ts';
@@ -55,6 +57,8 @@ export interface ServeEnvironment {
   readonly ready?: (info: { readonly socketPath: string; readonly metricsUrl: string | null; readonly stateDir: string }) => void;
 }
 
+/** Longest wait for a client's credentials: past it, the log names the client by what it states. */
+const PEER_TIMEOUT_MS = 2000;
 
 /** Runs the service until it is told to stop; resolves with the exit status. */
 export async function runServe(options: ServeOptions, environment: ServeEnvironment): Promise<number> {
@@ -81,7 +85,10 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
     hooks: headlessHooks('the service does not start at login; enable its systemd unit instead'),
     environment: { version: environment.version, elevated: os.elevated, owners: os.owners },
   });
-  const api = createApiServer({ service, engine, version: environment.version, log, ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}) });
+  // Each client's pid and uid from the kernel, through the netlink helper (started on the first connection).
+  const peers = NativeProbe.find();
+  const clientOf = createClientNamer(peers && ((fd, inode) => peers.peerOf(process.pid, fd, inode, PEER_TIMEOUT_MS)));
+  const api = createApiServer({ service, engine, version: environment.version, log, clientOf, ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}) });
   const server = createServer(api.handle);
   server.maxConnections = 1024;
   await listenOnSocket(server, socketPath, group?.gid ?? null);
@@ -120,6 +127,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
   await Promise.all([closeServer(server), metricsServer ? closeServer(metricsServer) : undefined]);
   removeSocket(socketPath);
   service.dispose();
+  peers?.dispose();
   await engine.stop();
   history.close();
   metrics?.dispose();

@@ -4,7 +4,8 @@
  * its 4xx answers, the live stream with an event for a real listener, a second service refused, a
  * stale socket replaced, a client that never reads dropped while another keeps its events, 100
  * clients at once, SIGHUP reloading the settings, SIGTERM ending streams with a goodbye and exit
- * 0, a client outside the group told which group to join, and the JSON log.
+ * 0, a client outside the group told which group to join, each client's pid and uid from the
+ * kernel in the log (what it states, marked so, without the helper), and the JSON log.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,8 +21,13 @@ import { findGroup } from '#node/service/paths.ts';
 import { killAllHolders, startHolder } from '../../support/port-holder.ts';
 import { serviceDirs, startService, stopAllServices, writeServiceSettings } from '../../support/serve-process.ts';
 import { realTool } from '../../support/tools.ts';
+import { fileURLToPath } from 'node:url';
+import { buildNative, NATIVE_OUTPUT } from '../../../electron/build/build-native.ts';
 
 const PORT = 596;
+const built = buildNative(fileURLToPath(new URL('../../../', import.meta.url)));
+const HELPER = fileURLToPath(new URL(`../../../${NATIVE_OUTPUT}`, import.meta.url));
+const helperSkip = built.ok ? false : `the netlink helper is not built: ${built.message}`;
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (binds port 596, sets socket groups)' : false;
 
 after(async () => {
@@ -30,9 +36,9 @@ after(async () => {
 });
 
 /** One raw HTTP exchange on the socket: status and parsed body. */
-function raw(socketPath: string, method: string, path: string, body?: string): Promise<{ status: number; body: { ok?: boolean; error?: { code: string; message: string } } & Record<string, unknown> }> {
+function raw(socketPath: string, method: string, path: string, body?: string, headers?: Record<string, string>): Promise<{ status: number; body: { ok?: boolean; error?: { code: string; message: string } } & Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method, path }, (res) => {
+    const req = request({ socketPath, method, path, ...(headers ? { headers } : {}) }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
@@ -40,6 +46,15 @@ function raw(socketPath: string, method: string, path: string, body?: string): P
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Waits until `done` (the service logs after it answers), or fails with `detail` after 10 s. */
+async function until(done: () => boolean, detail: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    assert.ok(Date.now() < deadline, detail());
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Reads stream lines until one matches, or fails after the timeout. */
@@ -258,5 +273,35 @@ describe('ghostport serve', { skip }, () => {
     assert.match(outsider.stdout, new RegExp(`^denied: Permission denied .*group "${group.name}".*usermod -aG ${group.name}`), outsider.stderr);
     const member = asUser(group.name);
     assert.equal(member.stdout.trim(), 'CONNECTED', member.stderr);
+  });
+
+  test("each client's pid and uid come from the kernel, marked verified, whatever its User-Agent says; without the helper, what it states, marked not verified", { skip: setpriv ? helperSkip : 'needs setpriv (util-linux)' }, async () => {
+    const group = findGroup('nogroup') ?? findGroup(65534)!;
+    const forged = 'ghostport/1 (pid 1; uid 1000)';
+    /** One GET /v1 from this process, then the connection closes at once (as curl's does). */
+    const get = (socketPath: string) => raw(socketPath, 'GET', '/v1', undefined, { 'user-agent': forged, connection: 'close' });
+    const verified = startService({ socketPath: serviceDirs().socketPath, socketGroup: group.name, ports: [PORT] }, { GHOSTPORT_DIAG: HELPER });
+    await verified.ready;
+    // First (the helper not started yet), a client that hangs up right after its request: its
+    // descriptor must outlive the lookup, or it would be logged as unverified.
+    const hangUp = connect(verified.socketPath, () => hangUp.end('GET /v1 HTTP/1.1\r\nHost: x\r\nUser-Agent: hang-up\r\n\r\n', () => hangUp.destroy()));
+    assert.equal((await get(verified.socketPath)).status, 200);
+    // Another user, in the socket's group, claiming to be root.
+    const script = `const r = require('http').get({ socketPath: ${JSON.stringify(verified.socketPath)}, path: '/v1', headers: { 'user-agent': 'ghostport/1 (pid 1; uid 0)' } }, (res) => { res.resume(); res.on('end', () => console.log(process.pid + ' ' + res.statusCode)); })`;
+    const other = spawnSync(setpriv!, ['--reuid=nobody', `--regid=${group.gid}`, '--clear-groups', '--', process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const [otherPid, status] = other.stdout.trim().split(' ');
+    assert.equal(status, '200', other.stderr);
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout);
+    const mine = `request client="pid=${process.pid} uid=0 (verified)" agent=${JSON.stringify(forged)} method="GET"`;
+    const theirs = `request client="pid=${otherPid} uid=${nobody} (verified)" agent="ghostport/1 (pid 1; uid 0)" method="GET"`;
+    const hungUp = `request client="pid=${process.pid} uid=0 (verified)" agent="hang-up" method="GET"`;
+    await until(() => [mine, theirs, hungUp].every((line) => verified.log().includes(line)), () => verified.log());
+    assert.doesNotMatch(verified.log(), /not verified/);
+
+    const unverified = startService({ socketPath: serviceDirs().socketPath, ports: [PORT] }, { GHOSTPORT_DIAG: '/nonexistent/ghostport-diag' });
+    await unverified.ready;
+    assert.equal((await get(unverified.socketPath)).status, 200);
+    await until(() => unverified.log().includes(`request client=${JSON.stringify(`${forged} (stated, not verified)`)} method="GET"`), () => unverified.log());
+    assert.doesNotMatch(unverified.log(), /\(verified\)/);
   });
 });
