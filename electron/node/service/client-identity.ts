@@ -9,8 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PeerCredentials } from '#node/native-probe.ts';
 
-/** Asks the kernel who is at the other end of our descriptor `fd`, the socket `inode`; rejects where it cannot. */
-export type PeerLookup = (fd: number, inode: number) => Promise<PeerCredentials>;
+/** Asks the kernel who is at the other end of our descriptor `fd`, the socket `inode`, within `timeoutMs`; rejects where it cannot. */
+export type PeerLookup = (fd: number, inode: number, timeoutMs: number) => Promise<PeerCredentials>;
 
 /** What the log says about a client: `client`, and the `agent` it states beside verified credentials. */
 export type ClientFields = { readonly client: string; readonly agent?: string };
@@ -18,15 +18,18 @@ export type ClientFields = { readonly client: string; readonly agent?: string };
 /** Names a request's client; asks the kernel once per connection (a keep-alive connection is one client). Never rejects. */
 export type ClientNamer = (request: IncomingMessage) => Promise<ClientFields>;
 
-/** A namer that asks `lookup` (null: no way to ask, every client is named by what it states). */
-export function createClientNamer(lookup: PeerLookup | null): ClientNamer {
+/**
+ * A namer that asks `lookup` (null: no way to ask, every client is named by what it states).
+ * Past `timeoutMs` a client is named by what it states, however long the helper's queue.
+ */
+export function createClientNamer(lookup: PeerLookup | null, timeoutMs = 2000): ClientNamer {
   const named = new WeakMap<Socket, Promise<ClientFields>>();
   return (request) => {
     let fields = named.get(request.socket);
     if (!fields) {
       const agent = (request.headers['user-agent'] ?? 'unknown').slice(0, 120);
       const held = lookup && heldSocket(request.socket);
-      const peer = held ? lookup(held.fd, held.inode).catch(() => null) : Promise.resolve(null);
+      const peer = held ? within(lookup(held.fd, held.inode, timeoutMs).catch(() => null), timeoutMs) : Promise.resolve(null);
       if (held) closeAfter(request.socket, peer);
       fields = peer.then((p) => (p ? { client: `pid=${p.pid ?? 'unknown (another PID namespace)'} uid=${p.uid} (verified)`, agent } : { client: `${agent} (stated, not verified)` }));
       named.set(request.socket, fields);
@@ -49,6 +52,13 @@ function heldSocket(socket: Socket): { fd: number; inode: number } | null {
   } catch {
     return null; // no /proc (not Linux), or already closed
   }
+}
+
+/** The promise's value, or null past `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(resolve, ms, null).unref()));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -57,9 +57,6 @@ export interface ServeEnvironment {
   readonly ready?: (info: { readonly socketPath: string; readonly metricsUrl: string | null; readonly stateDir: string }) => void;
 }
 
-/** Longest wait for a client's credentials: past it, the log names the client by what it states. */
-const PEER_TIMEOUT_MS = 2000;
-
 /** Runs the service until it is told to stop; resolves with the exit status. */
 export async function runServe(options: ServeOptions, environment: ServeEnvironment): Promise<number> {
   const log = environment.log ?? createLogger(options.logFormat ?? 'text');
@@ -87,7 +84,7 @@ export async function runServe(options: ServeOptions, environment: ServeEnvironm
   });
   // Each client's pid and uid from the kernel, through the netlink helper (started on the first connection).
   const peers = NativeProbe.find();
-  const clientOf = createClientNamer(peers && ((fd, inode) => peers.peerOf(process.pid, fd, inode, PEER_TIMEOUT_MS)));
+  const clientOf = createClientNamer(peers && ((fd, inode, timeoutMs) => peers.peerOf(process.pid, fd, inode, timeoutMs)));
   const api = createApiServer({ service, engine, version: environment.version, log, clientOf, ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}) });
   const server = createServer(api.handle);
   server.maxConnections = 1024;
