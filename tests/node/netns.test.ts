@@ -143,9 +143,11 @@ describe('every network namespace', { skip }, () => {
     // The helper behind a wrapper that logs each request: which path was taken is the point.
     const dir = mkdtempSync(join(tmpdir(), 'ghostport-netns-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
-    const log = join(dir, 'requests');
+    // Requests and answers in two files: written by two tees, one file would interleave them.
+    const requests = join(dir, 'requests');
+    const answers = join(dir, 'answers');
     const wrapper = join(dir, 'diag');
-    writeFileSync(wrapper, `#!/bin/sh\ntee -a '${log}' | '${join(root, NATIVE_OUTPUT)}' "$@" | tee -a '${log}'\n`, { mode: 0o755 });
+    writeFileSync(wrapper, `#!/bin/sh\ntee -a '${requests}' | '${join(root, NATIVE_OUTPUT)}' "$@" | tee -a '${answers}'\n`, { mode: 0o755 });
     const saved = process.env.GHOSTPORT_DIAG;
     process.env.GHOSTPORT_DIAG = wrapper;
     after(() => {
@@ -169,7 +171,12 @@ print('ready',flush=True); time.sleep(600)`);
     assert.ok(tcp, `its listener is reported: ${JSON.stringify(snapshot.sockets.map((s) => [s.pid, s.netns]))}`);
     assert.deepEqual({ host: tcp.netns?.host, label: tcp.netns?.label, state: tcp.state }, { host: false, label: `pid ${busy.pid} (python3)`, state: 'LISTEN' });
     // Asked with that process's namespace link, and answered from inside it (not an ERR and a fallback).
-    assert.match(readFileSync(log, 'utf8'), new RegExp(`^${PORT} /proc/${busy.pid}/ns/net\ntcp 4 LISTEN 0\\.0\\.0\\.0 ${PORT} \\* \\* ${tcp.inode} 0\nEND 1$`, 'm'));
+    // The helper answers in the order asked: each answer is its rows and END, or ERR alone.
+    const asked = readFileSync(requests, 'utf8').split('\n').filter(Boolean);
+    const answered = readFileSync(answers, 'utf8').split(/(?<=^(?:END \d+|ERR [^\n]*))\n/m).filter(Boolean);
+    const at = asked.indexOf(`${PORT} /proc/${busy.pid}/ns/net`);
+    assert.ok(at >= 0, `asked with the process's namespace link: ${asked.slice(0, 20).join(' | ')}`);
+    assert.equal(answered[at]?.trim(), `tcp 4 LISTEN 0.0.0.0 ${PORT} * * ${tcp.inode} 0\nEND 1`);
   });
 
   test('one query per namespace, not per process: 20 processes in one namespace list it once', async () => {
