@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
 import { spawnNodeChild, stopAllChildren } from './child-link.ts';
-import { readCpuTimes } from './proc-stat.ts';
+import { liveChildren, readCpuTimes } from './proc-stat.ts';
 import { round } from './stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -77,20 +77,6 @@ function runTimeMs(pid: number): number {
   return total;
 }
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
-      try {
-        return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-      } catch {
-        return [];
-      }
-    });
-  } catch {
-    return [];
-  }
-}
-
 /** CPU of a process tree, ms: live processes by run time, exited children by what they were charged. */
 function treeCpu(pid: number): { total: number; byPid: Map<number, number> } {
   const byPid = new Map<number, number>();
@@ -107,7 +93,7 @@ function treeCpu(pid: number): { total: number; byPid: Map<number, number> } {
     const own = runTimeMs(p);
     byPid.set(p, own);
     total += own + reaped;
-    stack.push(...childrenOf(p));
+    stack.push(...liveChildren(p));
   }
   return { total, byPid };
 }

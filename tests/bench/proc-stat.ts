@@ -38,7 +38,7 @@ export function readCpuTimes(pid: number | 'self'): CpuTimes {
 }
 
 /** Pids of a process's live children (every thread's list). */
-function liveChildren(pid: number | 'self'): number[] {
+export function liveChildren(pid: number | 'self'): number[] {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
       try {
