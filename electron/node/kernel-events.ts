@@ -145,6 +145,16 @@ export function parseTraceLine(line: string): KernelTransition | null {
   };
 }
 
+/**
+ * The events the kernel had no room for, from a trace_pipe line that says so (the ring buffer of
+ * one CPU was full: `CPU:1 [LOST 42 EVENTS]`, or `CPU:1 [LOST EVENTS]` without a count, taken as
+ * one), or null for any other line.
+ */
+export function parseLostLine(line: string): number | null {
+  const m = /^CPU:\d+ \[LOST (?:(\d+) )?EVENTS\]/.exec(line);
+  return m ? (m[1] === undefined ? 1 : Number(m[1])) : null;
+}
+
 /** The kernel filter for these ports. */
 export function traceFilter(ports: readonly number[]): string {
   return ports.map((p) => `sport == ${p} || dport == ${p}`).join(' || ');
@@ -206,6 +216,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
   let reader: ChildProcessWithoutNullStreams | null = null;
   let stopping = false;
   let failure: string | null = null;
+  let lost = 0;
   const instance = () => `${root}/instances/${name()}`;
 
   const findOrMount = (): string | null => {
@@ -280,6 +291,7 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       const child = withDeathSignal ? childProcess().spawn(setpriv, ['--pdeathsig', 'KILL', cat, pipe], { stdio: 'pipe' }) : childProcess().spawn(cat, [pipe], { stdio: 'pipe' });
       reader = child;
       failure = null;
+      lost = 0;
       child.on('error', () => undefined);
       child.stdin.end();
       child.stderr.resume();
@@ -290,17 +302,20 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         carry = end < 0 ? text : text.slice(end + 1);
         if (end < 0) return;
         const batch: KernelTransition[] = [];
+        const lostBefore = lost;
         for (const line of text.slice(0, end).split('\n')) {
           const t = parseTraceLine(line);
           if (t) batch.push(t);
+          else lost += parseLostLine(line) ?? 0;
         }
-        if (batch.length > 0) onBatch(batch);
+        // Lost events are news too (an empty batch if nothing else came): a scan, and health says so.
+        if (batch.length > 0 || lost > lostBefore) onBatch(batch);
       });
       child.once('exit', (code, signal) => {
         if (reader === child) reader = null;
         if (stopping) return;
         teardown();
-        failure = `the tracefs reader exited (${code ?? signal})`;
+        failure ??= `the tracefs reader exited (${code ?? signal})`;
         onBatch([]);
       });
       // The reader must not keep Node alive on its own.
@@ -311,8 +326,12 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       if (root === null) return;
       try {
         writeFileSync(`${instance()}/${EVENT}/filter`, traceFilter(ports));
-      } catch {
-        // The instance is gone: the poll still watches.
+      } catch (error) {
+        // The instance is gone or refused the filter: the events no longer follow the ports. Said
+        // (health degrades, the poll runs at its interval), and the reader is stopped so that the
+        // restarts (kernel-restarts.ts) set it up again with these ports.
+        failure = `the kernel filter could not follow the watched ports (${(error as Error).message})`;
+        reader?.kill('SIGKILL');
       }
     },
     async stop() {
@@ -324,6 +343,6 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
       teardown();
       stopping = false;
     },
-    condition: () => ({ lost: 0, coalesced: 0, failure }),
+    condition: () => ({ lost, coalesced: 0, failure }),
   };
 }

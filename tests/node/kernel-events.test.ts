@@ -8,9 +8,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
-import { createTracefsEvents, parseTraceLine } from '#node/kernel-events.ts';
+import { createTracefsEvents, parseLostLine, parseTraceLine } from '#node/kernel-events.ts';
 import { createOsSource } from '#node/os-source.ts';
 import { createLinuxScanner, type Scanner } from '#node/scanner.ts';
 import type { PortEvent } from '#common/model.ts';
@@ -72,6 +72,10 @@ test('trace lines parse; interrupt context names no process', () => {
   assert.equal(soft?.remoteAddress, '::1');
   assert.equal(soft?.newState, 'SYN_RECV');
   assert.equal(parseTraceLine('# tracer: nop'), null);
+  // The kernel's two forms (kernel/trace/trace.c, print_trace_line).
+  assert.equal(parseLostLine('CPU:1 [LOST 5936 EVENTS]'), 5936);
+  assert.equal(parseLostLine('CPU:0 [LOST EVENTS]'), 1);
+  assert.equal(parseLostLine('         python3-6298    [000] .....  1581.826323: inet_sock_set_state: family=AF_INET'), null);
 });
 
 describe('kernel events on real sockets', { skip }, () => {
@@ -323,5 +327,45 @@ time.sleep(0.3)`);
       for (const dir of [stale, busy, foreign, starting]) if (existsSync(dir)) rmdirSync(dir);
     }
     assert.equal(existsSync(`${root}/instances/ghostport-test-${process.pid}`), false);
+  });
+
+  test('events the kernel had no room for are counted, prompt a scan and are said in health', { timeout: 60_000 }, async () => {
+    const name = `ghostport-${process.pid}-105e`;
+    const instance = `${tracefs()}/instances/${name}`;
+    const os = createOsSource({ kernelEvents: createTracefsEvents({ name }) });
+    const engine = new Engine({ ports: [PORT], intervalMs: 60_000, os });
+    engine.start();
+    let reader: number | null = null;
+    try {
+      await waitFor(() => engine.snapshot?.sight?.kernelEvents === true, 10_000);
+      const scansBefore = engine.snapshot!.scannedAt;
+      // The smallest ring buffer, and its reader held still while a loop of refused connects fills it.
+      writeFileSync(`${instance}/buffer_size_kb`, '4');
+      reader = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(`${name}/trace_pipe`);
+        } catch {
+          return false;
+        }
+      }) ?? null;
+      assert.notEqual(reader, null, 'the reader of the instance runs');
+      process.kill(reader!, 'SIGSTOP');
+      await run(`import socket
+for i in range(3000):
+  c=socket.socket()
+  try: c.connect(('127.0.0.1',${PORT}))
+  except OSError: pass
+  c.close()`);
+      process.kill(reader!, 'SIGCONT');
+      const flood = await waitFor(() => engine.snapshot?.issues.find((i) => i.code === 'kernel-events-flood' && /had no room for \d+ events/.test(i.message)), 10_000);
+      assert.ok(Number(/no room for (\d+)/.exec(flood.message)![1]) > 100, flood.message);
+      assert.notEqual(engine.snapshot!.scannedAt, scansBefore, 'a scan ran for it');
+      assert.notEqual(engine.snapshot!.health, 'ok');
+    } finally {
+      if (reader !== null) process.kill(reader, 'SIGCONT');
+      await engine.stop();
+      os.dispose();
+    }
+    assert.equal(existsSync(instance), false, 'the instance is removed on stop');
   });
 });
