@@ -14,6 +14,9 @@ export const DEFAULT_INTERVAL_MS = 2000;
 export const MIN_INTERVAL_MS = 250;
 export const MAX_INTERVAL_MS = 3_600_000;
 
+/** How often the full scan runs while kernel events cover every socket and the port is clear (never more often than the interval). */
+export const SAFETY_NET_MS = 30_000;
+
 /** Transport protocol of a socket. */
 export type Protocol = 'tcp' | 'udp';
 
@@ -241,6 +244,11 @@ export interface Sight {
   readonly coalesced?: number;
   /** Times a kernel helper that died (the tracefs reader, the eBPF helper) was started again, since start. */
   readonly restarts?: number;
+  /**
+   * Present while kernel events cover every socket and the port is clear: the full scan is then
+   * only the safety net and runs this often (ms) instead of every interval.
+   */
+  readonly safetyNetMs?: number;
 }
 
 /** Who told Ghostport about an event: the kernel as it happened, or a poll. */

@@ -15,7 +15,7 @@
  */
 import type { EngineStatus, EventSource, HealthIssue, HealthLevel, PortEvent, PortSocket, ProcessInfo, Sight, Snapshot } from '#common/model.ts';
 import { formatInterval } from '#common/display-text.ts';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT } from '#common/model.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, SAFETY_NET_MS } from '#common/model.ts';
 import { diffSockets, isLingering, socketIdentity } from '#common/socket-identity.ts';
 import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '#common/flap-control.ts';
 import { endpointKey, type RawSocket } from '#common/socket-parse.ts';
@@ -54,6 +54,11 @@ export interface EngineOptions {
    * Polls on an exact beat never see a socket that comes and goes on the same beat.
    */
   readonly jitter?: number;
+  /**
+   * How often the full scan runs while kernel events cover every socket and the port is clear
+   * (default 30 s, never more often than the interval): it is then only the safety net.
+   */
+  readonly safetyNetMs?: number;
 }
 
 /** A socket whose holder changed, and the process that held it before. */
@@ -82,6 +87,7 @@ const MAX_EARLY_READS = 32;
 export class Engine extends EngineFeed {
   #ports: readonly number[];
   #intervalMs: number;
+  readonly #safetyNetMs: number;
   readonly #os: OsSource;
   readonly #history: EventSink | null;
   readonly #flaps: FlapTracker;
@@ -138,6 +144,7 @@ export class Engine extends EngineFeed {
     this.#maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.#scanTimeoutMs = options.scanTimeoutMs ?? SCAN_TIMEOUT_MS;
     this.#jitter = Math.min(Math.max(options.jitter ?? DEFAULT_JITTER, 0), 0.5);
+    this.#safetyNetMs = options.safetyNetMs ?? SAFETY_NET_MS;
   }
 
   /** The latest snapshot, or null before the first scan. */
@@ -363,7 +370,8 @@ export class Engine extends EngineFeed {
       // seen at most one interval plus one scan after it appears. Jittered, and only ever EARLIER
       // (by up to `jitter` of the interval), so that something timed to the beat (up while
       // Ghostport is not looking) cannot stay out of sight, without loosening that bound.
-      const interval = this.#intervalMs * (1 - this.#jitter * Math.random());
+      // While the kernel reports every change and the port is clear, the poll is the safety net (see #sight).
+      const interval = (this.#snapshot?.sight?.safetyNetMs ?? this.#intervalMs) * (1 - this.#jitter * Math.random());
       const delay =
         this.#failures === 0
           ? Math.max(0, startedAt + interval - this.#os.clock.now())
@@ -438,6 +446,7 @@ export class Engine extends EngineFeed {
         const health: HealthLevel = raw.health === 'degraded' || issues.length > 0 ? 'degraded' : 'ok';
         const seen = new Set(built.sockets.map((b) => b.id));
         const stillPending = pending.filter((p) => !seen.has(p.id));
+        const clear = health === 'ok' && built.sockets.length + stillPending.length + built.lingering.length === 0;
         snapshot = {
           scannedAt: this.#isoNow(),
           ports,
@@ -446,7 +455,7 @@ export class Engine extends EngineFeed {
           health,
           issues,
           durationMs: performance.now() - started,
-          sight: this.#sight(),
+          sight: this.#sight(clear),
         };
         const reconciled = raw.reused ? [] : (this.#history?.reconcile?.(built.sockets, ports) ?? []);
         const changed = built.moved.map((m) => ({ type: 'owner-changed' as const, at: snapshot.scannedAt, socket: m.socket, previous: m.previous }));
@@ -589,18 +598,29 @@ export class Engine extends EngineFeed {
       .sort(compareSockets);
   }
 
-  /** What the monitor sees between polls, and what it can miss. */
-  #sight(): Sight {
+  /**
+   * What the monitor sees between polls, and what it can miss. When every kernel source runs (TCP
+   * and UDP), none has failed or lost events, and the port is `clear` (nothing on it, health ok),
+   * anything that moves onto the port is an event that prompts a scan at once: the poll is only
+   * the safety net and runs every `safetyNetMs` (the idle cost of a watch is then mostly the
+   * kernel's). With something on the port it runs every interval: owners that change (a fork
+   * keeps the socket, a descriptor passed on) make no socket event.
+   */
+  #sight(clear = false): Sight {
     const every = `every ${formatInterval(this.#intervalMs)}`;
     const status = this.#kernelStatus;
     if (this.#sightings && status?.active) {
       const gaps = (status.gaps ?? []).map((g) => `${g.misses} can be missed (${g.reason})`);
       const condition = this.#os.kernelEvents?.condition?.();
+      const net = Math.max(this.#safetyNetMs, this.#intervalMs);
+      const safetyNet = clear && gaps.length === 0 && !condition?.failure && net > this.#intervalMs;
+      const polls = safetyNet ? `; the port is clear, so the full scan runs only as a safety net, every ${formatInterval(net)} (${every} while something is on it)` : `, between polls ${every}`;
       return {
         kernelEvents: true,
-        note: `Kernel events report ${status.covers} the moment they happen, between polls ${every}${gaps.length > 0 ? `; ${gaps.join('; ')}` : ''}.`,
+        note: `Kernel events report ${status.covers} the moment they happen${polls}${gaps.length > 0 ? `; ${gaps.join('; ')}` : ''}.`,
         coalesced: this.#coalesced + this.#sightings.coalesced + (condition?.coalesced ?? 0),
         ...(condition?.restarts ? { restarts: condition.restarts } : {}),
+        ...(safetyNet ? { safetyNetMs: net } : {}),
       };
     }
     const why = this.#kernelStatus && !this.#kernelStatus.active ? ` (kernel events: ${this.#kernelStatus.reason})` : this.#os.kernelEvents ? '' : ' (no kernel events on this platform)';

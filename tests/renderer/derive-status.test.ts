@@ -81,6 +81,12 @@ test('a scan older than a few intervals is flagged as stale', () => {
   assert.equal(stale.banners[0]?.action, 'scan');
 });
 
+test('while kernel events cover a clear port, the scan is stale only after a few safety-net intervals', () => {
+  const covered = snapshot([], { sight: { kernelEvents: true, note: 'Kernel events report…', safetyNetMs: 30_000 } });
+  assert.equal(deriveStatus(appState(covered), SCAN_TIME + 60_000).stale, false, 'two safety-net intervals');
+  assert.equal(deriveStatus(appState(covered), SCAN_TIME + 91_000).stale, true);
+});
+
 test('before the first scan: waiting, with what is watched', () => {
   const status = deriveStatus(appState(null, { status: makeStatus({ ports: [596, 8080], lastScanAt: null }) }), SCAN_TIME);
   assert.equal(status.tone, 'loading');

@@ -5,7 +5,7 @@
  * Every bad argument becomes a one-line reason, never an exception.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, isValidPort } from '#common/model.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PORT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, SAFETY_NET_MS, isValidPort } from '#common/model.ts';
 import { errorMessage } from '#common/error-message.ts';
 
 export { MIN_INTERVAL_MS };
@@ -42,7 +42,7 @@ export interface OptionSpec {
 /** Every option of every command. */
 export const OPTIONS = {
   port: { value: 'N', multiple: true, help: `watch port N (1-65535); repeatable; default: the settings' ports, else ${DEFAULT_PORT}`, convert: convertPort },
-  interval: { value: 'MS', help: `time between polls: milliseconds, or with a unit (500ms, 2s, 1m); at least ${formatInterval(MIN_INTERVAL_MS)}; default: the settings' interval, else ${formatInterval(DEFAULT_INTERVAL_MS)}`, convert: convertInterval },
+  interval: { value: 'MS', help: `time between polls: milliseconds, or with a unit (500ms, 2s, 1m); at least ${formatInterval(MIN_INTERVAL_MS)}; default: the settings' interval, else ${formatInterval(DEFAULT_INTERVAL_MS)}; where kernel events cover every socket (root on Linux) and the port is clear, the full scan runs only every ${formatInterval(SAFETY_NET_MS)}, as the safety net, and anything new is reported at once`, convert: convertInterval },
   state: { value: 'STATE', choices: ['listen', 'connected'], help: 'only sockets that listen (or are bound, for UDP) or only connected ones', convert: convertChoice('state', ['listen', 'connected']) },
   since: { value: 'WHEN', help: 'only events at or after WHEN: a date (2026-11-27, 2026-11-27T09:00, 2026-11-27T09:00:00Z; local time unless a zone is given) or an age (90s, 30m, 1h, 7d)', convert: convertSince },
   limit: { value: 'N', help: 'only the newest N events', convert: convertCount },

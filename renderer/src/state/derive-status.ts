@@ -66,7 +66,8 @@ function deriveVerdict(app: AppState | null, now: number): DerivedStatus {
     });
   }
   const lastScan = status.lastScanAt ?? snapshot?.scannedAt ?? null;
-  const staleAfter = Math.max(3 * status.intervalMs, 10_000);
+  // While kernel events cover a clear port, the full scan runs only as the safety net.
+  const staleAfter = Math.max(3 * (snapshot?.sight?.safetyNetMs ?? status.intervalMs), 10_000);
   // The service scans on its own and streams only changes: an open stream is its sign of life.
   const stale = !paused && status.running && app.source !== 'service' && lastScan !== null && now - Date.parse(lastScan) > staleAfter;
   if (stale) {

@@ -109,6 +109,7 @@ export function App({ api }: { readonly api: GhostportApi }) {
         <StatusHeader
           status={status}
           engine={app.status}
+          sight={app.snapshot?.sight ?? null}
           ports={app.settings.ports}
           now={now}
           scanning={model.busy.includes('scan')}

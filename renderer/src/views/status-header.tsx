@@ -3,7 +3,7 @@
  * watched and when it was last scanned, the scan-now and pause buttons, and the banners that
  * say why the verdict may be incomplete and what to do.
  */
-import type { EngineStatus } from '#common/model.ts';
+import type { EngineStatus, Sight } from '#common/model.ts';
 import type { DerivedStatus, StatusBanner } from '../state/derive-status.ts';
 import { formatAgo, formatInterval, formatTimestamp } from '../format/time.ts';
 import { Icon } from './icons.tsx';
@@ -13,6 +13,8 @@ import type { IconName } from './icons.tsx';
 export interface StatusHeaderProps {
   readonly status: DerivedStatus;
   readonly engine: EngineStatus | null;
+  /** What the engine sees between scans (absent before the first). */
+  readonly sight: Sight | null;
   readonly ports: readonly number[];
   readonly now: number;
   readonly scanning: boolean;
@@ -32,9 +34,10 @@ const TONE_ICON: Readonly<Record<DerivedStatus['tone'], IconName>> = {
 };
 
 /** The status header. */
-export function StatusHeader({ status, engine, ports, now, scanning, pausing, onScanNow, onPause, onResume }: StatusHeaderProps) {
+export function StatusHeader({ status, engine, sight, ports, now, scanning, pausing, onScanNow, onPause, onResume }: StatusHeaderProps) {
   const lastScan = engine?.lastScanAt ?? null;
-  const every = engine ? formatInterval(engine.intervalMs) : null;
+  const every = engine ? formatInterval(sight?.safetyNetMs ?? engine.intervalMs) : null;
+  const cadence = every === null ? '' : sight?.kernelEvents ? `, as it happens (kernel events), full scan every ${every}` : `, every ${every}`;
   return (
     <header className="status-header">
       <div className={`verdict tone-${status.tone}`} role="status" aria-live="polite" aria-atomic="true" data-testid="verdict">
@@ -66,7 +69,7 @@ export function StatusHeader({ status, engine, ports, now, scanning, pausing, on
       <p className="header-meta">
         <span>
           Watching <strong>TCP and UDP</strong>, IPv4 and IPv6, on <strong>{ports.length === 1 ? `port ${ports[0]}` : `ports ${ports.join(', ')}`}</strong>
-          {every ? `, every ${every}` : ''}
+          {cadence}
         </span>
         <span className="meta-sep" aria-hidden="true">
           {'\u00B7'}
