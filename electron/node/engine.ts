@@ -21,7 +21,7 @@ import { DEFAULT_FLAP_OPTIONS, FlapTracker, type FlapOptions } from '#common/fla
 import { endpointKey, type RawSocket } from '#common/socket-parse.ts';
 import type { RawScan } from './scanner.ts';
 import { createOsSource, type OsSource } from './os-source.ts';
-import type { KernelEventStatus, KernelTransition } from './kernel-events.ts';
+import { failedStart, type KernelEventStatus, type KernelTransition } from './kernel-events.ts';
 import { KernelSightings, type KernelOnlySocket } from './kernel-sightings.ts';
 import { errorMessage } from '#common/error-message.ts';
 import { EngineFeed } from '#common/listeners.ts';
@@ -191,14 +191,20 @@ export class Engine extends EngineFeed {
     });
     void source
       .start(this.#ports, (batch) => this.#onKernel(batch))
-      .catch((error: unknown) => ({ active: false as const, reason: errorMessage(error), fault: true, misses: 'sockets that live less than one poll interval', hint: 'Ghostport keeps polling meanwhile.' }))
+      .catch(failedStart)
       .then((status) => {
-        this.#kernelStatus = status;
-        this.#sightings = status.active && this.#running ? sightings : null;
-        if (status.active && !this.#running) void source.stop();
+        // Kept while running even when inactive: a source tried again may come up later.
+        this.#kernelStatus = this.#running ? status : null;
+        this.#sightings = this.#running ? sightings : null;
+        if (!this.#running) void source.stop();
         // A scan now, so the snapshot says at once what the kernel covers (not a poll interval later).
         else if (status.active && !this.#paused) void this.scanNow().catch(() => undefined);
       });
+  }
+
+  /** Whether kernel events flow now (a source tried again may have come up since start); null: not started. */
+  #kernelNow(): KernelEventStatus | null {
+    return this.#kernelStatus && (this.#os.kernelEvents?.status?.() ?? this.#kernelStatus);
   }
 
   #onKernel(batch: readonly KernelTransition[]): void {
@@ -300,7 +306,7 @@ export class Engine extends EngineFeed {
     this.#clearTimer();
     if (this.#kick) clearTimeout(this.#kick);
     this.#kick = null;
-    if (this.#kernelStatus?.active) await this.#os.kernelEvents?.stop();
+    if (this.#kernelStatus) await this.#os.kernelEvents?.stop();
     this.#sightings = null;
     this.#kernelStatus = null;
     const inFlight = this.#inFlight;
@@ -325,7 +331,7 @@ export class Engine extends EngineFeed {
   /** Changes the watched ports and rescans. */
   setPorts(ports: readonly number[]): void {
     this.#ports = normalizePorts(ports);
-    if (this.#kernelStatus?.active) this.#os.kernelEvents?.setPorts(this.#ports);
+    if (this.#kernelStatus) this.#os.kernelEvents?.setPorts(this.#ports);
     if (this.#running && !this.#paused) this.#schedule(0);
     this.#emitStatus();
   }
@@ -608,7 +614,7 @@ export class Engine extends EngineFeed {
    */
   #sight(clear = false): Sight {
     const every = `every ${formatInterval(this.#intervalMs)}`;
-    const status = this.#kernelStatus;
+    const status = this.#kernelNow();
     if (this.#sightings && status?.active) {
       const gaps = (status.gaps ?? []).map((g) => `${g.misses} can be missed (${g.reason})`);
       const condition = this.#os.kernelEvents?.condition?.();
@@ -623,13 +629,13 @@ export class Engine extends EngineFeed {
         ...(safetyNet ? { safetyNetMs: net } : {}),
       };
     }
-    const why = this.#kernelStatus && !this.#kernelStatus.active ? ` (kernel events: ${this.#kernelStatus.reason})` : this.#os.kernelEvents ? '' : ' (no kernel events on this platform)';
+    const why = status && !status.active ? ` (kernel events: ${status.reason})` : this.#os.kernelEvents ? '' : ' (no kernel events on this platform)';
     return { kernelEvents: false, note: `Polling ${every}${why}: sockets that live less than one interval can be missed.` };
   }
 
   #kernelIssues(): HealthIssue[] {
     const issues: HealthIssue[] = [];
-    const status = this.#kernelStatus;
+    const status = this.#kernelNow();
     const faults = status === null ? [] : status.active ? (status.gaps ?? []).filter((g) => g.fault) : status.fault ? [status] : [];
     for (const gap of faults) {
       issues.push({

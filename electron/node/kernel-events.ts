@@ -13,6 +13,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 // Loaded when kernel events start, not with the engine: a one-shot scan never starts them.
 const childProcess = () => process.getBuiltinModule('node:child_process');
 import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { errorMessage } from '#common/error-message.ts';
 import { normalizeAddress } from '#common/socket-parse.ts';
 import { killAndWait, unrefChild } from './helper-process.ts';
 import type { Family, Protocol } from '#common/model.ts';
@@ -83,6 +84,16 @@ export interface KernelEventSource {
    * why it stopped delivering when it did (a helper that died: it then delivers an empty batch).
    */
   condition?(): KernelEventCondition;
+  /**
+   * Whether it runs now, where that can change after start (a source that failed at start and is
+   * tried again: kernel-restarts.ts); null before start and after stop.
+   */
+  status?(): KernelEventStatus | null;
+}
+
+/** The status of a source whose start threw. */
+export function failedStart(error: unknown): KernelEventStatus {
+  return { active: false, reason: errorMessage(error), fault: true, misses: 'sockets that live less than one poll interval', hint: 'Ghostport keeps polling meanwhile.' };
 }
 
 /**
@@ -90,32 +101,38 @@ export interface KernelEventSource {
  * each covers and, for those that are not running, what goes unseen and why.
  */
 export function combineKernelEvents(sources: readonly KernelEventSource[]): KernelEventSource {
-  let active: KernelEventSource[] = [];
+  let started: readonly KernelEventStatus[] | null = null;
+  const statuses = () => started && sources.map((source, i) => source.status?.() ?? started![i]!);
+  const status = (): KernelEventStatus | null => {
+    const now = statuses();
+    if (now === null) return null;
+    const gaps = now.filter((s) => !s.active);
+    const on = now.filter((s) => s.active);
+    if (on.length === 0) {
+      return { active: false, reason: [...new Set(gaps.map((g) => g.reason))].join('; '), fault: gaps.some((g) => g.fault), misses: gaps.map((g) => g.misses).join('; '), hint: gaps.find((g) => g.fault)?.hint ?? gaps[0]!.hint };
+    }
+    return { active: true, covers: on.map((s) => s.covers).join('; '), gaps };
+  };
   return {
     async start(ports, onBatch) {
-      const statuses = await Promise.all(sources.map((source) => source.start(ports, onBatch).catch((error: unknown) => ({ active: false as const, reason: String(error), fault: true, misses: 'sockets that live less than one interval', hint: 'Ghostport keeps polling meanwhile.' }))));
-      active = sources.filter((_, i) => statuses[i]!.active);
-      const gaps = statuses.filter((s) => !s.active);
-      const on = statuses.filter((s) => s.active);
-      if (on.length === 0) {
-        return { active: false, reason: [...new Set(gaps.map((g) => g.reason))].join('; '), fault: gaps.some((g) => g.fault), misses: gaps.map((g) => g.misses).join('; '), hint: gaps.find((g) => g.fault)?.hint ?? gaps[0]!.hint };
-      }
-      return { active: true, covers: on.map((s) => s.covers).join('; '), gaps };
+      started = await Promise.all(sources.map((source) => source.start(ports, onBatch).catch(failedStart)));
+      return status()!;
     },
     setPorts(ports) {
-      for (const source of active) source.setPorts(ports);
+      for (const source of sources) source.setPorts(ports);
     },
     async stop() {
-      const running = active;
-      active = [];
-      await Promise.all(running.map((source) => source.stop()));
+      started = null;
+      await Promise.all(sources.map((source) => source.stop()));
     },
     condition() {
-      const all = active.map((source) => source.condition?.() ?? { lost: 0, coalesced: 0, failure: null });
+      const now = statuses() ?? [];
+      const all = sources.filter((_, i) => now[i]?.active).map((source) => source.condition?.() ?? { lost: 0, coalesced: 0, failure: null });
       const failures = all.flatMap((c) => (c.failure === null ? [] : [c.failure]));
       const sum = (count: (c: KernelEventCondition) => number) => all.reduce((n, c) => n + count(c), 0);
       return { lost: sum((c) => c.lost), coalesced: sum((c) => c.coalesced), failure: failures.length > 0 ? failures.join('; ') : null, restarts: sum((c) => c.restarts ?? 0) };
     },
+    status,
   };
 }
 
