@@ -27,16 +27,18 @@ if (import.meta.main) {
   const history = History.open({ dataDir });
   // The scanner the engine would create by itself, wrapped only to count the full scans (with
   // owner lookup) apart from the cheap probes that found the set unchanged.
-  const system = createOsSource().scanner;
+  const system = createOsSource();
   let fullScans = 0;
   const scanner: Scanner = {
     async scan(ports) {
-      const raw = await system.scan(ports);
+      const raw = await system.scanner.scan(ports);
       if (!raw.reused) fullScans++;
       return raw;
     },
+    socketOf: system.scanner.socketOf?.bind(system.scanner),
   };
-  const engine = new Engine({ ports: [port], intervalMs, history, os: createOsSource({ scanner }) });
+  // With the system's kernel events, where they run (a replaced scanner goes without them by default).
+  const engine = new Engine({ ports: [port], intervalMs, history, os: createOsSource({ scanner, kernelEvents: system.kernelEvents }) });
   const durations: number[] = [];
   let scans = 0;
   let events = 0;
@@ -89,6 +91,7 @@ if (import.meta.main) {
         maxScanMs: Math.max(...durations),
         rssMb: memory.rss / 2 ** 20,
         heapUsedMb: memory.heapUsed / 2 ** 20,
+        sight: engine.snapshot?.sight ?? null,
       });
       durations.length = 0;
       fullScans = 0;
