@@ -9,27 +9,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildBpf } from '../../electron/build/build-native.ts';
 import { Engine } from '#node/engine.ts';
 import type { PortEvent, Snapshot } from '#common/model.ts';
 import { waitFor } from '../support/port-holder.ts';
+import { kernelSkip } from '../support/kernel-skip.ts';
 
 const PORT = 596;
-const INIT_PID_NAMESPACE = process.platform === 'linux' && readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]';
-const built = INIT_PID_NAMESPACE && process.getuid?.() === 0 ? buildBpf(fileURLToPath(new URL('../../', import.meta.url))) : null;
-const skip =
-  process.platform !== 'linux' || process.getuid?.() !== 0
-    ? 'needs Linux and root (tracefs, BPF)'
-    : !INIT_PID_NAMESPACE
-      ? 'runs in a PID namespace of its own (npm test isolates itself so): kernel events are off there by design; npm test runs this file again in the first PID namespace'
-      : !built?.ok
-        ? `the eBPF helper is not built here: ${built?.message}`
-        : !existsSync('/sys/kernel/tracing/instances') && !existsSync('/sys/kernel/debug/tracing/instances')
-          ? 'tracefs is not mounted'
-          : false;
+const skip = kernelSkip({ bpf: true, tracefs: true });
 
 describe('the poll while kernel events cover the port', { skip }, () => {
   test('clear: a scan a minute, not every 200 ms; a listener is caught at once, then polled every interval; gone: the safety net again', { timeout: 60_000 }, async () => {
