@@ -83,9 +83,9 @@ export function describePorts(ports: readonly number[]): string {
   return `ports ${ports.join(', ')}`;
 }
 
-/** True when the socket waits for others on the watched port (TCP listener or bound UDP). */
+/** True when the socket holds the watched port as its own: a TCP listener, a TCP socket only bound (BOUND), bound UDP. */
 export function isListening(s: PortSocket): boolean {
-  return s.side === 'local' && (s.state === 'LISTEN' || (s.protocol === 'udp' && s.state === 'UNCONN'));
+  return s.side === 'local' && (s.state === 'LISTEN' || s.state === 'BOUND' || (s.protocol === 'udp' && s.state === 'UNCONN'));
 }
 
 /** `127.0.0.1:596`, `[::1]:596`: IPv6 hosts bracketed, `*` for a wildcard or missing part, `*` alone for no endpoint. */
@@ -101,7 +101,7 @@ export function describeEndpoint(s: PortSocket): string {
   const proto = s.protocol.toUpperCase();
   const local = formatEndpoint(s.localAddress, s.localPort);
   const where = describeWhere(s);
-  if (isListening(s)) return `${proto} ${local} ${s.protocol === 'udp' ? 'bound' : 'listening'}${where}`;
+  if (isListening(s)) return `${proto} ${local} ${s.state === 'LISTEN' ? 'listening' : 'bound'}${where}`;
   const arrow = s.side === 'remote' ? '→' : '←';
   return `${proto} ${local} ${arrow} ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state}${where}`;
 }

@@ -116,7 +116,7 @@ export function evidenceHeadline(s: PortSocket): string {
   const p = s.process;
   const warnings = p ? evidenceWarnings(p) : [];
   const origin = p?.unit ? ` from ${escapeUnsafe(p.unit)}` : p?.container ? ` in ${p.container.runtime} container ${escapeUnsafe(p.container.id.slice(0, 12))}` : '';
-  const verb = isListening(s) ? (s.protocol === 'udp' ? 'bound to' : 'listening on') : s.side === 'remote' ? 'connected to' : 'with a connection on';
+  const verb = isListening(s) ? (s.state === 'LISTEN' ? 'listening on' : 'bound to') : s.side === 'remote' ? 'connected to' : 'with a connection on';
   return `${describeOwner(s)}${warnings.length > 0 ? ` [${warnings.join(', ')}]` : ''}${origin} ${verb} ${s.watchedPort}`;
 }
 

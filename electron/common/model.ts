@@ -114,7 +114,7 @@ export interface SocketEndpoints {
   readonly localPort: number;
   readonly remoteAddress: string | null;
   readonly remotePort: number | null;
-  /** Upper case, as netstat names them: LISTEN, ESTABLISHED, TIME_WAIT...; unconnected UDP is UNCONN. */
+  /** Upper case, as netstat names them: LISTEN, ESTABLISHED, TIME_WAIT...; unconnected UDP is UNCONN, a TCP socket only bound (neither listening nor connecting: it still holds the port) BOUND. */
   readonly state: string;
 }
 

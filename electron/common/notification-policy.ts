@@ -193,7 +193,9 @@ function singleNotification(event: PortEvent): NotificationSpec {
     const before = event.previous ? `${displayText(event.previous.name, 64)} (pid ${event.previous.pid})` : 'no process';
     return { title: `A socket on port ${port} changed hands`, body: `${before} → ${owner}\n${describeEndpoint(socket)}`, target, eventCount: 1, kind: 'single' };
   }
-  const title = isListening(socket)
+  const title = socket.state === 'BOUND'
+    ? `Something holds port ${port} (bound, not listening yet)`
+    : isListening(socket)
     ? `Something is listening on port ${port}`
     : socket.side === 'remote'
       ? `Outgoing connection to port ${port}`

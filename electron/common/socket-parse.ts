@@ -31,6 +31,8 @@ const SS_STATES: Readonly<Record<string, string>> = {
   'CLOSE-WAIT': 'CLOSE_WAIT',
   'LAST-ACK': 'LAST_ACK',
   UNCONN: 'UNCONN',
+  // iproute2 6.8+ lists TCP sockets only bound (Linux 6.7+) in this state.
+  'BOUND-INACTIVE': 'BOUND',
   LISTEN: 'LISTEN',
   CLOSING: 'CLOSING',
   CLOSE: 'CLOSE',

@@ -74,6 +74,8 @@ export interface OwnerOptions {
 export interface OsSourceOptions extends Partial<OsSource>, OwnerOptions {
   /** Bound on each tool the scanner runs. */
   readonly timeoutMs?: number;
+  /** For one scan, not a watch: the cheapest read that starts no process where it can (see createLinuxScanner). */
+  readonly oneShot?: boolean;
 }
 
 function readCommandNow(pid: number): string | null {
@@ -97,13 +99,13 @@ type PlatformParts = Pick<OsSource, 'name' | 'scanner' | 'kernelEvents'>;
 
 /** One platform: its sockets and kernel events, and who holds them (apart, so the owners alone start nothing). */
 interface Platform {
-  readonly parts: (timeoutMs: number) => PlatformParts;
+  readonly parts: (timeoutMs: number, oneShot: boolean) => PlatformParts;
   readonly owners: (evidence: EvidenceOptions | null) => OwnerReader;
 }
 
 const LINUX: Platform = {
   // TCP from tracefs, UDP from eBPF: each says what goes unseen where it cannot run.
-  parts: (timeoutMs) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs), kernelEvents: combineKernelEvents([createTracefsEvents(), createBpfEvents()].map((source) => restartOnFailure(source))) }),
+  parts: (timeoutMs, oneShot) => ({ name: 'linux', scanner: createLinuxScanner(timeoutMs, undefined, { oneShot }), kernelEvents: combineKernelEvents([createTracefsEvents(), createBpfEvents()].map((source) => restartOnFailure(source))) }),
   owners: (options) => {
     const evidence = options === null ? null : new EvidenceCollector(options);
     return {
@@ -144,9 +146,9 @@ export function createOwnerReader(options: OwnerOptions = {}): OwnerReader {
 
 /** The source for this machine (or `platform`), with any part replaced by `options`. */
 export function createOsSource(options: OsSourceOptions = {}): OsSource {
-  const { platform = process.platform, timeoutMs = COMMAND_TIMEOUT_MS, evidence = {}, ...overrides } = options;
+  const { platform = process.platform, timeoutMs = COMMAND_TIMEOUT_MS, evidence = {}, oneShot = false, ...overrides } = options;
   const chosen = PLATFORMS[platform] ?? PORTABLE;
-  const base = { ...chosen.parts(timeoutMs), owners: overrides.owners ?? chosen.owners(evidence) };
+  const base = { ...chosen.parts(timeoutMs, oneShot), owners: overrides.owners ?? chosen.owners(evidence) };
   const scanner = overrides.scanner ?? base.scanner;
   // Only what this source made is stopped with it; injected parts belong to their maker.
   const owners = overrides.owners ? null : base.owners;

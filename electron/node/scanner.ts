@@ -157,8 +157,18 @@ export function createPortableScanner(timeoutMs: number): Scanner {
   };
 }
 
+/** Options of the Linux scanner. */
+export interface LinuxScannerOptions {
+  /**
+   * A one-shot scan: small tables are read from /proc/net in this process, so a clear scan starts
+   * no process, at the price of TCP sockets that are only bound (no /proc/net table lists them).
+   * Otherwise (a watch) every table is asked of the helper, which lists them, from the first poll.
+   */
+  readonly oneShot?: boolean;
+}
+
 /** The Linux scanner: the kernel's tables in every network namespace, ss where they cannot be read, and systeminformation only without ss. */
-export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scanner {
+export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots, options: LinuxScannerOptions = {}): Scanner {
   const proc = roots?.proc ?? '/proc';
   // The last full lookup, and by which descriptor each owner held its socket: checked every poll
   // (one readlink each), so an owner that exits or hands the socket on is looked up again.
@@ -171,15 +181,14 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
   const helper = () => (native === undefined ? (native = NativeProbe.find()) : native);
   const probeShell = new ShellCoprocess();
   const siConnections = createSiConnections(timeoutMs);
+  // A one-shot scan reads a small table from /proc/net in-process, so it starts no process. A
+  // watch takes the helper at any size: only its dump lists TCP sockets that are only bound, and
+  // filtered in the kernel it costs the idle poll less CPU than the kernel printing four tables
+  // (at 1,000 sockets 1.3 ms against 3.4 ms, with one 0.28 against 2.2; tests/bench/idle-watch.ts).
+  const inProcess = (size: number | null) => size !== null && size <= PROC_NET_MAX_SOCKETS && (options.oneShot === true || helper() === null);
   /** The host namespace's rows; null when no source can answer but systeminformation. */
-  let probes = 0;
   const probe = async (ports: readonly number[]): Promise<SsRows | null> => {
-    const size = socketTableSize(proc);
-    // The first probe of a small table reads /proc/net in-process, so a one-shot scan starts no
-    // process. A watch's later probes take the helper at any size: its dump, filtered in the
-    // kernel, costs the idle poll less CPU than the kernel printing four tables (at 1,000
-    // sockets 1.3 ms against 3.4 ms, with one 0.28 against 2.2; tests/bench/idle-watch.ts).
-    const small = size !== null && size <= PROC_NET_MAX_SOCKETS && (probes++ === 0 || helper() === null);
+    const small = inProcess(socketTableSize(proc));
     // Null when /proc/net cannot be read (a hardened /proc): the other sources.
     const fromProc = (): SsRows | null => {
       try {
@@ -215,11 +224,10 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots): Scann
   /** Another namespace's rows: through a process inside it, else by entering the named one. */
   const probeNetns = async (ports: readonly number[], ns: Netns): Promise<RawSocket[]> => {
     for (const pid of ns.pids) {
-      // A large table through the helper, entering the namespace by this process's link, as the
-      // host's is read: /proc/PID/net prints every socket (12 ms at 10,000), the dump is filtered
-      // in the kernel (2 ms).
-      const size = socketTableSize(`/proc/${pid}`);
-      const diag = size !== null && size > PROC_NET_MAX_SOCKETS ? helper() : null;
+      // Through the helper, entering the namespace by this process's link, as the host's is read
+      // (root only: not root, its tables below): /proc/PID/net prints every socket (12 ms at
+      // 10,000), the dump is filtered in the kernel (2 ms) and lists the sockets only bound.
+      const diag = inProcess(socketTableSize(`/proc/${pid}`)) || process.getuid?.() !== 0 ? null : helper();
       if (diag) {
         try {
           return await diag.probe(ports, timeoutMs, `/proc/${pid}/ns/net`);

@@ -28,6 +28,13 @@ test('one new listener: says what, who and why port 596 matters, and opens its p
   assert.equal(note?.kind, 'single');
 });
 
+test('a TCP socket only bound (BOUND) holds the port without listening, and says so', () => {
+  const socket = makeSocket({ state: 'BOUND' });
+  const [note] = planNotifications(INITIAL_NOTIFIER_STATE, [makeEvent({ seq: 5, socket })], context(T0)).notifications;
+  assert.equal(note?.title, 'Something holds port 596 (bound, not listening yet)');
+  assert.match(note?.body ?? '', /^nc \(pid 4711, user bob\) bound to 596\nTCP 0\.0\.0\.0:596 bound\. /);
+});
+
 test('the one line that matters most: a deleted executable from a unit, a binary from no package in a container', () => {
   const deleted = makeSocket({ process: makeProcess({ name: 'python3', exeDeleted: true, unit: 'cron.service' }) });
   const [note] = planNotifications(INITIAL_NOTIFIER_STATE, [makeEvent({ socket: deleted })], context(T0)).notifications;

@@ -118,6 +118,7 @@ describe('parser properties', () => {
 describe('normalization and merging', () => {
   test('states and addresses', () => {
     assert.equal(normalizeState('ESTAB', 'tcp'), 'ESTABLISHED');
+    assert.equal(normalizeState('BOUND-INACTIVE', 'tcp'), 'BOUND');
     assert.equal(normalizeState('', 'udp'), 'UNCONN');
     assert.equal(normalizeState('fin-wait-1', 'tcp'), 'FIN_WAIT1');
     assert.equal(normalizeAddress('[::FFFF:192.168.0.1]'), '192.168.0.1');

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildNative } from '../../electron/build/build-native.ts';
 import { NativeProbe, parseDiagRow, parsePeerRow } from '#node/native-probe.ts';
 import { createLinuxScanner, PROC_NET_MAX_SOCKETS, ssArgs } from '#node/scanner.ts';
-import { socketTableSize } from '#node/proc-net.ts';
+import { readProcNet, socketTableSize } from '#node/proc-net.ts';
 import { createServer, type Socket } from 'node:net';
 import { realTool } from '../support/tools.ts';
 import { parseSsOutput, type RawSocket } from '#common/socket-parse.ts';
@@ -27,6 +27,9 @@ const isRoot = process.getuid?.() === 0;
 const skipBuild = built.ok ? false : `helper not built: ${built.message}`;
 const skipReal = skipBuild || (isRoot ? false : 'binding port 596 needs root');
 const setpriv = realTool('setpriv');
+// TCP_BOUND_INACTIVE: Linux 6.7 dumps sockets that are only bound when asked.
+const [major = 0, minor = 0] = release().split('.').map(Number);
+const kernelListsBound = major > 6 || (major === 6 && minor >= 7);
 
 const probes: NativeProbe[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'ghostport-diag-'));
@@ -151,47 +154,54 @@ function describeReal(): void {
     assert.deepEqual(rows, comparable(await perFamily.probe([596], 5000)));
   });
 
-  test('a TCP socket only bound (not listening, not connecting) is no row, as in ss and /proc/net/tcp; once it listens it is', { skip: skipReal }, async () => {
-    // Port 5: below the ephemeral range, free in the test's namespace. Asking the kernel for such
-    // sockets (TCP_BOUND_INACTIVE) makes every dump walk the bind table as well.
-    const program = 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",5))\nprint("bound",flush=True)\nsys.stdin.readline()\ns.listen()\nprint("listening",flush=True)\nsys.stdin.readline()';
+  test('a TCP socket only bound (not listening, not connecting) is a BOUND row of both families (Linux 6.7+), unlike ss and /proc/net/tcp; once it listens, LISTEN', { skip: skipReal }, async () => {
+    // Port 5: below the ephemeral range, free in the test's namespace.
+    const program = 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",5))\ns6=socket.socket(socket.AF_INET6)\ns6.bind(("::1",5))\nprint("bound",flush=True)\nsys.stdin.readline()\ns.listen()\nprint("listening",flush=True)\nsys.stdin.readline()';
     const py = spawn('python3', ['-c', program], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+    const brief = (rows: readonly RawSocket[]) => comparable(rows).map((r) => r.split(' ').slice(0, 5).join(' '));
     try {
       assert.equal((await lines.next()).value, 'bound');
       const probe = found();
       const perFamily = new NativeProbe(join(root, 'dist/native/ghostport-diag'), ['--no-compat']);
-      probes.push(perFamily);
-      assert.deepEqual(await probe.probe([5], 5000), []);
-      assert.deepEqual(await perFamily.probe([5], 5000), []);
-      assert.deepEqual(parseSsOutput(execFileSync('ss', ssArgs([5]), { encoding: 'utf8' })).sockets, []);
+      const without = new NativeProbe(join(root, 'dist/native/ghostport-diag'), ['--no-bound-inactive']);
+      probes.push(perFamily, without);
+      const expected = kernelListsBound ? ['tcp 4 BOUND 127.0.0.1 5', 'tcp 6 BOUND ::1 5'] : [];
+      assert.deepEqual(brief(await probe.probe([5], 5000)), expected);
+      assert.deepEqual(brief(await perFamily.probe([5], 5000)), expected);
+      assert.deepEqual(await without.probe([5], 5000), [], 'without TCP_BOUND_INACTIVE the kernel lists none');
+      assert.deepEqual(parseSsOutput(execFileSync('ss', ssArgs([5]), { encoding: 'utf8' })).sockets.filter((r) => r.state !== 'BOUND'), []);
+      assert.deepEqual(readProcNet([5]), [], 'no /proc/net table lists them');
       py.stdin.write('\n');
       assert.equal((await lines.next()).value, 'listening');
-      assert.deepEqual(comparable(await probe.probe([5], 5000)).map((r) => r.split(' ').slice(0, 5).join(' ')), ['tcp 4 LISTEN 127.0.0.1 5']);
+      assert.deepEqual(brief(await probe.probe([5], 5000)), ['tcp 4 LISTEN 127.0.0.1 5', ...expected.slice(1)]);
     } finally {
       py.kill();
     }
   });
 
-  test('a watch reads a small table from /proc/net once (no process started), then through the helper: the same sockets', { skip: skipReal }, async () => {
+  test('a one-shot scan reads a small table from /proc/net (no process started); a watch asks the helper from its first poll: the same sockets', { skip: skipReal }, async () => {
     const log = join(dir, 'watch-requests');
     const wrapper = join(dir, 'logging-diag');
     writeFileSync(wrapper, `#!/bin/sh\ntee -a '${log}' | '${join(root, 'dist/native/ghostport-diag')}' "$@"\n`, { mode: 0o755 });
     const saved = process.env.GHOSTPORT_DIAG;
     process.env.GHOSTPORT_DIAG = wrapper;
-    const scanner = createLinuxScanner(5000);
+    const oneShot = createLinuxScanner(5000, undefined, { oneShot: true });
+    const watch = createLinuxScanner(5000);
     const logged = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
     try {
       assert.ok((socketTableSize() ?? Number.POSITIVE_INFINITY) <= PROC_NET_MAX_SOCKETS, 'a small table');
-      const first = await scanner.scan([596]);
-      assert.equal(logged(), '', 'the first probe asked no helper');
-      const second = await scanner.scan([596]);
+      const first = await oneShot.scan([596]);
+      await oneShot.scan([596]);
+      assert.equal(logged(), '', 'the one-shot scanner asked no helper');
+      const watched = await watch.scan([596]);
       for (let i = 0; i < 100 && !/^596$/m.test(logged()); i++) await new Promise((r) => setTimeout(r, 10));
-      assert.match(logged(), /^596$/m, 'the second probe asked the helper');
+      assert.match(logged(), /^596$/m, "the watch's first probe asked the helper");
       assert.ok(first.sockets.length >= 6, `the holders' sockets: ${first.sockets.length}`);
-      assert.deepEqual(comparable(second.sockets), comparable(first.sockets));
+      assert.deepEqual(comparable(watched.sockets), comparable(first.sockets));
     } finally {
-      scanner.dispose?.();
+      oneShot.dispose?.();
+      watch.dispose?.();
       if (saved === undefined) delete process.env.GHOSTPORT_DIAG;
       else process.env.GHOSTPORT_DIAG = saved;
     }

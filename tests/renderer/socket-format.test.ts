@@ -26,6 +26,8 @@ test('states and sides in words; unknown states pass through', () => {
   assert.equal(describeState('established'), 'Connected');
   assert.equal(describeState('WEIRD'), 'WEIRD');
   assert.equal(describeSide(socket()), 'bound to');
+  assert.equal(describeState('BOUND'), 'Bound, not listening');
+  assert.equal(describeSide(socket({ state: 'BOUND' })), 'bound to');
   assert.equal(describeSide(socket({ state: 'ESTABLISHED' })), 'connected on');
   assert.equal(describeSide(socket({ side: 'remote', state: 'ESTABLISHED' })), 'talking to');
 });

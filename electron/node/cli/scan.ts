@@ -26,7 +26,7 @@ export async function scan(options: CliOptions, io: CliIo): Promise<number> {
   let snapshot: Snapshot;
   if (service) snapshot = await snapshotViaService(service, options.port);
   else {
-    const engine = new Engine({ ports: config.ports, os: createOsSource({ evidence }) });
+    const engine = new Engine({ ports: config.ports, os: createOsSource({ evidence, oneShot: true }) });
     try {
       snapshot = await engine.scanNow();
     } finally {

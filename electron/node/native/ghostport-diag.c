@@ -7,7 +7,8 @@
  *
  *   <tcp|udp> <4|6> <STATE> <local-addr> <local-port> <remote-addr|*> <remote-port|*> <inode> <uid>
  *
- * then `END <n>` (n = rows written). A request may name a network namespace after the ports
+ * (STATE: netstat's names, BOUND for a TCP socket only bound, UNCONN for unconnected UDP), then
+ * `END <n>` (n = rows written). A request may name a network namespace after the ports
  * ("596 /run/netns/NAME", or "596 /proc/PID/ns/net": that process's): the helper enters it (setns) just long enough to open a netlink
  * socket there (a socket stays in the namespace it was made in), dumps through that socket and
  * closes it; its own socket is untouched. Needs CAP_SYS_ADMIN. Any failure of a request prints `ERR <message>` instead of
@@ -75,13 +76,17 @@
 #define RECV_BUF (64 * 1024)
 #define MAX_INODES 1024
 /*
- * Every TCP state but TCP_BOUND_INACTIVE (13, Linux 6.7+: bound, neither listening nor
- * connecting). Asking for it makes the kernel walk the bind hash too, every bound socket of every
- * namespace a second time: a third of a dump's cost at 10,000 sockets (the idle bench). ss and
- * /proc/net/tcp do not list such sockets either, so neither did Ghostport's owner lookup: a row
- * here only ever cost a needless owner lookup. Kernels before 6.7 ignore the bit.
+ * Every TCP state, TCP_BOUND_INACTIVE (13, Linux 6.7+) included: a socket bound to a port but
+ * neither listening nor connecting holds that port (nobody else can bind it), and no other source
+ * lists it (ss before iproute2 6.8, /proc/net/tcp). Asking for it makes the kernel walk the bind
+ * hash too, every bound socket of the namespace a second time (the idle bench times the dump with
+ * and without it, `--no-bound-inactive`). The kernel reports such a socket as TCP_CLOSE: a closed
+ * socket is in no other table it walks, so a TCP row in CLOSE with a local port is one that is
+ * only bound, named BOUND here. Kernels before 6.7 ignore the bit (they test only the bits they
+ * know), so they answer as before, without those sockets.
  */
-#define STATES_WANTED (0xffffffffu & ~(1u << 13))
+#define TCPF_BOUND_INACTIVE_ (1u << 13)
+static unsigned states_wanted = 0xffffffffu;
 
 static int nl_fd = -1;
 static const char *target_ns = NULL; /* the namespace of the request being answered, NULL: our own */
@@ -107,6 +112,11 @@ static const char *tcp_state_name(unsigned state) {
   case 12: return "SYN_RECV"; /* TCP_NEW_SYN_RECV: a request socket, shown by ss as SYN-RECV */
   default: return "UNKNOWN";
   }
+}
+
+/* A TCP state as a row names it: CLOSE with a local port is a socket only bound (see above). */
+static const char *tcp_row_state(unsigned state, unsigned short sport) {
+  return state == 7 && sport != 0 ? "BOUND" : tcp_state_name(state);
 }
 
 static int open_netlink(void) {
@@ -224,12 +234,12 @@ static int dump(FILE *out, int family, int protocol, const struct want *w, int *
   size_t len = NLMSG_LENGTH(compat ? sizeof(struct inet_diag_req) : sizeof(struct inet_diag_req_v2));
   if (compat) {
     struct inet_diag_req *req = NLMSG_DATA(&msg.nlh);
-    req->idiag_states = STATES_WANTED;
+    req->idiag_states = states_wanted;
   } else {
     struct inet_diag_req_v2 *req = NLMSG_DATA(&msg.nlh);
     req->sdiag_family = (unsigned char)family;
     req->sdiag_protocol = (unsigned char)protocol;
-    req->idiag_states = STATES_WANTED;
+    req->idiag_states = states_wanted;
   }
   if (use_bytecode && w->nports > 0) {
     /* The filter attribute follows the request, whichever of the two it is. */
@@ -291,7 +301,7 @@ static int dump(FILE *out, int family, int protocol, const struct want *w, int *
       int f = m->idiag_family == AF_INET6 ? AF_INET6 : AF_INET;
       const char *state;
       if (protocol == IPPROTO_UDP) state = m->idiag_state == 1 ? "ESTABLISHED" : "UNCONN";
-      else state = tcp_state_name(m->idiag_state);
+      else state = tcp_row_state(m->idiag_state, sport);
       print_row(out, proto, f, state, m->id.idiag_src, sport, m->id.idiag_dst, dport, m->idiag_inode, m->idiag_uid);
       (*rows)++;
     }
@@ -425,7 +435,7 @@ static void answer_fds(char *args) {
     if (ok && protocol == IPPROTO_TCP) {
       struct tcp_info info;
       socklen_t ilen = sizeof info;
-      state = getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0 ? tcp_state_name(info.tcpi_state)
+      state = getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0 ? tcp_row_state(info.tcpi_state, ntohs(((const struct sockaddr_in *)&local)->sin_port)) /* sin6_port sits there too */
               : getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l3) == 0 && listening ? "LISTEN"
               : connected ? "ESTABLISHED" : "CLOSE";
     } else if (ok) {
@@ -605,8 +615,9 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--no-bytecode") == 0) use_bytecode = 0;
     else if (strcmp(argv[i], "--no-compat") == 0) use_compat = 0;
+    else if (strcmp(argv[i], "--no-bound-inactive") == 0) states_wanted &= ~TCPF_BOUND_INACTIVE_;
     else {
-      fprintf(stderr, "usage: %s [--no-bytecode] [--no-compat]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--no-bytecode] [--no-compat] [--no-bound-inactive]\n", argv[0]);
       return 2;
     }
   }

@@ -12,6 +12,7 @@ export function formatTransport(socket: Pick<PortSocket, 'protocol' | 'family'>)
 const STATE_WORDS: Readonly<Record<string, string>> = {
   LISTEN: 'Listening',
   UNCONN: 'Bound',
+  BOUND: 'Bound, not listening',
   ESTABLISHED: 'Connected',
   SYN_SENT: 'Connecting',
   SYN_RECV: 'Accepting',
@@ -32,7 +33,7 @@ export function describeState(state: string): string {
 /** What a socket is doing in one phrase: `listening on`, `connected to`. */
 export function describeSide(socket: Pick<PortSocket, 'side' | 'state'>): string {
   if (socket.side === 'remote') return 'talking to';
-  return socket.state === 'LISTEN' || socket.state === 'UNCONN' ? 'bound to' : 'connected on';
+  return socket.state === 'LISTEN' || socket.state === 'UNCONN' || socket.state === 'BOUND' ? 'bound to' : 'connected on';
 }
 
 /** Bytes as `12.3 MB`. */
