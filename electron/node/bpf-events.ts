@@ -1,10 +1,13 @@
 /**
- * UDP sockets on the watched ports as the kernel handles them (Linux, root): the eBPF helper
+ * UDP sockets on the watched ports as the kernel handles them, and TCP sockets bound to them
+ * (Linux, root): the eBPF helper
  * (native/ghostport-bpf.c, built by `npm run build` where clang, bpftool and libbpf exist)
  * attaches cgroup v2 socket hooks at the root cgroup, filters the watched ports in the kernel and
  * prints one line per event, which this source parses with validation into kernel transitions:
  * a datagram sent from an unconnected socket to a watched port, a UDP socket bound to one or
- * connected to one, and its close. TCP is tracefs's (kernel-events.ts).
+ * connected to one, and its close; a TCP socket bound to one (BOUND: it makes no tracefs event
+ * until it listens or connects), and its close while only bound. The rest of TCP is tracefs's
+ * (kernel-events.ts).
  *
  * Never left behind: the helper pins nothing, so the kernel detaches its programs when it exits,
  * and it is killed when Ghostport dies (PR_SET_PDEATHSIG), SIGKILL included. Bounded: the kernel
@@ -19,7 +22,7 @@ import { killAndWait, unrefChild } from './helper-process.ts';
 import { initPidNamespace, OWN_PID_NAMESPACE, type KernelEventSource, type KernelTransition } from './kernel-events.ts';
 
 /** What goes unseen without this source. */
-export const UDP_MISSES = 'UDP datagrams sent from unconnected sockets, and UDP sockets that live less than one poll interval';
+export const UDP_MISSES = 'UDP datagrams sent from unconnected sockets, UDP sockets that live less than one poll interval, and TCP sockets only bound (not listening) for less than one';
 const HINT = 'Run Ghostport as root (the helper needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN) on a kernel that allows BPF and cgroup v2; Ghostport keeps polling meanwhile.';
 const READY_TIMEOUT_MS = 10_000;
 
@@ -53,7 +56,8 @@ export function parseBpfLine(line: string): BpfLine | null {
   if (f[0] === 'stat' && f.length === 3 && DECIMAL.test(f[1]!) && DECIMAL.test(f[2]!)) return { type: 'stat', lost: Number(f[1]), coalesced: Number(f[2]) };
   if (f[0] !== 'event' || f.length !== 14) return null;
   const [, kind, protocol, fam, local, lport, remote, rport, pid, comm, inode, , cookie, ns] = f as [string, string, string, string, string, string, string, string, string, string, string, string, string, string];
-  if (!KINDS.has(kind) || protocol !== 'udp' || (fam !== '4' && fam !== '6')) return null;
+  const tcp = protocol === 'tcp';
+  if (!KINDS.has(kind) || (protocol !== 'udp' && !(tcp && (kind === 'bind' || kind === 'close'))) || (fam !== '4' && fam !== '6')) return null;
   const family = fam === '4' ? 4 : 6;
   const localAddress = address(local, family);
   const localPort = port(lport);
@@ -63,19 +67,21 @@ export function parseBpfLine(line: string): BpfLine | null {
   if (!/^\d{1,10}$/.test(pid) || !/^(-|([0-9a-f]{2}){1,15})$/.test(comm) || !/^\d{1,10}$/.test(inode) || !DECIMAL.test(cookie) || !DECIMAL.test(ns) || !DECIMAL.test(f[11]!)) return null;
   const name = comm === '-' ? null : Buffer.from(comm, 'hex').toString('utf8');
   const nanos = BigInt(ns);
-  const state = kind === 'close' ? 'CLOSE' : kind === 'connect' ? 'ESTABLISHED' : 'UNCONN';
+  // A TCP socket only bound is BOUND, as the poll names it (native/ghostport-diag.c).
+  const bound = tcp ? 'BOUND' : 'UNCONN';
+  const state = kind === 'close' ? 'CLOSE' : kind === 'connect' ? 'ESTABLISHED' : bound;
   return {
     type: 'event',
     kind: kind as 'send' | 'connect' | 'bind' | 'close',
     transition: {
-      protocol: 'udp',
+      protocol,
       family,
       localAddress,
       // A connect is reported before the kernel picks the local port; its close names it.
       localPort: localPort ?? 0,
       remoteAddress: remotePort === null ? null : remoteAddress,
       remotePort,
-      oldState: kind === 'close' ? 'UNCONN' : 'CLOSE',
+      oldState: kind === 'close' ? bound : 'CLOSE',
       newState: state,
       pid: Number(pid) === 0 ? null : Number(pid),
       comm: Number(pid) === 0 ? null : name,
@@ -164,7 +170,7 @@ export function createBpfEvents(options: BpfEventsOptions = {}): KernelEventSour
       });
       // The helper must not keep Node alive on its own.
       unrefChild(helper);
-      return { active: true, covers: 'UDP datagrams sent to the watched ports, UDP sockets bound or connected to them' };
+      return { active: true, covers: 'UDP datagrams sent to the watched ports, UDP sockets bound or connected to them, TCP sockets bound to them' };
     },
     setPorts(ports) {
       if (child && ports.length > 0) child.stdin.write(`ports ${ports.join(' ')}\n`);

@@ -4,7 +4,9 @@
  * every scan the engine reconciles: a tracked socket the scan saw is the poll's (its events come
  * from the poll as usual); one that came and went unseen becomes an appeared/disappeared pair.
  * A UDP datagram sent to a watched port (eBPF) is an instant: the sending socket is reported as
- * it was then, with the datagram's destination as its remote end.
+ * it was then, with the datagram's destination as its remote end. A TCP socket bound to a watched
+ * port (eBPF: BOUND) is tracked by its endpoints like tracefs's TCP, so its listen() is the same
+ * socket, and its close while only bound (eBPF again) ends it.
  * Bounded: at most MAX_TRACKED sockets at once; beyond that they are counted, not kept.
  */
 import type { NetnsRef, PortSocket, ProcessInfo } from '#common/model.ts';
@@ -137,7 +139,8 @@ export class KernelSightings {
         continue;
       }
       if (known && !known.closed) {
-        known.state = t.newState;
+        // The two sources are read apart: a bind read after the listen() that followed it is old news.
+        if (t.newState !== 'BOUND') known.state = t.newState;
         continue;
       }
       if (this.#tracked.size >= MAX_TRACKED) {

@@ -110,3 +110,45 @@ test('the socket\'s own namespace comes from the event: another than its process
   s.take([event('bind', '127.0.0.1', '596', '*', '*', 13, 22, 4026532999), event('close', '127.0.0.1', '596', '*', '*', 13, 22, 4026532999)]);
   assert.equal((await s.reconcile([polled({ localAddress: '127.0.0.1' })])).length, 1);
 });
+
+/** One helper line of a TCP bind or close. */
+function tcpEvent(kind: 'bind' | 'close', local: string, pid: number, cookie: number, netns = HOST): KernelTransition {
+  const parsed = parseBpfLine(`event ${kind} tcp 4 ${local} 596 * * ${pid} 707974686f6e33 ${netns} 3 ${cookie} ${1_000_000_000 + cookie}`);
+  assert.ok(parsed?.type === 'event');
+  return parsed.transition;
+}
+
+test('TCP from the eBPF helper: only binds and their closes parse; a bind is BOUND', () => {
+  assert.equal(parseBpfLine('event send tcp 4 0.0.0.0 40000 127.0.0.1 596 10 70 1 3 1 1'), null);
+  assert.equal(parseBpfLine('event connect tcp 4 0.0.0.0 * 127.0.0.1 596 10 70 1 3 1 1'), null);
+  const bind = tcpEvent('bind', '0.0.0.0', 10, 1);
+  assert.deepEqual([bind.protocol, bind.oldState, bind.newState, bind.localPort, bind.remotePort], ['tcp', 'CLOSE', 'BOUND', 596, null]);
+  const close = tcpEvent('close', '0.0.0.0', 10, 1);
+  assert.deepEqual([close.oldState, close.newState], ['BOUND', 'CLOSE']);
+});
+
+test('a TCP socket bound and closed before any scan: one sighting, BOUND, with its owner; one a scan saw: none', async () => {
+  const { s } = sightings({ 10: HOST });
+  assert.equal(s.take([tcpEvent('bind', '0.0.0.0', 10, 1)]), true, 'a bind is worth a scan');
+  assert.equal(s.take([tcpEvent('close', '0.0.0.0', 10, 1)]), true, 'its close too');
+  const [only, ...rest] = await s.reconcile([]);
+  assert.deepEqual(rest, []);
+  assert.deepEqual([only?.transition.protocol, only?.state, only?.owner?.pid, only?.netns?.host], ['tcp', 'BOUND', 10, true]);
+  s.take([tcpEvent('bind', '127.0.0.1', 10, 2)]);
+  assert.deepEqual(await s.reconcile([polled({ protocol: 'tcp', localAddress: '127.0.0.1' })]), [], 'the scan it prompted found it');
+  s.take([tcpEvent('close', '127.0.0.1', 10, 2)]);
+  assert.deepEqual(await s.reconcile([]), [], 'seen by a scan: the poll reports its going');
+});
+
+test('a TCP bind followed by listen() is one socket, a listener, whichever source is read first', async () => {
+  const { s } = sightings({ 10: HOST });
+  const listen: KernelTransition = { family: 4, localAddress: '0.0.0.0', localPort: 596, remoteAddress: null, remotePort: null, oldState: 'CLOSE', newState: 'LISTEN', pid: 10, comm: 'python3', stamp: '5.000001' };
+  const closed: KernelTransition = { ...listen, oldState: 'LISTEN', newState: 'CLOSE', stamp: '5.2' };
+  for (const order of [[tcpEvent('bind', '0.0.0.0', 10, 1), listen], [listen, tcpEvent('bind', '0.0.0.0', 10, 1)]]) {
+    for (const t of order) s.take([t]);
+    s.take([closed]);
+    const [only, ...rest] = await s.reconcile([]);
+    assert.deepEqual(rest, []);
+    assert.equal(only?.state, 'LISTEN');
+  }
+});

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0
 /*
- * Ghostport's eBPF programs: UDP sockets on the watched ports, as the kernel handles them, in
- * every network namespace. cgroup v2 socket hooks, attached at the root cgroup by
+ * Ghostport's eBPF programs: UDP sockets on the watched ports, and TCP sockets bound to them, as
+ * the kernel handles them, in every network namespace. cgroup v2 socket hooks, attached at the root cgroup by
  * ghostport-bpf.c; every program only observes (returns 1: the operation proceeds untouched).
  *
  *   sendmsg4/6    a datagram sent with a destination (an unconnected socket's sendto/sendmsg,
  *                 also through io_uring) to a watched port: "send"
  *   connect4/6    a UDP socket connected to a watched port: "connect" (the kernel has not
  *                 chosen its local port yet when the hook runs; "close" carries it)
- *   post_bind4/6  a UDP socket bound to a watched port, after the bind succeeded: "bind"
- *   sock_release  a socket reported by connect or bind is closed: "close"
+ *   post_bind4/6  a UDP or TCP socket bound to a watched port, after the bind succeeded: "bind"
+ *   sock_release  a socket reported by connect or bind is closed: "close" (a TCP one only while
+ *                 it is still just bound: once it listens or connects, tracefs reports it)
  *
- * TCP is tracefs's (sock/inet_sock_set_state, kernel-events.ts): it reports every state change.
+ * TCP's other changes are tracefs's (sock/inet_sock_set_state, kernel-events.ts), but a bound TCP
+ * socket makes no state change there: it stays TCP_CLOSE until listen() or connect().
  * The ports are filtered here, in the kernel, from a map the helper fills and updates.
  */
 #include "vmlinux.h"
@@ -24,7 +26,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define AF_INET 2
 #define AF_INET6 10
+#define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
+#define TCP_CLOSE_ 7
 /* Repeats of one datagram flow (socket, destination) within this are counted, not reported. */
 #define REPEAT_NS 1000000000ULL
 
@@ -105,6 +109,7 @@ static __always_inline struct event *reserve(__u8 kind, __u8 family)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->kind = kind;
 	e->family = family;
+	e->protocol = IPPROTO_UDP_;
 	return e;
 }
 
@@ -172,7 +177,8 @@ static __always_inline int on_address(struct bpf_sock_addr *ctx, __u8 kind, int 
  * fields from its context, sock_release none: read them from the socket itself). */
 static __always_inline int on_socket(struct bpf_sock *ctx, __u8 kind)
 {
-	if (ctx->protocol != IPPROTO_UDP_ || (ctx->family != AF_INET && ctx->family != AF_INET6))
+	__u32 protocol = ctx->protocol;
+	if ((protocol != IPPROTO_UDP_ && protocol != IPPROTO_TCP_) || (ctx->family != AF_INET && ctx->family != AF_INET6))
 		return 1;
 	struct sock *s = bpf_rdonly_cast(ctx, bpf_core_type_id_kernel(struct sock));
 	__u16 local_port = BPF_CORE_READ(s, __sk_common.skc_num);
@@ -184,10 +190,14 @@ static __always_inline int on_socket(struct bpf_sock *ctx, __u8 kind)
 		bpf_map_update_elem(&tracked, &cookie, &one, BPF_ANY);
 	} else if (bpf_map_delete_elem(&tracked, &cookie) != 0) {
 		return 1;
+	} else if (protocol == IPPROTO_TCP_ && BPF_CORE_READ(s, __sk_common.skc_state) != TCP_CLOSE_) {
+		/* It listens or connects: tracefs reports its close (the hook runs before tcp_close). */
+		return 1;
 	}
 	struct event *e = reserve(kind, ctx->family);
 	if (!e)
 		return 1;
+	e->protocol = (__u8)protocol;
 	e->sock_cookie = cookie;
 	e->netns_cookie = bpf_get_netns_cookie(ctx);
 	e->netns_inode = BPF_CORE_READ(s, __sk_common.skc_net.net, ns.inum);

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * ghostport-bpf: loads ghostport-bpf.bpf.c, attaches it at the root of the cgroup v2 hierarchy
- * (so it sees every process's UDP sockets, in every network namespace) and prints one line per
+ * (so it sees every process's UDP sockets and TCP binds, in every network namespace) and prints one line per
  * event on stdout. Linux, root (CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN, or CAP_SYS_ADMIN).
  *
  * Usage: ghostport-bpf PORT...   (1-64 ports, each 1-65535)
  * stdin:  "ports PORT..." replaces the watched ports; end of input ends the helper.
  * stdout, one line each, fields separated by one space (parsed by electron/node/bpf-events.ts):
  *   ready
- *   event KIND udp FAMILY LOCAL LPORT REMOTE RPORT PID COMM NETNS_INODE NETNS_COOKIE SOCK_COOKIE NS
- *     KIND send|connect|bind|close; FAMILY 4|6; an address or port the socket does not have yet
+ *   event KIND PROTO FAMILY LOCAL LPORT REMOTE RPORT PID COMM NETNS_INODE NETNS_COOKIE SOCK_COOKIE NS
+ *     KIND send|connect|bind|close; PROTO udp, or tcp (bind and close only); FAMILY 4|6; an address or port the socket does not have yet
  *     is "*"; COMM is the process name in hex (it may hold any byte but NUL); NS is the kernel's
  *     monotonic clock in nanoseconds at the event.
  *   stat LOST COALESCED   (totals since start, printed when they change: events the ring buffer
@@ -81,7 +81,7 @@ static int on_event(void *context, void *data, size_t size)
 		return 0;
 	int family = e->family == AF_INET6 ? 6 : 4;
 	static const __u32 none[4];
-	printf("event %s udp %d", KINDS[e->kind], family);
+	printf("event %s %s %d", KINDS[e->kind], e->protocol == 6 ? "tcp" : "udp", family);
 	print_address(family, e->local, e->local_port);
 	if (memcmp(e->remote, none, sizeof(none)) == 0 && e->remote_port == 0)
 		printf(" * *");

@@ -25,7 +25,8 @@ struct event {
 	__u16 remote_port;
 	__u8 kind;          /* enum kind */
 	__u8 family;        /* AF_INET or AF_INET6 */
-	__u8 pad[2];
+	__u8 protocol;      /* IPPROTO_UDP, or IPPROTO_TCP (bind and close only) */
+	__u8 pad;
 	char comm[16];
 };
 
