@@ -8,7 +8,7 @@ complete -c ghostport -n "not __fish_seen_subcommand_from scan watch history ser
 complete -c ghostport -n "not __fish_seen_subcommand_from scan watch history serve ui help version" -a help -d 'show the help of every command, or of one'
 complete -c ghostport -n "not __fish_seen_subcommand_from scan watch history serve ui help version" -a version -d 'print the version'
 complete -c ghostport -n "__fish_seen_subcommand_from scan" -l port -r -d 'watch port N (1-65535); repeatable; default: the settings\' ports, else 596'
-complete -c ghostport -n "__fish_seen_subcommand_from scan" -l state -r -a 'listen connected' -d 'only sockets that listen (or are bound, for UDP) or only connected ones'
+complete -c ghostport -n "__fish_seen_subcommand_from scan" -l state -r -a 'listen connected' -d 'only sockets that hold the port (listening, or only bound: TCP BOUND, UDP UNCONN) or only connected ones'
 complete -c ghostport -n "__fish_seen_subcommand_from scan" -l details -s v -d 'after the table, each socket\'s evidence: who (user, unit, container), what (executable, SHA-256, package), how it started (arguments, directory, parents), talking to'
 complete -c ghostport -n "__fish_seen_subcommand_from scan" -l json -d 'machine-readable output: one JSON document for scan, one JSON object a line otherwise'
 complete -c ghostport -n "__fish_seen_subcommand_from scan" -l quiet -s q -d 'print nothing on stdout: the exit status is the answer (errors still go to stderr)'

@@ -31,7 +31,7 @@ const SS_STATES: Readonly<Record<string, string>> = {
   'CLOSE-WAIT': 'CLOSE_WAIT',
   'LAST-ACK': 'LAST_ACK',
   UNCONN: 'UNCONN',
-  // iproute2 6.8+ lists TCP sockets only bound (Linux 6.7+) in this state.
+  // An ss that knows Linux 6.7's TCP_BOUND_INACTIVE prints TCP sockets only bound so.
   'BOUND-INACTIVE': 'BOUND',
   LISTEN: 'LISTEN',
   CLOSING: 'CLOSING',

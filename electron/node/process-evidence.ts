@@ -259,7 +259,7 @@ export async function readOtherSockets(pid: number, describer: SocketDescriber |
   const peers: string[] = [];
   const endpoint = (protocol: string, address: string, port: number) => `${protocol.toUpperCase()} ${address.includes(':') ? `[${address}]` : address}:${port}`;
   for (const r of rows) {
-    if (r.state === 'LISTEN' || (r.protocol === 'udp' && r.remotePort === null)) listening.push(endpoint(r.protocol, r.localAddress, r.localPort));
+    if (r.state === 'LISTEN' || r.state === 'BOUND' || (r.protocol === 'udp' && r.remotePort === null)) listening.push(endpoint(r.protocol, r.localAddress, r.localPort));
     else if (r.remotePort !== null && r.remoteAddress !== null) peers.push(endpoint(r.protocol, r.remoteAddress, r.remotePort));
   }
   const unique = (list: string[]) => [...new Set(list)].sort().slice(0, LIST_MAX);

@@ -4,7 +4,8 @@
  * against what a user would run instead at the same interval, in one run:
  * - `ss -tuanp` (every socket with its owner: `watch -n2 'ss -tuanp | grep :596'`);
  * - `ss -tuan` with the kernel's port filter, no owners (the cheapest tool answer);
- * - the netlink helper's port-filtered dump alone (the kernel's part of Ghostport's own poll).
+ * - the netlink helper's port-filtered dump alone (the kernel's part of Ghostport's own poll),
+ *   and the same without the TCP sockets that are only bound (--no-bound-inactive), as a ratio.
  * Runs in a network AND PID namespace of its own (unshare --net --pid --mount-proc): other runs'
  * sockets on 596 would prompt owner lookups, and every other process on the host would be walked.
  * Kernel events are therefore off there (they need the first PID namespace): polling only.
@@ -35,6 +36,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(dirname(here));
 const MARK = 'GHOSTPORT_BENCH_IDLE_NS';
 const PORT = DEFAULT_PORT;
+const BOUNDLESS = '  the same, without bound-only TCP';
 
 /** One way of polling, over the steady window. */
 export interface IdleRow {
@@ -170,6 +172,8 @@ export async function measureHere(sockets: number, seconds: number, previousDiag
     const helper = join(root, 'dist', 'native', 'ghostport-diag');
     if (existsSync(helper)) {
       rows.push(row('ghostport-diag dump alone', await pollLoop(helper, intervalMs, seconds, String(PORT), 'ghostport-diag'), seconds, intervalMs));
+      // What asking for the TCP sockets only bound costs (the kernel walks its bind hash too).
+      rows.push(row(BOUNDLESS, await pollLoop(`${helper} --no-bound-inactive`, intervalMs, seconds, String(PORT), 'ghostport-diag'), seconds, intervalMs));
     }
     // Another build of the helper (e.g. the previous commit's), timed the same way in the same run.
     if (previousDiag !== null) {
@@ -243,6 +247,9 @@ export function formatIdleWatch(b: IdleWatchBench): string {
     const ratio = r === engine ? '' : ` (${round(r.cpuPercent / Math.max(engine.cpuPercent, 0.001), 2)}x Ghostport's)`;
     lines.push(`  ${r.method.padEnd(34)} ${String(r.cpuPercent).padStart(7)} % of a core, ${r.msPerPoll} ms a poll${ratio}`);
   }
+  const dump = b.rows.find((r) => r.method === 'ghostport-diag dump alone');
+  const boundless = b.rows.find((r) => r.method === BOUNDLESS);
+  if (dump && boundless) lines.push(`  asking for TCP sockets only bound (TCP_BOUND_INACTIVE) makes the dump ${round(dump.msPerPoll / Math.max(boundless.msPerPoll, 0.001), 2)}x the dump without`);
   if (b.helperCpuPercent !== null) lines.push(`  of Ghostport's, its netlink helper (the kernel's dump): ${b.helperCpuPercent} %; ${b.scans} scans in the window, ${b.fullScans} of them full`);
   const k = b.kernel;
   if (k) {

@@ -1,6 +1,6 @@
 /**
  * TCP sockets bound to 596 but neither listening nor connecting (Linux 6.7+: TCP_BOUND_INACTIVE).
- * They hold the port, and neither ss (before iproute2 6.8) nor /proc/net/tcp lists them. Real
+ * They hold the port, and neither Debian 12's ss nor /proc/net/tcp lists them. Real
  * sockets held by Python children, in the test's network namespace and in another one:
  * - the poll (kernel events off): a watch reports each as BOUND with its owner, from its very
  *   first scan, and reports it gone when it closes;

@@ -43,7 +43,7 @@ export interface OptionSpec {
 export const OPTIONS = {
   port: { value: 'N', multiple: true, help: `watch port N (1-65535); repeatable; default: the settings' ports, else ${DEFAULT_PORT}`, convert: convertPort },
   interval: { value: 'MS', help: `time between polls: milliseconds, or with a unit (500ms, 2s, 1m); at least ${formatInterval(MIN_INTERVAL_MS)}; default: the settings' interval, else ${formatInterval(DEFAULT_INTERVAL_MS)}; where kernel events cover every socket (root on Linux) and the port is clear, the full scan runs only every ${formatInterval(SAFETY_NET_MS)}, as the safety net, and anything new is reported at once`, convert: convertInterval },
-  state: { value: 'STATE', choices: ['listen', 'connected'], help: 'only sockets that listen (or are bound, for UDP) or only connected ones', convert: convertChoice('state', ['listen', 'connected']) },
+  state: { value: 'STATE', choices: ['listen', 'connected'], help: 'only sockets that hold the port (listening, or only bound: TCP BOUND, UDP UNCONN) or only connected ones', convert: convertChoice('state', ['listen', 'connected']) },
   since: { value: 'WHEN', help: 'only events at or after WHEN: a date (2026-11-27, 2026-11-27T09:00, 2026-11-27T09:00:00Z; local time unless a zone is given) or an age (90s, 30m, 1h, 7d)', convert: convertSince },
   limit: { value: 'N', help: 'only the newest N events', convert: convertCount },
   follow: { help: 'after the stored events, keep printing new ones as they are recorded (Ctrl-C stops)' },

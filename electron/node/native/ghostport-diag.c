@@ -78,11 +78,11 @@
 /*
  * Every TCP state, TCP_BOUND_INACTIVE (13, Linux 6.7+) included: a socket bound to a port but
  * neither listening nor connecting holds that port (nobody else can bind it), and no other source
- * lists it (ss before iproute2 6.8, /proc/net/tcp). Asking for it makes the kernel walk the bind
+ * lists it (/proc/net/tcp; ss only where it knows the state). Asking for it makes the kernel walk the bind
  * hash too, every bound socket of the namespace a second time (the idle bench times the dump with
  * and without it, `--no-bound-inactive`). The kernel reports such a socket as TCP_CLOSE: a closed
- * socket is in no other table it walks, so a TCP row in CLOSE with a local port is one that is
- * only bound, named BOUND here. Kernels before 6.7 ignore the bit (they test only the bits they
+ * socket is in no other table it walks, so a TCP row in CLOSE with a local port and a file is one
+ * that is only bound, named BOUND here. Kernels before 6.7 ignore the bit (they test only the bits they
  * know), so they answer as before, without those sockets.
  */
 #define TCPF_BOUND_INACTIVE_ (1u << 13)
@@ -114,9 +114,12 @@ static const char *tcp_state_name(unsigned state) {
   }
 }
 
-/* A TCP state as a row names it: CLOSE with a local port is a socket only bound (see above). */
-static const char *tcp_row_state(unsigned state, unsigned short sport) {
-  return state == 7 && sport != 0 ? "BOUND" : tcp_state_name(state);
+/*
+ * A TCP state as a row names it: CLOSE with a local port and a file (inode) is a socket only bound
+ * (see above); without a file it is one being torn down after its close, a leftover (CLOSE).
+ */
+static const char *tcp_row_state(unsigned state, unsigned short sport, unsigned long inode) {
+  return state == 7 && sport != 0 && inode != 0 ? "BOUND" : tcp_state_name(state);
 }
 
 static int open_netlink(void) {
@@ -301,7 +304,7 @@ static int dump(FILE *out, int family, int protocol, const struct want *w, int *
       int f = m->idiag_family == AF_INET6 ? AF_INET6 : AF_INET;
       const char *state;
       if (protocol == IPPROTO_UDP) state = m->idiag_state == 1 ? "ESTABLISHED" : "UNCONN";
-      else state = tcp_row_state(m->idiag_state, sport);
+      else state = tcp_row_state(m->idiag_state, sport, m->idiag_inode);
       print_row(out, proto, f, state, m->id.idiag_src, sport, m->id.idiag_dst, dport, m->idiag_inode, m->idiag_uid);
       (*rows)++;
     }
@@ -435,7 +438,7 @@ static void answer_fds(char *args) {
     if (ok && protocol == IPPROTO_TCP) {
       struct tcp_info info;
       socklen_t ilen = sizeof info;
-      state = getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0 ? tcp_row_state(info.tcpi_state, ntohs(((const struct sockaddr_in *)&local)->sin_port)) /* sin6_port sits there too */
+      state = getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0 ? tcp_row_state(info.tcpi_state, ntohs(((const struct sockaddr_in *)&local)->sin_port) /* sin6_port sits there too */, (unsigned long)st.st_ino)
               : getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l3) == 0 && listening ? "LISTEN"
               : connected ? "ESTABLISHED" : "CLOSE";
     } else if (ok) {
