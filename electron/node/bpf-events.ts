@@ -133,7 +133,8 @@ export function createBpfEvents(options: BpfEventsOptions = {}): KernelEventSour
       let settle: ((outcome: string | null) => void) | null = null;
       const ready = new Promise<string | null>((resolve) => (settle = resolve));
       const timer = setTimeout(() => settle?.(`the eBPF helper did not start within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
-      helper.once('exit', (code, signal) => settle?.(`the eBPF helper exited (${code ?? signal})`));
+      // On close, not exit: its last lines (an error saying why) are read first.
+      helper.once('close', (code, signal) => settle?.(`the eBPF helper exited (${code ?? signal})`));
       helper.stdout.on('data', (chunk: Buffer) => {
         const text = carry + chunk.toString('latin1');
         const end = text.lastIndexOf('\n');
