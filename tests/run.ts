@@ -27,7 +27,7 @@ const steps: readonly Step[] = [
 ];
 
 /** Tests that need kernel events (tracefs, eBPF), which only run in the first PID namespace. */
-const KERNEL_TESTS = ['tests/node/kernel-events.test.ts', 'tests/node/bpf-events.test.ts', 'tests/node/kernel-restarts.test.ts', 'tests/node/safety-net.test.ts', 'tests/node/bound-sockets.test.ts'];
+const KERNEL_TESTS = ['tests/node/kernel-events.test.ts', 'tests/node/bpf-events.test.ts', 'tests/node/kernel-restarts.test.ts', 'tests/node/safety-net.test.ts', 'tests/node/bound-sockets.test.ts', 'tests/node/uring-events.test.ts'];
 
 // Ghostport sees every network namespace and every process on the machine. As root on Linux the
 // suite therefore runs in its own network, PID and mount namespaces: sockets on 596 of anything

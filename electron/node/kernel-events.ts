@@ -12,7 +12,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 // Loaded when kernel events start, not with the engine: a one-shot scan never starts them.
 const childProcess = () => process.getBuiltinModule('node:child_process');
-import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { errorMessage } from '#common/error-message.ts';
 import { normalizeAddress } from '#common/socket-parse.ts';
 import { killAndWait, unrefChild } from './helper-process.ts';
@@ -172,6 +172,20 @@ export function parseLostLine(line: string): number | null {
   return m ? (m[1] === undefined ? 1 : Number(m[1])) : null;
 }
 
+/**
+ * The process a thread belongs to (its thread group). The trace names the thread the change ran
+ * in: a program's other threads, io_uring's io-wq workers (`iou-wrk-PID`) and SQPOLL thread
+ * (`iou-sqp-PID`) have ids of their own, and the owner is their process. A thread already gone
+ * keeps its own id.
+ */
+function processOf(tid: number): number {
+  try {
+    return Number(/^Tgid:\s+(\d+)$/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'))?.[1] ?? tid) || tid;
+  } catch {
+    return tid;
+  }
+}
+
 /** The kernel filter for these ports. */
 export function traceFilter(ports: readonly number[]): string {
   return ports.map((p) => `sport == ${p} || dport == ${p}`).join(' || ');
@@ -320,9 +334,14 @@ export function createTracefsEvents(options: TracefsOptions = {}): KernelEventSo
         if (end < 0) return;
         const batch: KernelTransition[] = [];
         const lostBefore = lost;
+        const processes = new Map<number, number>();
+        const ownerOf = (tid: number) => {
+          if (!processes.has(tid)) processes.set(tid, processOf(tid));
+          return processes.get(tid)!;
+        };
         for (const line of text.slice(0, end).split('\n')) {
           const t = parseTraceLine(line);
-          if (t) batch.push(t);
+          if (t) batch.push(t.pid === null ? t : { ...t, pid: ownerOf(t.pid) });
           else lost += parseLostLine(line) ?? 0;
         }
         // Lost events are news too (an empty batch if nothing else came): a scan, and health says so.
