@@ -305,10 +305,12 @@ export function createLinuxScanner(timeoutMs: number, roots?: NetnsRoots, option
         let sockets = withOwners(rows, proc);
         // A socket that closed between the tables' read and the walk has no holder left to find
         // (ss -p, which read the holders first, never listed it): read the tables once more, only
-        // then, and leave out what is gone, rather than announce it as held by no process.
-        if (probed !== null && sockets.some(heldByNone)) {
+        // then, and leave out what is gone, rather than announce it as held by no process (or, when
+        // some process's descriptors could not be read, as one whose owner is hidden: a kernel
+        // event that named its process then lost to that scan).
+        if (probed !== null && sockets.some(holderNotFound)) {
           const still = await liveInodes(ports, spaces.others);
-          if (still) sockets = sockets.filter((r) => !heldByNone(r) || still.has(r.inode!));
+          if (still) sockets = sockets.filter((r) => !holderNotFound(r) || still.has(r.inode!));
         }
         scan = { ...hostScan, sockets };
         const holders = holdersOf(scan.sockets);
@@ -401,9 +403,9 @@ function withOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
   });
 }
 
-/** A live socket the owner lookup found no holder for, with none hidden from it. */
-function heldByNone(r: RawSocket): boolean {
-  return r.pid === null && !r.ownerHidden && !isLingering(r) && Boolean(r.inode);
+/** A live socket the owner lookup found no holder for (none holds it, or its holder is hidden). */
+function holderNotFound(r: RawSocket): boolean {
+  return r.pid === null && !isLingering(r) && Boolean(r.inode);
 }
 
 function fromSs(ss: SsRows): RawScan {

@@ -102,16 +102,20 @@ describe('io_uring sockets on 596 are kernel events', { skip }, () => {
       child.once('exit', (code) => (code === 0 ? resolve(child.pid!) : code === 77 ? resolve(null) : reject(new Error(`uring-596 ${args.join(' ')} exited with ${code}: ${err}`))));
     });
 
+  /** The first event that `check` accepts, within 5 s; on a timeout, what did arrive since event `from` (other programs on the machine touch 596 too). */
+  const awaitEvent = (what: string, from: number, check: (e: PortEvent) => boolean) =>
+    waitFor(() => events.find(check), 5000).catch((error: unknown) => {
+      const show = (e: PortEvent) => [e.type, e.source, e.socket.protocol, e.socket.pid, e.socket.process?.name, e.socket.state, e.socket.localAddress, e.socket.localPort, e.socket.remotePort, e.flapping ?? false];
+      throw new Error(`${String(error)}: ${what}; events since: ${JSON.stringify(events.slice(from).map(show).slice(0, 40))}; health ${engine.snapshot?.health}: ${JSON.stringify(engine.snapshot?.issues.map((i) => i.message))}; coalesced ${engine.snapshot?.sight?.coalesced}`);
+    });
+
   for (const { op, family, where } of CASES) {
     const expected = EXPECTED[op];
     test(`${op} over IPv${family}, run ${where}: a ${expected.protocol} ${expected.state} socket of uring-596, source "kernel"`, { timeout: 20_000 }, async (t) => {
+      const from = events.length;
       const pid = await run([op, String(family), where]);
       if (pid === null) return t.skip(`this kernel has no io_uring ${op}`);
-      // Other programs on the machine touch 596 too: show this test's own events.
-      const show = () => JSON.stringify(events.filter((e) => e.socket.process?.name === 'uring-596' || /uring-596|iou-/.test(e.socket.ownerUnknownReason ?? '')).map((e) => [e.type, e.source, e.socket.protocol, e.socket.pid, e.socket.process?.name, e.socket.state, e.socket.localPort, e.socket.remotePort]));
-      const appeared = await waitFor(() => events.find((e) => e.type === 'appeared' && e.socket.pid === pid && e.socket.protocol === expected.protocol), 5000).catch((error: unknown) => {
-        throw new Error(`${String(error)}: nothing from pid ${pid}; events: ${show()}`);
-      });
+      const appeared = await awaitEvent(`nothing from pid ${pid}`, from, (e) => e.type === 'appeared' && e.socket.pid === pid && e.socket.protocol === expected.protocol);
       const s = appeared.socket;
       assert.equal(appeared.source, 'kernel');
       assert.deepEqual({ protocol: s.protocol, state: s.state, side: s.side, family: s.family }, { ...expected, family });
@@ -121,15 +125,16 @@ describe('io_uring sockets on 596 are kernel events', { skip }, () => {
       assert.equal(s.process?.pid, pid);
       assert.equal(s.process?.name, 'uring-596', 'the process, not the io_uring thread that ran the request');
       assert.match(s.process?.command ?? '', new RegExp(`uring-596 ${op} ${family} ${where}$`), 'the command line, read at the event');
-      const gone = await waitFor(() => events.find((e) => e.type === 'disappeared' && e.socket.id === s.id), 5000).catch((error: unknown) => {
-        throw new Error(`${String(error)}: no disappeared for ${s.id}; events: ${show()}`);
-      });
+      const gone = await awaitEvent(`no disappeared for ${s.id}`, from, (e) => e.type === 'disappeared' && e.socket.id === s.id);
       assert.equal(gone.source, 'kernel');
     });
   }
 
   test('a connect from a second thread of a program (one that lives on) names the process, not the thread', { timeout: 20_000 }, async () => {
-    const child = spawn('/usr/bin/python3', ['-c', `import socket,threading,time
+    const from = events.length;
+    // Named: the per-endpoint bound counts sockets by program name, and other programs called python3 touch 596 too.
+    const child = spawn('/usr/bin/python3', ['-c', `import ctypes,socket,threading,time
+ctypes.CDLL(None).prctl(15, b'gpt-${process.pid}', 0, 0, 0)
 def attempt():
     c=socket.socket()
     try: c.connect(('127.0.0.1',${PORT}))
@@ -138,7 +143,7 @@ def attempt():
 t=threading.Thread(target=attempt); t.start(); t.join()`], { stdio: 'ignore' });
     const code = await new Promise((r) => child.once('exit', r));
     assert.equal(code, 0);
-    const appeared = await waitFor(() => events.find((e) => e.type === 'appeared' && e.socket.process?.pid === child.pid && e.socket.remotePort === PORT), 5000);
+    const appeared = await awaitEvent(`nothing from pid ${child.pid}`, from, (e) => e.type === 'appeared' && e.socket.process?.pid === child.pid && e.socket.remotePort === PORT);
     assert.equal(appeared.source, 'kernel');
     assert.equal(appeared.socket.pid, child.pid);
     assert.equal(appeared.socket.state, 'SYN_SENT');
