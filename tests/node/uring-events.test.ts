@@ -4,10 +4,10 @@
  * call) and live a few milliseconds are reported by the real engine polling once a minute, with
  * source "kernel" and the test program as owner, whether the kernel runs the request in
  * io_uring_enter, in an io-wq worker thread (IOSQE_ASYNC) or in the ring's SQPOLL thread. UDP
- * sends, connects and binds reach the eBPF cgroup hooks, TCP the inet_sock_set_state tracepoint:
- * neither is a system call tracepoint. The trace names the thread a TCP change ran in (an io_uring
- * worker, any thread of a program): the owner must be its process. Every assertion is about this
- * test's own processes.
+ * sends, connects and binds and TCP binds reach the eBPF cgroup hooks, TCP state changes the
+ * inet_sock_set_state tracepoint: neither is a system call tracepoint. The trace names the thread
+ * a TCP change ran in (an io_uring worker, any thread of a program): the owner must be its
+ * process. Every assertion is about this test's own processes.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +61,8 @@ const CASES = [
   { op: 'listen', family: 4, where: 'inline' },
   { op: 'listen', family: 4, where: 'async' },
   { op: 'listen', family: 6, where: 'sqpoll' },
+  { op: 'bind', family: 4, where: 'inline' },
+  { op: 'bind', family: 6, where: 'async' },
   { op: 'udp-connect', family: 4, where: 'async' },
   { op: 'udp-bind', family: 6, where: 'inline' },
 ] as const;
@@ -69,6 +71,7 @@ const EXPECTED = {
   'send-zc': { protocol: 'udp', state: 'UNCONN', side: 'remote' },
   connect: { protocol: 'tcp', state: 'SYN_SENT', side: 'remote' },
   listen: { protocol: 'tcp', state: 'LISTEN', side: 'local' },
+  bind: { protocol: 'tcp', state: 'BOUND', side: 'local' },
   'udp-connect': { protocol: 'udp', state: 'ESTABLISHED', side: 'remote' },
   'udp-bind': { protocol: 'udp', state: 'UNCONN', side: 'local' },
 } as const;

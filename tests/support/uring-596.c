@@ -9,6 +9,7 @@
  *           send-zc (UDP, unconnected, IORING_OP_SEND_ZC with a destination, kernel 6.0+)
  *           connect (TCP, IORING_OP_CONNECT; refused is fine, it goes SYN_SENT first)
  *           listen  (TCP, IORING_OP_BIND + IORING_OP_LISTEN, kernel 6.11+; lives 50 ms)
+ *           bind    (TCP, IORING_OP_BIND only, kernel 6.11+; lives 50 ms)
  *           udp-connect (UDP, IORING_OP_CONNECT)
  *           udp-bind    (UDP, IORING_OP_BIND, kernel 6.11+; lives 50 ms)
  *   FAMILY: 4 (127.0.0.1) or 6 (::1)
@@ -123,7 +124,7 @@ static int ring_run(struct ring *r, const struct io_uring_sqe *entry)
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: uring-596 sendmsg|send-zc|connect|listen|udp-connect|udp-bind 4|6 inline|async|sqpoll\n");
+		fprintf(stderr, "usage: uring-596 sendmsg|send-zc|connect|listen|bind|udp-connect|udp-bind 4|6 inline|async|sqpoll\n");
 		return 1;
 	}
 	const char *op = argv[1];
@@ -177,7 +178,7 @@ int main(int argc, char **argv)
 		e.off = length;
 		result = ring_run(&r, &e);
 		if (result < 0 && result != -ECONNREFUSED) die("IORING_OP_CONNECT", -result);
-	} else if (strcmp(op, "listen") == 0 || strcmp(op, "udp-bind") == 0) {
+	} else if (strcmp(op, "listen") == 0 || strcmp(op, "bind") == 0 || strcmp(op, "udp-bind") == 0) {
 		require(r.fd, OP_BIND, "IORING_OP_BIND");
 		int yes = 1;
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
 		e.addr2 = length;
 		result = ring_run(&r, &e);
 		if (result < 0) die("IORING_OP_BIND", -result);
-		if (!udp) {
+		if (strcmp(op, "listen") == 0) {
 			require(r.fd, OP_LISTEN, "IORING_OP_LISTEN");
 			struct io_uring_sqe l = {.fd = s, .flags = async, .opcode = OP_LISTEN, .len = 16};
 			result = ring_run(&r, &l);
