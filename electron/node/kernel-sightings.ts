@@ -132,8 +132,8 @@ export class KernelSightings {
           news = true;
         } else if (!known && t.oldState === 'SYN_SENT' && this.#tracked.size < MAX_TRACKED) {
           // A connect() refused or timed out: it never left SYN_SENT, its port was never seen open.
-          const intent = this.#takeIntent(`${t.remoteAddress}|${t.remotePort}`);
-          this.#tracked.set(key, { key, first: t, state: 'SYN_SENT', owner: intent?.owner ?? null, pid: intent?.pid ?? null, comm: intent?.comm ?? null, netns: intent?.netns ?? null, command: intent?.command ?? null, at: this.#world.now(), closed: true, seen: false });
+          const intent = this.#takeIntent(`${t.remoteAddress}|${t.remotePort}`, t.pid);
+          this.#tracked.set(key, { key, first: t, state: 'SYN_SENT', owner: intent?.owner ?? null, pid: intent?.pid ?? t.pid, comm: intent?.comm ?? t.comm, netns: intent?.netns ?? null, command: intent?.command ?? null, at: this.#world.now(), closed: true, seen: false });
           news = true;
         }
         continue;
@@ -246,8 +246,9 @@ export class KernelSightings {
     return missed;
   }
 
-  #takeIntent(remote: string) {
-    const at = this.#intents.findIndex((i) => i.remote === remote);
+  /** The oldest connect() announced to `remote`: by process `pid` where the change names its process (several may connect to one address at once). */
+  #takeIntent(remote: string, pid: number | null = null) {
+    const at = this.#intents.findIndex((i) => i.remote === remote && (pid === null || i.pid === pid));
     return at < 0 ? null : this.#intents.splice(at, 1)[0]!;
   }
 }

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBpfLine } from '#node/bpf-events.ts';
+import { parseTraceLine } from '#node/kernel-events.ts';
 import { KernelSightings } from '#node/kernel-sightings.ts';
 import type { KernelTransition } from '#node/kernel-events.ts';
 import type { NetnsRef, PortSocket } from '#common/model.ts';
@@ -151,4 +152,15 @@ test('a TCP bind followed by listen() is one socket, a listener, whichever sourc
     assert.deepEqual(rest, []);
     assert.equal(only?.state, 'LISTEN');
   }
+});
+
+test('two processes connect to one address at once: the refused connect is named by the process its close ran in, not by the older connect', async () => {
+  const { s } = sightings({ 20: HOST, 21: HOST });
+  const trace = (comm: string, pid: number, sport: number, from: string, to: string) =>
+    parseTraceLine(`${comm}-${pid} [000] ..... 1.0${pid}: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=${sport} dport=596 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_${from} newstate=TCP_${to}`)!;
+  // 20 connects first (and is accepted later); 21's connect is refused meanwhile.
+  s.take([trace('node', 20, 0, 'CLOSE', 'SYN_SENT'), trace('uring-596', 21, 0, 'CLOSE', 'SYN_SENT'), trace('uring-596', 21, 51692, 'SYN_SENT', 'CLOSE')]);
+  const [refused, ...rest] = await s.reconcile([]);
+  assert.deepEqual(rest, []);
+  assert.deepEqual([refused?.pid, refused?.comm, refused?.owner?.pid, refused?.transition.localPort], [21, 'uring-596', 21, 51692]);
 });
