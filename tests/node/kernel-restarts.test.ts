@@ -13,7 +13,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildBpf } from '../../electron/build/build-native.ts';
 import { Engine } from '#node/engine.ts';
@@ -195,11 +195,17 @@ test('a source that fails at start: a fault is tried again with the same backoff
 
 const tracefsSkip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (tracefs, BPF)' : !INIT_PID_NAMESPACE ? 'runs in a PID namespace of its own: kernel events are off there by design' : !built?.ok ? `the eBPF helper is not built here: ${built?.message}` : false;
 
-test('sources that fail at start come up while the engine watches: polling only, then TCP, then both, events with source "kernel", without a restart', { skip: tracefsSkip, timeout: 60_000 }, async () => {
+test('sources that fail at start come up while the engine watches: polling only, then TCP, then both, events with source "kernel", without a restart', { skip: tracefsSkip, timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync('/tmp/ghostport-late-');
   // No mount point yet: tracefs cannot be mounted there (a fault). A helper that cannot load its programs yet (a fault).
   const mounts = [`${dir}/tracing`];
   const helper = `${dir}/ghostport-bpf`;
+  // Entry by entry, never recursively: a mount point still mounted (a failure) stays, tracefs untouched.
+  t.after(() => {
+    rmSync(helper, { force: true });
+    rmSync(`${helper}.new`, { force: true });
+    for (const made of [mounts[0]!, dir]) if (existsSync(made)) rmdirSync(made);
+  });
   writeFileSync(helper, '#!/bin/sh\necho "error the BPF programs cannot be loaded yet"\nexit 1\n');
   chmodSync(helper, 0o755);
   const backoff = { firstDelayMs: 100, maxDelayMs: 400 };
@@ -235,5 +241,4 @@ test('sources that fail at start come up while the engine watches: polling only,
   assert.deepEqual(helpers('ghostport-bpf'), [], 'no helper left after stop');
   assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'the tracefs it mounted is unmounted');
   assert.ok(!existsSync(`${mounts[0]}/instances`));
-  rmSync(dir, { recursive: true });
 });
