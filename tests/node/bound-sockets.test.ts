@@ -12,24 +12,23 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
 import { release } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { buildBpf, buildNative } from '../../electron/build/build-native.ts';
+import { buildNative } from '../../electron/build/build-native.ts';
 import { Engine } from '#node/engine.ts';
 import { createOsSource } from '#node/os-source.ts';
 import { toEventJson } from '#common/cli-json.ts';
 import { describeEndpoint } from '#common/display-text.ts';
 import type { PortEvent } from '#common/model.ts';
 import { waitFor } from '../support/port-holder.ts';
+import { kernelSkip } from '../support/kernel-skip.ts';
 
 const PORT = 596;
 const PY = '/usr/bin/python3';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const [major = 0, minor = 0] = release().split('.').map(Number);
 const linux = process.platform === 'linux';
-const INIT_PID_NAMESPACE = linux && readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]';
 const built = linux && process.getuid?.() === 0 ? buildNative(root) : null;
 const skipPoll =
   !linux || process.getuid?.() !== 0
@@ -39,15 +38,7 @@ const skipPoll =
       : !built?.ok
         ? `the netlink helper is not built here: ${built?.message}`
         : false;
-const bpf = skipPoll === false && INIT_PID_NAMESPACE ? buildBpf(root) : null;
-const skipKernel =
-  skipPoll !== false
-    ? skipPoll
-    : !INIT_PID_NAMESPACE
-      ? 'runs in a PID namespace of its own (npm test isolates itself so): kernel events are off there by design; npm test runs this file again in the first PID namespace'
-      : !bpf?.ok
-        ? `the eBPF helper is not built here: ${bpf?.message}`
-        : false;
+const skipKernel = skipPoll || kernelSkip({ bpf: true, tracefs: true });
 
 const children: ChildProcess[] = [];
 after(() => {
