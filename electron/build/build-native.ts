@@ -72,7 +72,7 @@ function run(tool: string, args: readonly string[], cwd: string): { ok: true; st
  * throws. Skipped, not failed, where clang, bpftool, libbpf's headers or the kernel's BTF are missing.
  */
 export function buildBpf(root: string): NativeBuild {
-  const skip = (why: string): NativeBuild => ({ ok: false, skipped: true, message: `build-native: ${why}; the eBPF helper is not built: UDP datagrams from unconnected sockets can be missed.` });
+  const skip = (why: string): NativeBuild => ({ ok: false, skipped: true, message: `build-native: ${why}; the eBPF helper is not built: UDP datagrams from unconnected sockets, and short-lived UDP sockets and TCP binds, can be missed.` });
   if (process.platform !== 'linux') return skip(`not Linux (${process.platform})`);
   const clang = findTool('clang');
   const bpftool = findTool('bpftool');

@@ -82,8 +82,9 @@
  * hash too, every bound socket of the namespace a second time (the idle bench times the dump with
  * and without it, `--no-bound-inactive`). The kernel reports such a socket as TCP_CLOSE: a closed
  * socket is in no other table it walks, so a TCP row in CLOSE with a local port and a file is one
- * that is only bound, named BOUND here. Kernels before 6.7 ignore the bit (they test only the bits they
- * know), so they answer as before, without those sockets.
+ * that is only bound, named BOUND here. Kernels before 6.7 ignore the bit: the kernel tests only
+ * the state bits it knows (bits 14-31 of this mask, set here as always, are known to none), so
+ * they answer as before, without those sockets.
  */
 #define TCPF_BOUND_INACTIVE_ (1u << 13)
 static unsigned states_wanted = 0xffffffffu;
