@@ -49,7 +49,7 @@ after(() => {
 async function bindHolder(address: string, elsewhere = false): Promise<{ pid: number; close: () => Promise<void> }> {
   const family = address.includes(':') ? 'AF_INET6' : 'AF_INET';
   const program = `import os,socket,sys
-s=socket.socket(socket.${family}); s.bind(('${address}',${PORT}))
+s=socket.socket(socket.${family}); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${address}',${PORT}))
 print(os.getpid(), flush=True); sys.stdin.readline(); s.close(); print('closed', flush=True); sys.stdin.readline()`;
   const argv = elsewhere ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', PY, '-c', program] : [PY, '-c', program];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -162,7 +162,7 @@ describe('TCP sockets only bound, seen by kernel events (eBPF post_bind, polling
     const { engine, events } = await started();
     try {
       const pid = await run(`import socket,time
-s=socket.socket(); s.bind(('127.0.0.1',${PORT})); time.sleep(0.005); s.close()`);
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',${PORT})); time.sleep(0.005); s.close()`);
       const mine = () => events.filter((e) => e.socket.pid === pid);
       await waitFor(() => mine().length >= 2, 5000).catch(() => assert.fail(`no pair within 5 s: ${said(events)}`));
       const [appeared, gone] = mine();
@@ -183,7 +183,7 @@ s=socket.socket(); s.bind(('127.0.0.1',${PORT})); time.sleep(0.005); s.close()`)
     const { engine, events } = await started();
     try {
       const pid = await run(`import socket,time
-s=socket.socket(); s.bind(('0.0.0.0',${PORT})); s.listen(); time.sleep(0.5); s.close()`);
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0',${PORT})); s.listen(); time.sleep(0.5); s.close()`);
       const mine = () => events.filter((e) => e.socket.pid === pid);
       await waitFor(() => mine().some((e) => e.type === 'disappeared'), 5000).catch(() => assert.fail(`no disappeared within 5 s: ${said(events)}`));
       await new Promise((r) => setTimeout(r, 300));
