@@ -572,10 +572,21 @@ export class History {
 
   #beat(): void {
     if (!this.#db || this.#session === null) return;
+    // Not an event: committed without waiting for the disk (a heartbeat lost to a power cut only
+    // makes the crash look a few seconds earlier). With the wait, each beat cost an idle watch
+    // 0.5-0.8 ms of CPU instead of 0.2 ms, six times a minute.
+    const db = this.#db;
     try {
-      this.#db.prepare('UPDATE sessions SET alive_ms = ? WHERE id = ?').run(Date.now(), this.#session);
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.prepare('UPDATE sessions SET alive_ms = ? WHERE id = ?').run(Date.now(), this.#session);
     } catch {
       // A missed heartbeat only makes a later crash look a few seconds earlier.
+    } finally {
+      try {
+        db.exec('PRAGMA synchronous = FULL');
+      } catch {
+        // The store is gone or broken: every later write finds out and says so.
+      }
     }
     if (this.#problem) this.flush();
   }
