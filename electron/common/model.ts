@@ -15,7 +15,7 @@ export const MIN_INTERVAL_MS = 250;
 export const MAX_INTERVAL_MS = 3_600_000;
 
 /** How often the full scan runs while kernel events cover every socket and the port is clear (never more often than the interval). */
-export const SAFETY_NET_MS = 30_000;
+export const SAFETY_NET_MS = 60_000;
 
 /** Transport protocol of a socket. */
 export type Protocol = 'tcp' | 'udp';

@@ -56,7 +56,7 @@ export interface EngineOptions {
   readonly jitter?: number;
   /**
    * How often the full scan runs while kernel events cover every socket and the port is clear
-   * (default 30 s, never more often than the interval): it is then only the safety net.
+   * (default a minute, never more often than the interval): it is then only the safety net.
    */
   readonly safetyNetMs?: number;
 }

@@ -11,7 +11,7 @@
  * Kernel events are therefore off there (they need the first PID namespace): polling only.
  * Then the engine alone again, in a network namespace of its own but the first PID namespace
  * (unshare --net --mount), where kernel events run and a clear port is scanned only as the
- * safety net (every 30 s): its window is twice as long, so that it holds scans at all. It walks
+ * safety net (once a minute): its window is four times as long (at least two minutes), so that it holds scans at all. It walks
  * every process of the host, as it would in use, and sees 596 host-wide (busy neighbours on 596
  * make it poll at the interval: `sight` in the report says which pace it ran at).
  * CPU is each process's scheduler run time (/proc/PID/task/T/schedstat, nanoseconds), not clock
@@ -165,6 +165,7 @@ export async function measureHere(sockets: number, seconds: number, previousDiag
     const helperPid = [...steady.byPid.keys()].find((p) => p !== driver.pid && readComm(p) === 'ghostport-diag');
     const rows = [row('ghostport watch (engine)', steady.ms, seconds, intervalMs, Number(stats['scans']))];
     await driver.stop();
+    if (process.env['GHOSTPORT_BENCH_BY_PID']) for (const [p, ms] of steady.byPid) process.stderr.write(`${p} ${readComm(p) || '(gone)'} ${round(ms, 2)} ms\n`);
     if (engineOnly) return { sockets, intervalMs, seconds, startupCpuMs: round(startupCpuMs, 0), startupSeconds: round(startupSeconds, 1), rows, helperCpuPercent: null, fullScans: Number(stats['fullScans']), scans: Number(stats['scans']), kernel: { row: rows[0]!, seconds, sight: (stats['sight'] as NonNullable<IdleWatchBench['kernel']>['sight']) ?? null } };
     const filter = `'( sport = :${PORT} or dport = :${PORT} )'`;
     rows.push(row('ss -tuanp (every socket, owners)', await pollLoop('ss -Htuanp', intervalMs, seconds), seconds, intervalMs));
@@ -217,7 +218,7 @@ function readComm(pid: number): string {
  */
 export async function measureIdleWatch(sockets: number, seconds: number, previousDiag: string | null = null): Promise<IdleWatchBench> {
   const polling = await inNamespaces(['--net', '--pid', '--fork', '--mount-proc'], ['--sockets', String(sockets), '--seconds', String(seconds), ...(previousDiag ? ['--previous-diag', previousDiag] : [])]);
-  const kernelSeconds = Math.max(2 * seconds, 60);
+  const kernelSeconds = Math.max(4 * seconds, 120);
   const kernel = await inNamespaces(['--net', '--mount'], ['--sockets', String(sockets), '--seconds', String(kernelSeconds), '--engine-only']).catch(() => null);
   return { ...polling, kernel: kernel?.kernel ?? null };
 }
