@@ -10,19 +10,18 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildBpf } from '../../electron/build/build-native.ts';
 import { Engine } from '#node/engine.ts';
 import { createBpfEvents, parseBpfLine } from '#node/bpf-events.ts';
 import type { KernelTransition } from '#node/kernel-events.ts';
 import type { PortEvent } from '#common/model.ts';
 import { toEventJson } from '#common/cli-json.ts';
 import { waitFor } from '../support/port-holder.ts';
+import { kernelSkip } from '../support/kernel-skip.ts';
 
 const PORT = 596;
 const PY = '/usr/bin/python3';
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 test('helper lines parse with validation', () => {
   const send = parseBpfLine('event send udp 4 0.0.0.0 37073 127.0.0.1 596 21478 707974686f6e33 4026531833 3 26750 570890039029');
@@ -61,16 +60,7 @@ test('helper lines parse with validation', () => {
   }
 });
 
-const INIT_PID_NAMESPACE = process.platform === 'linux' && readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]';
-const built = INIT_PID_NAMESPACE && process.getuid?.() === 0 ? buildBpf(root) : null;
-const skip =
-  process.platform !== 'linux' || process.getuid?.() !== 0
-    ? 'needs Linux and root (BPF)'
-    : !INIT_PID_NAMESPACE
-      ? 'runs in a PID namespace of its own (npm test isolates itself so): kernel events are off there by design; npm test runs this file again in the first PID namespace'
-      : !built?.ok
-        ? `the eBPF helper is not built here: ${built?.message}`
-        : false;
+const skip = kernelSkip({ bpf: true });
 
 /** Runs a short Python program to its end (it stays 300 ms after its work: the owner is read at the event); returns its pid. */
 function run(program: string, wrap: readonly string[] = []): Promise<number> {

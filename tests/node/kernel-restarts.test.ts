@@ -13,9 +13,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { buildBpf } from '../../electron/build/build-native.ts';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
 import { combineKernelEvents, createTracefsEvents, type KernelEventSource, type KernelEventStatus, type KernelTransition } from '#node/kernel-events.ts';
 import { createBpfEvents, defaultBpfHelperPath } from '#node/bpf-events.ts';
@@ -23,21 +21,11 @@ import { createOsSource } from '#node/os-source.ts';
 import { restartOnFailure } from '#node/kernel-restarts.ts';
 import type { PortEvent } from '#common/model.ts';
 import { waitFor } from '../support/port-holder.ts';
+import { kernelSkip } from '../support/kernel-skip.ts';
 
 const PORT = 596;
 const PY = '/usr/bin/python3';
-const INIT_PID_NAMESPACE = process.platform === 'linux' && readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]';
-const built = INIT_PID_NAMESPACE && process.getuid?.() === 0 ? buildBpf(fileURLToPath(new URL('../../', import.meta.url))) : null;
-const skip =
-  process.platform !== 'linux' || process.getuid?.() !== 0
-    ? 'needs Linux and root (tracefs, BPF)'
-    : !INIT_PID_NAMESPACE
-      ? 'runs in a PID namespace of its own (npm test isolates itself so): kernel events are off there by design; npm test runs this file again in the first PID namespace'
-      : !built?.ok
-        ? `the eBPF helper is not built here: ${built?.message}`
-        : !existsSync('/sys/kernel/tracing/instances') && !existsSync('/sys/kernel/debug/tracing/instances')
-          ? 'tracefs is not mounted'
-          : false;
+const skip = kernelSkip({ bpf: true, tracefs: true });
 
 /** This process's children whose command line contains `marker`. */
 function helpers(marker: string): number[] {
@@ -193,7 +181,8 @@ test('a source that fails at start: a fault is tried again with the same backoff
   assert.equal(source.status!(), null);
 });
 
-const tracefsSkip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs Linux and root (tracefs, BPF)' : !INIT_PID_NAMESPACE ? 'runs in a PID namespace of its own: kernel events are off there by design' : !built?.ok ? `the eBPF helper is not built here: ${built?.message}` : false;
+// It mounts tracefs itself: only the eBPF helper must be built.
+const tracefsSkip = kernelSkip({ bpf: true });
 
 test('sources that fail at start come up while the engine watches: polling only, then TCP, then both, events with source "kernel", without a restart', { skip: tracefsSkip, timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync('/tmp/ghostport-late-');
