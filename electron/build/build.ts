@@ -129,6 +129,6 @@ if (import.meta.main && process.argv.includes('--cli')) {
   });
 } else if (import.meta.main) {
   const ok = await buildAll(process.cwd());
-  if (ok) process.stdout.write('build: dist/main/main.js, dist/preload/preload.cjs, dist/cli/ghostport.mjs and dist/renderer/ are ready.\n');
+  if (ok) process.stdout.write('build: dist/main/main.js, dist/preload/preload.cjs, dist/cli/ghostport.cjs and dist/renderer/ are ready.\n');
   process.exit(ok ? 0 : 1);
 }
