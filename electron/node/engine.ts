@@ -197,8 +197,9 @@ export class Engine extends EngineFeed {
         this.#kernelStatus = this.#running ? status : null;
         this.#sightings = this.#running ? sightings : null;
         if (!this.#running) void source.stop();
-        // A scan now, so the snapshot says at once what the kernel covers (not a poll interval later).
-        else if (status.active && !this.#paused) void this.scanNow().catch(() => undefined);
+        // A scan now, so the snapshot says at once what the kernel covers, or why it cannot and
+        // what can be missed (health degraded for a fault), not a poll interval later.
+        else if (!this.#paused) void this.scanNow().catch(() => undefined);
       });
   }
 

@@ -328,6 +328,21 @@ describe('kernel sources in health', () => {
     assert.equal(issue?.hint, 'Run Ghostport as root.');
   });
 
+  test('a source that fails after the first scan: the snapshot says so at once, not a poll interval later', async () => {
+    const late: KernelEventSource = { ...udp('cannot load the BPF programs', true), start: () => new Promise((resolve) => setTimeout(resolve, 300, { active: false, reason: 'cannot load the BPF programs', fault: true, misses: UDP_MISSES, hint: '' })) };
+    const engine = new Engine({ intervalMs: 60_000, os: createOsSource({ scanner: scripted([okScan()]), elevated: true, kernelEvents: late }) });
+    engine.start();
+    try {
+      const first = await waitFor(() => engine.snapshot, 5000);
+      assert.equal(first.health, 'ok', 'the first scan ran before the source answered');
+      const told = await waitFor(() => (engine.snapshot?.issues.some((i) => i.code === 'kernel-events-unavailable') ? engine.snapshot : undefined), 3000);
+      assert.equal(told.health, 'degraded');
+      assert.match(told.sight?.note ?? '', /\(kernel events: cannot load the BPF programs\)/);
+    } finally {
+      await engine.stop();
+    }
+  });
+
   test('no source runs: polling only, with every reason once', async () => {
     const snapshot = await snapshotWith(combineKernelEvents([udp('Ghostport is not running as root', false), udp('Ghostport is not running as root', false)]));
     assert.equal(snapshot.sight?.kernelEvents, false);
