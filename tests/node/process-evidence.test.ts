@@ -22,6 +22,7 @@ import { createOsSource } from '#node/os-source.ts';
 import { readLinuxProcess } from '#node/process-info.ts';
 import { usrMergeAliases } from '#node/package-db.ts';
 import type { LateEvidence } from '#common/late-evidence.ts';
+import { waitFor } from '../support/port-holder.ts';
 
 const PORT = 596;
 const PYTHON = '/usr/bin/python3.11';
@@ -307,6 +308,8 @@ test('evidence still being computed at detection completes the recorded event, f
   try {
     await once(child.stdout!, 'data');
     for (const engine of engines) engine.start();
+    // Until the kernel sources have answered (each answer brings a scan), so that no scan runs between here and the assertions.
+    await waitFor(() => engines.every((engine) => /kernel events/i.test(engine.snapshot?.sight?.note ?? '')), 10_000);
     await Promise.all(engines.map((engine) => engine.scanNow()));
     const appeared = () => histories[0]!.query({ types: ['appeared'], limit: 10 }).events.filter((e) => e.socket.pid === child.pid);
     const [detected] = appeared();
@@ -315,7 +318,8 @@ test('evidence still being computed at detection completes the recorded event, f
     child.kill('SIGKILL');
     await once(child, 'exit');
     const expected = sha256(exe);
-    for (let i = 0; i < 200 && appeared()[0]?.socket.process?.exeSha256 !== expected; i++) await new Promise((r) => setTimeout(r, 50));
+    // Each engine hashes on its own: the first to finish completes the stored event, the other tells its listeners later.
+    for (let i = 0; i < 200 && (appeared()[0]?.socket.process?.exeSha256 !== expected || told.length < 2); i++) await new Promise((r) => setTimeout(r, 50));
     const [completed, ...more] = appeared();
     assert.equal(more.length, 0, 'one appeared event, however many writers saw it');
     assert.equal(completed?.seq, detected!.seq, 'the same event, completed in place');
