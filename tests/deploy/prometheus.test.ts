@@ -9,13 +9,13 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { killAllHolders, startHolder } from '../support/port-holder.ts';
 import { serviceDirs, startService, stopAllServices } from '../support/serve-process.ts';
 import { realTool } from '../support/tools.ts';
+import { scratchDirs } from '../support/scratch.ts';
 
 const RULES_DIR = resolve('deploy/prometheus');
 const PROMTOOL = realTool('promtool');
@@ -29,6 +29,8 @@ after(async () => {
   await stopAllServices();
   await killAllHolders();
 });
+// After the hook above (hooks run in order): its processes are gone before their directories.
+const prometheusDir = scratchDirs('ghostport-prometheus-');
 
 test('the alert rules pass their promtool unit tests', { skip: PROMTOOL ? false : 'needs promtool (Debian package prometheus)' }, () => {
   const check = spawnSync(PROMTOOL!, ['check', 'rules', 'ghostport.rules.yml'], { cwd: RULES_DIR, encoding: 'utf8' });
@@ -99,7 +101,7 @@ describe('serve /metrics', { skip: root ? false : 'needs Linux and root (binds p
 
 /** Starts Prometheus on a free loopback port with the shipped rules and these scrape targets. */
 async function startPrometheus(targets: readonly string[], relabel = ''): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'ghostport-prometheus-'));
+  const dir = prometheusDir();
   writeFileSync(
     join(dir, 'prometheus.yml'),
     `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [${JSON.stringify(join(RULES_DIR, 'ghostport.rules.yml'))}]\n` +

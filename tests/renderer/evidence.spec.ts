@@ -28,10 +28,12 @@ test.skip(cannotRun !== null, cannotRun ?? '');
 
 let rig: WindowRig;
 let win: WindowPage | null = null;
-const work = mkdtempSync(join(tmpdir(), 'ghostport-evidence-window-'));
+// Made in beforeAll, not at load: Playwright loads a spec in processes that never run its hooks.
+let work = '';
 const children = new Set<ChildProcess>();
 
 test.beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'ghostport-evidence-window-'));
   // Detection here may wait for the hash, package and socket tables: the assertions are on them.
   rig = await startWindowRig({ intervalMs: 400, evidence: { slowBudgetMs: 5000 } });
   await waitFor(() => rig.engine.snapshot, 20_000);
@@ -47,7 +49,7 @@ test.afterEach(async () => {
 
 test.afterAll(async () => {
   await rig?.close();
-  rmSync(work, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function run(exe: string, code: string): ChildProcess {

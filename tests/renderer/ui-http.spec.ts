@@ -19,10 +19,12 @@ test.skip(cannotRun !== null, cannotRun ?? '');
 let child: ChildProcess | null = null;
 let url = '';
 let stderr = '';
-const dataDir = mkdtempSync(join(tmpdir(), 'ghostport-ui-spec-'));
+// Made in beforeAll, not at load: Playwright loads a spec in processes that never run its hooks.
+let dataDir = '';
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
+  dataDir = mkdtempSync(join(tmpdir(), 'ghostport-ui-spec-'));
   buildRenderer();
   await buildCli(REPO_ROOT);
   child = spawn(process.execPath, ['electron/node/cli/ghostport.mjs', 'ui', '--data-dir', dataDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -36,7 +38,7 @@ test.afterAll(async () => {
   await killAllHolders();
   child?.kill('SIGTERM');
   if (child && child.exitCode === null) await new Promise((resolve) => child!.once('exit', resolve));
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('the printed address opens the window; sockets appear live; the page can reach nothing but its own origin', async ({ page }) => {

@@ -4,7 +4,7 @@
  * Every service is tracked and killed by `stopAllServices()` (call it in `after`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '#common/settings.ts';
@@ -32,9 +32,16 @@ export function writeServiceSettings(stateDir: string, ports: readonly number[],
   writeFileSync(join(stateDir, 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ports, intervalMs }));
 }
 
-/** A fresh directory for a socket and a state directory. */
+// Removed when the test process exits (node:test's hooks are not used here: Playwright specs use this too).
+const roots: string[] = [];
+process.once('exit', () => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+/** A fresh directory for a socket and a state directory, removed when the test process exits. */
 export function serviceDirs(): { socketPath: string; stateDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'ghostport-serve-'));
+  roots.push(root);
   chmodSync(root, 0o755); // other users' clients must reach the socket (its own mode decides)
   return { socketPath: join(root, 'run', 'ghostport.sock'), stateDir: join(root, 'state') };
 }

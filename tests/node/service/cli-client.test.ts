@@ -8,8 +8,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { findGroup } from '#node/service/paths.ts';
@@ -17,6 +15,7 @@ import { BIN, useFreshCliBundle } from '../../support/cli-bundle.ts';
 import { killAllHolders, startHolder } from '../../support/port-holder.ts';
 import { serviceDirs, startService, stopAllServices } from '../../support/serve-process.ts';
 import { realTool } from '../../support/tools.ts';
+import { scratchDirs } from '../../support/scratch.ts';
 
 const PORT = 596;
 const SETPRIV = realTool('setpriv');
@@ -31,7 +30,8 @@ after(async () => {
 });
 
 /** A data directory of the client's own, so a local run never reads the service's state. */
-const clientEnv = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, GHOSTPORT_DATA_DIR: mkdtempSync(join(tmpdir(), 'ghostport-client-')), GHOSTPORT_SOCKET: '/nonexistent/ghostport.sock', ...extra });
+const clientDir = scratchDirs('ghostport-client-');
+const clientEnv = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, GHOSTPORT_DATA_DIR: clientDir(), GHOSTPORT_SOCKET: '/nonexistent/ghostport.sock', ...extra });
 
 function cli(args: string[], env: NodeJS.ProcessEnv = clientEnv()) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });

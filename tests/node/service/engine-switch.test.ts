@@ -10,8 +10,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HealthIssue, PortEvent, PortSocket, Snapshot } from '#common/model.ts';
@@ -24,6 +23,7 @@ import { EngineSwitch } from '#node/service/engine-switch.ts';
 import { killAllHolders, startHolder, waitFor, type Holder } from '../../support/port-holder.ts';
 import { serviceDirs, startService, stopAllServices } from '../../support/serve-process.ts';
 import { realTool } from '../../support/tools.ts';
+import { scratchDirs } from '../../support/scratch.ts';
 
 const PORT = 596;
 const SETPRIV = realTool('setpriv');
@@ -33,6 +33,8 @@ after(async () => {
   await stopAllServices();
   await killAllHolders();
 });
+// After the hook above (hooks run in order): its processes are gone before their directories.
+const historyDir = scratchDirs('ghostport-switch-history-');
 
 /** The types of the events the service recorded about a holder's socket, oldest first. */
 async function serviceSaw(client: ServiceClient, holder: Holder): Promise<string[]> {
@@ -44,7 +46,7 @@ async function serviceSaw(client: ServiceClient, holder: Holder): Promise<string
 describe('EngineSwitch', { skip }, () => {
   test('switches to the service and back while running, each socket announced once, never clear while blind', { timeout: 120_000 }, async () => {
     const { socketPath, stateDir } = serviceDirs();
-    const history = History.open({ dataDir: mkdtempSync(join(tmpdir(), 'ghostport-switch-history-')) });
+    const history = History.open({ dataDir: historyDir() });
     // The local engine looks once a minute (and when asked): what happens between its looks is the service's to tell.
     const engine = new EngineSwitch({
       socketPath,
@@ -154,7 +156,7 @@ describe('EngineSwitch', { skip }, () => {
 
   test('an owner the local engine could not see is no disappearance: the socket keeps the identity it was announced with', { timeout: 60_000 }, async () => {
     const { socketPath, stateDir } = serviceDirs();
-    const history = History.open({ dataDir: mkdtempSync(join(tmpdir(), 'ghostport-switch-history-')) });
+    const history = History.open({ dataDir: historyDir() });
     // The real scanner with the owners dropped, as an unprivileged user's scan returns other users' sockets: inode, no pid.
     const os = createOsSource();
     const hidden: Scanner = {
