@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { Engine } from '#node/engine.ts';
-import { createTracefsEvents } from '#node/kernel-events.ts';
+import { createTracefsEvents, type KernelEventSource } from '#node/kernel-events.ts';
 import { ownersOfInodes } from '#node/netns.ts';
 import { createBpfEvents } from '#node/bpf-events.ts';
 import { buildCli } from '../../electron/build/build.ts';
@@ -123,71 +123,52 @@ print(repr(time.time()), flush=True); s.listen(); time.sleep(0.3)`], { stdio: ['
   }
 }
 
+/** Runs a Python program that prints one number, and returns it. */
+function pythonNumber(program: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PY, ['-c', program], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += String(c)));
+    child.once('exit', (code) => (code === 0 ? resolve(Number(text.trim())) : reject(new Error(`python exited with ${code}`))));
+  });
+}
+
 /** ns per sendto() of 200,000 datagrams to an unwatched port (the discard port, nothing listens). */
-async function sendCost(): Promise<number> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(PY, ['-c', `import socket,time
+const sendCost = () =>
+  pythonNumber(`import socket,time
 u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d=('127.0.0.1',9)
 t=time.perf_counter_ns()
 for i in range(200000): u.sendto(b'x', d)
-print((time.perf_counter_ns()-t)/200000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (c: Buffer) => (text += String(c)));
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`python exited with ${code}`))));
-  });
-  return Number(out.trim());
-}
-
-/** sendto() cost without and with the hooks, interleaved, medians of 5 each; null without the helper. */
-async function hookCost(): Promise<SightBench['sendNs']> {
-  const without: number[] = [];
-  const withHooks: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    without.push(await sendCost());
-    const source = createBpfEvents();
-    const status = await source.start([PORT], () => undefined);
-    if (!status.active) return null;
-    try {
-      withHooks.push(await sendCost());
-    } finally {
-      await source.stop();
-    }
-  }
-  return { without: round(median(without), 0), with: round(median(withHooks), 0) };
-}
+print((time.perf_counter_ns()-t)/200000)`);
 
 /** CPU time (user + system, in µs) of one process per TCP connection on 127.0.0.1:597: connect, accept, reset. */
-async function connectCpu(): Promise<number> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(PY, ['-c', `import socket,struct,time
+const connectCpu = () =>
+  pythonNumber(`import socket,struct,time
 l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('127.0.0.1',597)); l.listen(128)
 n=3000; t=time.process_time_ns()
 for i in range(n):
     c=socket.socket(); c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii',1,0)); c.connect(('127.0.0.1',597))
     s,_=l.accept(); c.close(); s.close()
-print((time.process_time_ns()-t)/n/1000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (c: Buffer) => (text += String(c)));
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`python exited with ${code}`))));
-  });
-  return Number(out.trim());
-}
+print((time.process_time_ns()-t)/n/1000)`);
 
-/** Connections to an unwatched port without and with the tracefs source's kernel filter, interleaved, medians of 5; null without tracefs. */
-async function filterCost(): Promise<SightBench['connectUs']> {
+/**
+ * `measure` without and with a kernel source running on the watched port, interleaved, medians
+ * of 5 each, rounded to `digits`; null where the source cannot run here.
+ */
+async function withAndWithout(measure: () => Promise<number>, makeSource: () => KernelEventSource, digits: number): Promise<{ without: number; with: number } | null> {
   const without: number[] = [];
-  const withFilter: number[] = [];
+  const withSource: number[] = [];
   for (let i = 0; i < 5; i++) {
-    without.push(await connectCpu());
-    const source = createTracefsEvents();
+    without.push(await measure());
+    const source = makeSource();
     if (!(await source.start([PORT], () => undefined)).active) return null;
     try {
-      withFilter.push(await connectCpu());
+      withSource.push(await measure());
     } finally {
       await source.stop();
     }
   }
-  return { without: round(median(without), 2), with: round(median(withFilter), 2) };
+  return { without: round(median(without), digits), with: round(median(withSource), digits) };
 }
 
 async function scanCost(): Promise<number> {
@@ -219,8 +200,9 @@ function walkCost(): SightBench['lateOwnerWalk'] {
 /** Runs every measurement; cleans up every namespace and process it made. */
 export async function measureSight(root: string): Promise<SightBench> {
   const cap = await capture(20);
-  const sendNs = await hookCost();
-  const connectUs = await filterCost();
+  // What the eBPF hooks cost other UDP sends, and the tracefs filter other TCP connections.
+  const sendNs = await withAndWithout(sendCost, createBpfEvents, 0);
+  const connectUs = await withAndWithout(connectCpu, createTracefsEvents, 2);
   const lat = await latency(root, 20);
   const one = await scanCost();
   const lateOwnerWalk = walkCost();
