@@ -384,7 +384,7 @@ function holdersOf(rows: readonly RawSocket[]): Holder[] | null {
  * CAP_SYS_PTRACE / CAP_DAC_READ_SEARCH), and "held by no process" only when none was hidden.
  */
 function withOwners(rows: readonly RawSocket[], proc: string): RawSocket[] {
-  const missing = new Set(rows.filter((r) => r.pid === null && !isLingering(r) && r.inode).map((r) => r.inode!));
+  const missing = new Set(rows.filter(holderNotFound).map((r) => r.inode!));
   if (missing.size === 0) return [...rows];
   let found: OwnersFound | null = null;
   try {
