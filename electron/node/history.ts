@@ -906,6 +906,8 @@ function completeRows(db: DatabaseSync, late: LateEvidence, stored = true): Port
   db.exec('BEGIN IMMEDIATE');
   try {
     const rows = db.prepare(`SELECT seq, event_json FROM events WHERE pid = ? AND event_json LIKE ? ESCAPE '\\'`).all(late.pid, `%${escapeLike(LATE_REASON)}%`) as { seq: number; event_json: string }[];
+    const updateEvent = db.prepare('UPDATE events SET event_json = ? WHERE seq = ?');
+    const updateOpen = db.prepare('UPDATE open_sockets SET event_json = ? WHERE seq = ?');
     const completed: PortEvent[] = [];
     for (const row of rows) {
       const event = decodeRow(row)[0];
@@ -914,9 +916,9 @@ function completeRows(db: DatabaseSync, late: LateEvidence, stored = true): Port
       const { seq, ...rest } = event;
       const done = { ...rest, socket: { ...rest.socket, process } };
       const json = JSON.stringify(done);
-      db.prepare('UPDATE events SET event_json = ? WHERE seq = ?').run(json, seq);
+      updateEvent.run(json, seq);
       // The open socket's copy answers other writers' repeats of this appearance.
-      db.prepare('UPDATE open_sockets SET event_json = ? WHERE seq = ?').run(json, seq);
+      updateOpen.run(json, seq);
       completed.push({ ...done, seq: stored ? seq : 0 });
     }
     db.exec('COMMIT');
