@@ -3,9 +3,9 @@
  * where it should have worked (a fault: tracefs not mountable yet, the BPF programs not loadable
  * yet), is started again, so a long-running `serve` does not stay half-blind: after 1 s, then
  * doubling to at most a minute while it keeps failing (a helper that can never start again costs
- * one try a minute, never a busy loop); a run that lasted a minute earns a fresh 1 s. While it is down its condition says
- * why and when the next try is; the restarts of helpers that died are counted. Once it runs, it
- * delivers an empty batch, and its status says what it covers.
+ * one try a minute, never a busy loop); a run that lasted a minute earns a fresh 1 s. While it is
+ * down its condition says why and when the next try is; the restarts of helpers that died are
+ * counted. Once it runs, it delivers an empty batch, and its status says what it covers.
  */
 import { failedStart, type KernelEventCondition, type KernelEventSource, type KernelEventStatus, type KernelTransition } from './kernel-events.ts';
 
