@@ -12,39 +12,33 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBpf } from '../../electron/build/build-native.ts';
 import { Engine } from '#node/engine.ts';
 import type { PortEvent } from '#common/model.ts';
 import { waitFor } from '../support/port-holder.ts';
 import { scratchDirs } from '../support/scratch.ts';
+import { kernelSkip } from '../support/kernel-skip.ts';
 
 const PORT = 596;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SOURCE = join(root, 'tests/support/uring-596.c');
 
 const linuxRoot = process.platform === 'linux' && process.getuid?.() === 0;
-const INIT_PID_NAMESPACE = linuxRoot && readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]';
 // Mounted, or mountable (the engine mounts it where needed).
 const hasTracefs = linuxRoot && /\ttracefs$/m.test(readFileSync('/proc/filesystems', 'utf8'));
 const ioUring = linuxRoot && existsSync('/proc/sys/kernel/io_uring_disabled') ? readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() : null;
 const hasCc = spawnSync('cc', ['--version']).status === 0;
-const built = INIT_PID_NAMESPACE ? buildBpf(root) : null;
-const skip = !linuxRoot
-  ? 'needs Linux and root (tracefs, BPF)'
-  : !INIT_PID_NAMESPACE
-    ? 'runs in a PID namespace of its own (npm test isolates itself so): kernel events are off there by design; npm test runs this file again in the first PID namespace'
-    : !hasTracefs
-      ? 'the kernel has no tracefs'
-      : !built?.ok
-        ? `the eBPF helper is not built here: ${built?.message}`
-        : ioUring !== null && ioUring !== '0'
-          ? `io_uring is disabled here (kernel.io_uring_disabled = ${ioUring})`
-          : !hasCc
-            ? 'no C compiler (cc) to build the io_uring test program'
-            : false;
+const skip =
+  kernelSkip({ bpf: true }) ||
+  (!hasTracefs
+    ? 'the kernel has no tracefs'
+    : ioUring !== null && ioUring !== '0'
+      ? `io_uring is disabled here (kernel.io_uring_disabled = ${ioUring})`
+      : !hasCc
+        ? 'no C compiler (cc) to build the io_uring test program'
+        : false);
 
 /** What each run of the program must be reported as. */
 const CASES = [
